@@ -34,7 +34,7 @@ impl SimTime {
     /// As seconds (only at report boundaries: the clock itself stays integer).
     #[inline]
     pub fn as_secs_f64(self) -> f64 {
-        self.0 as f64 * 1e-9
+        self.0 as f64 / 1e9
     }
     /// `self - earlier`, or zero if `earlier` is later.
     #[inline]

@@ -1,0 +1,191 @@
+//! Reading a scenario file into its raw form, with located, hinted errors.
+
+use crate::error::{did_you_mean, ErrorKind, ScenarioError};
+use crate::schema::RawScenario;
+use std::path::Path;
+use std::sync::Arc;
+
+/// Read and parse the file at `path` (no validation yet).
+pub fn read_file(path: &Path) -> Result<(RawScenario, Arc<str>), ScenarioError> {
+    let shown = path.display().to_string();
+    if path.is_dir() {
+        return Err(ScenarioError::new(
+            ErrorKind::Io,
+            &shown,
+            "is a directory, not a scenario file",
+        )
+        .with_hint("pass a .ron file, e.g. scenarios/default.ron"));
+    }
+    let text = std::fs::read_to_string(path).map_err(|e| {
+        let (msg, hint) = match e.kind() {
+            std::io::ErrorKind::NotFound => (
+                "no such file".to_string(),
+                "check the path; `scalelab list` shows the built-in scenarios",
+            ),
+            std::io::ErrorKind::InvalidData => (
+                "is not UTF-8 text".to_string(),
+                "a scenario is a RON text file",
+            ),
+            _ => (format!("cannot read: {e}"), "check the file's permissions"),
+        };
+        ScenarioError::new(ErrorKind::Io, &shown, msg).with_hint(hint)
+    })?;
+    let text: Arc<str> = text.into();
+    parse_str(&shown, text.clone()).map(|raw| (raw, text))
+}
+
+/// Parse scenario text; `file` names it in errors.
+pub fn parse_str(file: &str, text: Arc<str>) -> Result<RawScenario, ScenarioError> {
+    if text.trim().is_empty() {
+        return Err(ScenarioError::new(ErrorKind::Empty, file, "the file is empty")
+            .with_hint("a scenario starts with `Scenario(name: \"...\", duration: \"...\", sources: [...], nodes: [...])`"));
+    }
+    let opts =
+        ron::Options::default().with_default_extension(ron::extensions::Extensions::IMPLICIT_SOME);
+    opts.from_str::<RawScenario>(&text).map_err(|e| {
+        let start = offset_of(&text, e.span.start.line, e.span.start.col);
+        let end = offset_of(&text, e.span.end.line, e.span.end.col).max(start);
+        let (message, hint) = describe(&e.code);
+        let mut err = ScenarioError::new(ErrorKind::Parse, file, message);
+        err.hint = hint;
+        err.span = Some((start, end));
+        err.source = Some(text.clone());
+        err
+    })
+}
+
+/// Byte offset of 1-based (line, column-in-chars).
+fn offset_of(text: &str, line: usize, col: usize) -> usize {
+    let mut off = 0;
+    for (i, l) in text.split_inclusive('\n').enumerate() {
+        if i + 1 == line {
+            return off
+                + l.char_indices()
+                    .nth(col.saturating_sub(1))
+                    .map_or(l.len(), |(b, _)| b);
+        }
+        off += l.len();
+    }
+    text.len()
+}
+
+fn list(expected: &[&str]) -> String {
+    expected
+        .iter()
+        .map(|s| format!("`{s}`"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+fn describe(code: &ron::Error) -> (String, Option<String>) {
+    use ron::Error as E;
+    match code {
+        E::NoSuchStructField {
+            expected,
+            found,
+            outer,
+        } => {
+            let in_ = outer
+                .as_ref()
+                .map(|o| format!(" in `{o}`"))
+                .unwrap_or_default();
+            let hint = match did_you_mean(found, expected.iter().copied()) {
+                Some(s) => format!("did you mean `{s}`? Fields here: {}", list(expected)),
+                None => format!("fields here: {}", list(expected)),
+            };
+            (format!("unknown field `{found}`{in_}"), Some(hint))
+        }
+        E::NoSuchEnumVariant {
+            expected,
+            found,
+            outer,
+        } => {
+            let in_ = outer
+                .as_ref()
+                .map(|o| format!(" for `{o}`"))
+                .unwrap_or_default();
+            let hint = match did_you_mean(found, expected.iter().copied()) {
+                Some(s) => format!("did you mean `{s}`? Choices: {}", list(expected)),
+                None => format!("choices: {}", list(expected)),
+            };
+            (format!("unknown variant `{found}`{in_}"), Some(hint))
+        }
+        E::MissingStructField { field, outer } => {
+            let in_ = outer
+                .as_ref()
+                .map(|o| format!(" in `{o}`"))
+                .unwrap_or_default();
+            (
+                format!("missing field `{field}`{in_}"),
+                Some(format!("add `{field}: ...`")),
+            )
+        }
+        E::DuplicateStructField { field, outer } => {
+            let in_ = outer
+                .as_ref()
+                .map(|o| format!(" in `{o}`"))
+                .unwrap_or_default();
+            (
+                format!("field `{field}` is given twice{in_}"),
+                Some("keep one".into()),
+            )
+        }
+        E::Message(m) => {
+            let hint = if m.contains("time unit") || m.contains("duration") {
+                Some(
+                    "durations are strings like \"250us\", \"15ms\", \"2s\", \"5m\", \"1h30m\""
+                        .to_string(),
+                )
+            } else if m.contains("probability") {
+                Some("a probability is a number from 0 to 1, e.g. 0.25".to_string())
+            } else if m.contains("≥ 0") {
+                Some("rates, weights and prices cannot be negative".to_string())
+            } else {
+                None
+            };
+            (m.clone(), hint)
+        }
+        other => (
+            format!("{other}"),
+            Some("see README.md, \"A tour of a scenario file\"".into()),
+        ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn err(src: &str) -> ScenarioError {
+        parse_str("t.ron", src.into()).unwrap_err()
+    }
+
+    const OK: &str = r#"Scenario(name: "x", duration: "1s",
+        sources: [Source(name: "s", target: "a", rate: Constant(5))],
+        nodes: [Service(name: "a", queue: 3, handlers: {"*": [Cpu(Exp("1ms"))]})])"#;
+
+    #[test]
+    fn accepts_a_minimal_scenario_with_implicit_some() {
+        let raw = parse_str("t.ron", OK.into()).unwrap();
+        assert_eq!(raw.nodes.len(), 1);
+    }
+
+    #[test]
+    fn bad_unit_is_located_on_its_line() {
+        let e = err(&OK.replace("\"1ms\"", "\"15 parsecs\""));
+        assert_eq!(e.kind, ErrorKind::Parse);
+        assert!(e.message.contains("parsecs"), "{e}");
+        assert_eq!(e.line_col().unwrap().0, 3, "{e}");
+    }
+
+    #[test]
+    fn unknown_field_gets_did_you_mean() {
+        let e = err(&OK.replace("queue: 3", "queu: 3"));
+        assert!(e.message.contains("unknown field `queu`"), "{e}");
+        assert!(
+            e.hint.as_deref().unwrap().contains("did you mean `queue`"),
+            "{e}"
+        );
+        assert_eq!(e.line_col().unwrap().0, 3);
+    }
+}
