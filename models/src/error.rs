@@ -88,9 +88,12 @@ pub fn did_you_mean<'a>(
 ) -> Option<&'a str> {
     candidates
         .into_iter()
-        .map(|c| (strsim::jaro_winkler(word, c), c))
-        .filter(|&(score, _)| score >= 0.8)
-        .max_by(|a, b| a.0.total_cmp(&b.0))
+        // Close: a few edits away (a transposition counts as one) or a long shared prefix.
+        .map(|c| (strsim::damerau_levenshtein(word, c), c))
+        .filter(|&(d, c)| {
+            d <= (word.chars().count() / 3).max(1) || strsim::jaro_winkler(word, c) >= 0.9
+        })
+        .min_by_key(|&(d, _)| d)
         .map(|(_, c)| c)
 }
 

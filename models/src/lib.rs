@@ -66,7 +66,7 @@ pub fn run(sc: &Scenario, opts: &RunOptions) -> (Report, Option<Report>) {
         r.seed = seed;
         (r, None)
     } else {
-        let (mean, ci) = Report::merge(&reports);
+        let (mean, ci) = Report::merge(sc, &reports);
         (mean, Some(ci))
     }
 }

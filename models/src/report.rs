@@ -289,11 +289,24 @@ impl Report {
         let outcome = match run.outcome {
             Outcome::Completed => "completed",
             Outcome::InFlightLimit { node, at } => {
-                let n = &nodes[node as usize];
+                let util: Vec<Option<f64>> = nodes
+                    .iter()
+                    .map(|n| (n.kind == "service").then_some(n.utilization))
+                    .collect();
+                let n = &nodes[pick_bottleneck(&util, &sc.depths()).unwrap_or(node as usize)];
+                let pile = &nodes[node as usize];
+                let where_ = if pile.name == n.name {
+                    format!("requests pile up in its queue ({})", pile.queue_end)
+                } else {
+                    format!(
+                        "requests pile up behind it at `{}` (queue {})",
+                        pile.name, pile.queue_end
+                    )
+                };
                 let text = format!(
-                    "run cut at {:.1}s: more than {} requests in flight (limits.max_in_flight); node `{}` overflowed \
-                     (queue {}, utilisation {:.2}). Add capacity, bound its queue (queue: N) or raise limits.max_in_flight",
-                    at.as_secs_f64(), sc.max_in_flight, n.name, n.queue_end, n.utilization
+                    "run cut at {:.1}s: more than {} requests in flight (limits.max_in_flight). `{}` overflowed: \
+                     utilisation {:.2}; {where_}. Add capacity to `{}`, bound queues (queue: N) or raise limits.max_in_flight",
+                    at.as_secs_f64(), sc.max_in_flight, n.name, n.utilization, n.name
                 );
                 timeline.push(TimelineEntry {
                     t: at.as_secs_f64(),
@@ -338,17 +351,24 @@ impl Report {
             cost,
             warnings,
         };
-        report.bottleneck = find_bottleneck(&report);
+        report.bottleneck = find_bottleneck(&report, &sc.depths());
         report
     }
 
     /// Merge replication reports (in replication order). Returns the mean report and the
     /// report of 95% CI half-widths (same shape). `reps` must not be empty.
-    pub fn merge(reps: &[Report]) -> (Report, Report) {
+    pub fn merge(sc: &Scenario, reps: &[Report]) -> (Report, Report) {
         assert!(!reps.is_empty(), "merge of no reports");
         let values: Vec<Value> = reps
             .iter()
-            .map(|r| serde_json::to_value(r).expect("report serialises"))
+            // Identity fields are not statistics: every replication carries the base seed.
+            .map(|r| {
+                serde_json::to_value(Report {
+                    seed: reps[0].seed,
+                    ..r.clone()
+                })
+                .expect("report serialises")
+            })
             .collect();
         let (mean, ci) = merge_values(&values);
         let mut mean: Report =
@@ -369,7 +389,7 @@ impl Report {
                 .collect::<Vec<_>>();
             r.warnings.dedup();
         }
-        mean.bottleneck = find_bottleneck(&mean);
+        mean.bottleneck = find_bottleneck(&mean, &sc.depths());
         (mean, ci)
     }
 
@@ -424,6 +444,7 @@ fn add_ci(v: &mut Value, ci: &Value, top: bool) {
 
 fn merge_values(vs: &[Value]) -> (Value, Value) {
     match &vs[0] {
+        Value::Number(_) if vs.iter().all(|v| v == &vs[0]) => (vs[0].clone(), Value::from(0u64)),
         Value::Number(_) => {
             let xs: Vec<f64> = vs.iter().map(|v| v.as_f64().unwrap_or(0.0)).collect();
             let s = Summary::of(&xs);
@@ -466,15 +487,36 @@ fn num(x: f64) -> Value {
     serde_json::Number::from_f64(x).map_or(Value::Null, Value::Number)
 }
 
-/// The node that limits throughput: the busiest service (or the one that overflowed).
-pub fn find_bottleneck(r: &Report) -> Bottleneck {
-    let services = r.nodes.iter().filter(|n| n.kind == "service");
-    let Some(n) = services.max_by(|a, b| a.utilization.total_cmp(&b.utilization)) else {
+/// Utilisation from which a service counts as saturated.
+pub const SATURATED: f64 = 0.95;
+
+/// The node that limits throughput: among saturated services the deepest in the call graph
+/// (a pool whose workers are held waiting on a saturated callee is a symptom, not the
+/// cause); if none is saturated, the busiest service. `depth[i]` is node i's call depth.
+pub fn pick_bottleneck(utilization: &[Option<f64>], depth: &[u32]) -> Option<usize> {
+    let services = || (0..utilization.len()).filter_map(|i| utilization[i].map(|u| (i, u)));
+    let saturated = services()
+        .filter(|&(_, u)| u >= SATURATED)
+        .max_by(|a, b| depth[a.0].cmp(&depth[b.0]).then(a.1.total_cmp(&b.1)));
+    saturated
+        .or_else(|| services().max_by(|a, b| a.1.total_cmp(&b.1)))
+        .map(|(i, _)| i)
+}
+
+/// The bottleneck of a report, with its reason.
+pub fn find_bottleneck(r: &Report, depth: &[u32]) -> Bottleneck {
+    let util: Vec<Option<f64>> = r
+        .nodes
+        .iter()
+        .map(|n| (n.kind == "service").then_some(n.utilization))
+        .collect();
+    let Some(i) = pick_bottleneck(&util, depth) else {
         return Bottleneck {
             node: String::new(),
             reason: "no service nodes".into(),
         };
     };
+    let n = &r.nodes[i];
     let mut reason = format!("{}: utilisation {:.2}", n.name, n.utilization);
     let growing = r.outcome == "in_flight_limit"
         || (n.utilization >= 0.9 && n.max_queue >= 50.0 && n.queue_end >= 0.5 * n.max_queue);

@@ -793,6 +793,28 @@ impl Scenario {
         Ok(())
     }
 
+    /// Call depth of every node: 0 for nodes sources send to, 1 + the caller's depth
+    /// otherwise (the longest path; the call graph is acyclic).
+    pub fn depths(&self) -> Vec<u32> {
+        let mut depth = vec![0u32; self.nodes.len()];
+        // Relax edges until stable: at most |nodes| rounds in a DAG; graphs are small.
+        for _ in 0..self.nodes.len() {
+            let mut changed = false;
+            for n in 0..self.nodes.len() as u32 {
+                for c in self.callees(n) {
+                    if depth[c as usize] < depth[n as usize] + 1 {
+                        depth[c as usize] = depth[n as usize] + 1;
+                        changed = true;
+                    }
+                }
+            }
+            if !changed {
+                break;
+            }
+        }
+        depth
+    }
+
     /// Replace the run length (from `--duration`); the warm-up must stay shorter.
     pub fn set_duration(&mut self, d: SimTime) -> Result<(), String> {
         if d == SimTime::ZERO {

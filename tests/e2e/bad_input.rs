@@ -1,0 +1,86 @@
+//! Bad input never panics: exit code 2 and one message naming the file, line and column,
+//! what is wrong, and a hint. Table-driven over `tests/bad/*.ron`: each file states what
+//! it expects in header comments (`// expect: <text in stderr>`, `// line: <N>`).
+
+use super::scalelab;
+
+fn check_rejected(args: &[&str]) -> String {
+    let out = scalelab(args);
+    let stderr = String::from_utf8_lossy(&out.stderr).to_string();
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "{args:?} should exit 2; stderr:\n{stderr}"
+    );
+    assert!(!stderr.contains("panicked"), "{args:?} panicked:\n{stderr}");
+    assert!(
+        out.stdout.is_empty(),
+        "{args:?} printed a report for bad input"
+    );
+    stderr
+}
+
+#[test]
+fn every_bad_scenario_gets_its_message() {
+    let mut checked = 0;
+    let mut files: Vec<_> = std::fs::read_dir("tests/bad")
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    files.sort();
+    for path in files {
+        let text = std::fs::read_to_string(&path).unwrap();
+        let p = path.to_str().unwrap();
+        for cmd in ["validate", "run"] {
+            let stderr = check_rejected(&[cmd, p]);
+            for line in text.lines() {
+                if let Some(want) = line.strip_prefix("// expect: ") {
+                    assert!(
+                        stderr.contains(want),
+                        "{p}: expected {want:?} in:\n{stderr}"
+                    );
+                }
+                if let Some(n) = line.strip_prefix("// line: ") {
+                    let at = format!("{p}:{n}:");
+                    assert!(
+                        stderr.contains(&at),
+                        "{p}: expected location {at} in:\n{stderr}"
+                    );
+                }
+            }
+        }
+        checked += 1;
+    }
+    assert!(checked >= 20, "only {checked} bad scenarios found");
+}
+
+#[test]
+fn empty_file_is_explained() {
+    let e = check_rejected(&["validate", "tests/bad/empty.ron"]);
+    assert!(e.contains("the file is empty"), "{e}");
+    assert!(e.contains("a scenario starts with"), "{e}");
+}
+
+#[test]
+fn missing_file_and_directory_are_explained() {
+    let e = check_rejected(&["run", "no/such/file.ron"]);
+    assert!(e.contains("no/such/file.ron: no such file"), "{e}");
+    let e = check_rejected(&["validate", "tests"]);
+    assert!(
+        e.contains("tests: is a directory, not a scenario file"),
+        "{e}"
+    );
+}
+
+#[test]
+fn bad_flags_are_explained() {
+    let e = check_rejected(&["run", "scenarios/default.ron", "--duration", "15 parsecs"]);
+    assert!(e.contains("unknown time unit `parsecs`"), "{e}");
+    let e = check_rejected(&["run", "scenarios/default.ron", "--duration", "10s"]);
+    assert!(
+        e.contains("is not longer than the scenario's warmup"),
+        "{e}"
+    );
+    let e = check_rejected(&["run", "scenarios/default.ron", "--replications", "0"]);
+    assert!(e.contains("--replications"), "{e}");
+}

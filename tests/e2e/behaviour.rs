@@ -1,0 +1,204 @@
+//! One scenario per claim about model behaviour.
+use super::{num, run_json, scalelab, scenario_file};
+
+fn two_tier(on_call: &str) -> String {
+    format!(
+        r#"Scenario(name: "hold", duration: "65s", warmup: "5s",
+            sources: [Source(name: "in", target: "front", rate: Constant(150))],
+            nodes: [
+                Service(name: "front", cores: 2, on_call: {on_call},
+                        handlers: {{"*": [Cpu(Constant("1ms")), Call("slow")]}}),
+                Service(name: "slow", cores: 64, handlers: {{"*": [Cpu(Constant("10ms"))]}}),
+            ])"#
+    )
+}
+
+#[test]
+fn hold_keeps_the_worker_busy_during_calls_and_release_frees_it() {
+    // front: 150/s × (1 ms CPU + 10 ms waiting on `slow`) = 1.65 workers busy when held,
+    // 150/s × 1 ms = 0.15 when released. Of 2 workers: 0.825 vs 0.075.
+    let (_d, f) = scenario_file(&two_tier("Hold"));
+    let held = num(&run_json(&f, &[]), "/nodes/0/utilization");
+    let (_d2, f2) = scenario_file(&two_tier("Release"));
+    let released = num(&run_json(&f2, &[]), "/nodes/0/utilization");
+    assert!((held - 0.825).abs() < 0.03, "held utilisation {held}");
+    assert!(
+        (released - 0.075).abs() < 0.01,
+        "released utilisation {released}"
+    );
+}
+
+#[test]
+fn client_timeout_counts_errors_even_though_servers_finish() {
+    // Constant 50 ms service, 30 ms timeout: every request times out at the client, but
+    // the server still completes every one of them.
+    let text = r#"Scenario(name: "t", duration: "20s",
+        sources: [Source(name: "in", target: "s", rate: Constant(10), timeout: "30ms")],
+        nodes: [Service(name: "s", cores: 4, handlers: {"*": [Cpu(Constant("50ms"))]})])"#;
+    let (_d, f) = scenario_file(text);
+    let r = run_json(&f, &[]);
+    let requests = num(&r, "/summary/requests");
+    assert!(requests > 150.0);
+    assert_eq!(num(&r, "/summary/completed"), 0.0);
+    assert_eq!(num(&r, "/summary/timeouts"), num(&r, "/summary/errors"));
+    assert!(
+        num(&r, "/summary/errors") >= requests - 1.0,
+        "the one in flight at the end may be pending"
+    );
+    assert!(
+        (num(&r, "/nodes/0/throughput") - 10.0).abs() < 1.5,
+        "server still finishes"
+    );
+    assert!((num(&r, "/nodes/0/latency/mean") - 0.050).abs() < 1e-6);
+}
+
+#[test]
+fn load_balancer_algorithms_spread_and_stick() {
+    let lb = |alg: &str, extra: &str| {
+        format!(
+            r#"Scenario(name: "lb", duration: "60s",
+                sources: [Source(name: "in", target: "lb", rate: Constant(400), sessions: 50)],
+                nodes: [LoadBalancer(name: "lb", algorithm: {alg}, backends: ["a", "b"]),
+                        Service(name: "a", instances: 2, cores: 4, handlers: {{"*": [Cpu(Exp("2ms"))]}}),
+                        Service(name: "b", instances: 2, cores: 4 {extra}, handlers: {{"*": [Cpu(Exp("2ms"))]}})])"#
+        )
+    };
+    let share_a = |alg: &str, extra: &str| {
+        let (_d, f) = scenario_file(&lb(alg, extra));
+        let r = run_json(&f, &[]);
+        let (a, b) = (
+            num(&r, "/nodes/1/throughput"),
+            num(&r, "/nodes/2/throughput"),
+        );
+        a / (a + b)
+    };
+    for alg in [
+        "RoundRobin",
+        "Random",
+        "LeastConnections",
+        "PowerOfTwoChoices",
+        "ConsistentHash",
+    ] {
+        let s = share_a(alg, "");
+        assert!((s - 0.5).abs() < 0.1, "{alg}: pool a got {s:.3}");
+    }
+    let s = share_a("WeightedRoundRobin(weights: [3, 1])", "");
+    assert!((s - 0.75).abs() < 0.01, "weighted: pool a got {s:.3}");
+    // Least connections steers away from a slow pool; round robin does not.
+    // Pool b: one core per instance and 4× slower, so round robin loads it to ρ = 0.8.
+    let slow_lb = |alg: &str| {
+        let text = lb(alg, "").replace(
+            r#"Service(name: "b", instances: 2, cores: 4 , handlers: {"*": [Cpu(Exp("2ms"))]})"#,
+            r#"Service(name: "b", instances: 2, cores: 1, handlers: {"*": [Cpu(Exp("8ms"))]})"#,
+        );
+        assert!(text.contains("8ms"));
+        let (_d, f) = scenario_file(&text);
+        let r = run_json(&f, &[]);
+        num(&r, "/nodes/2/throughput") / num(&r, "/nodes/0/throughput")
+    };
+    let (rr, lc) = (slow_lb("RoundRobin"), slow_lb("LeastConnections"));
+    assert!(
+        (rr - 0.5).abs() < 0.02,
+        "round robin sends half to b: {rr:.3}"
+    );
+    assert!(
+        lc < rr - 0.1,
+        "least connections avoids the slow pool: {lc:.3} vs {rr:.3}"
+    );
+}
+
+#[test]
+fn unbounded_growth_is_cut_at_the_in_flight_limit_naming_the_node() {
+    let text = r#"Scenario(name: "overload", duration: "1h", limits: (max_in_flight: 5000),
+        sources: [Source(name: "in", target: "front", rate: Constant(2000))],
+        nodes: [Service(name: "front", cores: 8, handlers: {"*": [Cpu(Exp("1ms")), Call("db")]}),
+                Service(name: "db", cores: 1, handlers: {"*": [Cpu(Exp("1ms"))]})])"#;
+    let (_d, f) = scenario_file(text);
+    let out = scalelab(&["run", f.to_str().unwrap(), "--json"]);
+    assert_eq!(out.status.code(), Some(3), "a cut run exits with 3");
+    let r: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(r["outcome"], "in_flight_limit");
+    assert_eq!(r["bottleneck"]["node"], "db");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("`db` overflowed"), "{stderr}");
+    assert!(stderr.contains("pile up behind it at `front`"), "{stderr}");
+    assert!(
+        num(&r, "/sim_seconds") < 60.0,
+        "cut early, not after an hour"
+    );
+}
+
+#[test]
+fn out_file_is_written_whole_and_replaces_the_old_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("report.json");
+    std::fs::write(&out, "old").unwrap();
+    let o = scalelab(&[
+        "run",
+        "scenarios/default.ron",
+        "--json",
+        "--duration",
+        "1m",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert!(o.status.success());
+    assert!(o.stdout.is_empty(), "nothing on stdout with --out");
+    let v: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&out).unwrap()).unwrap();
+    assert_eq!(v["scenario"], "default");
+    let leftovers = std::fs::read_dir(dir.path()).unwrap().count();
+    assert_eq!(leftovers, 1, "no temporary files left behind");
+    // An unwritable destination fails cleanly and leaves nothing.
+    let bad = dir.path().join("missing-dir/report.json");
+    let o = scalelab(&[
+        "run",
+        "scenarios/default.ron",
+        "--duration",
+        "1m",
+        "--out",
+        bad.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(!bad.exists());
+}
+
+#[test]
+fn default_run_names_the_bottleneck_and_validate_predicts_it() {
+    let o = scalelab(&[]);
+    assert!(o.status.success());
+    let text = String::from_utf8_lossy(&o.stdout);
+    assert!(text.contains("Bottleneck: web: utilisation"), "{text}");
+    let v = scalelab(&["validate", "scenarios/default.ron"]);
+    assert!(v.status.success());
+    let text = String::from_utf8_lossy(&v.stdout);
+    assert!(text.contains("Predicted bottleneck: web"), "{text}");
+    assert!(text.contains("WARNING: ρ ≥ 1"), "{text}");
+}
+
+#[test]
+fn embedded_default_is_the_file_in_scenarios() {
+    let a = scalelab(&["run", "--json", "--duration", "1m"]);
+    let b = scalelab(&["run", "scenarios/default.ron", "--json", "--duration", "1m"]);
+    assert_eq!(a.stdout, b.stdout);
+}
+
+#[test]
+fn every_curated_scenario_validates_and_runs() {
+    for entry in std::fs::read_dir("scenarios").unwrap() {
+        let path = entry.unwrap().path();
+        let p = path.to_str().unwrap();
+        let v = scalelab(&["validate", p]);
+        assert!(
+            v.status.success(),
+            "{p}: {}",
+            String::from_utf8_lossy(&v.stderr)
+        );
+        let r = scalelab(&["run", p, "--duration", "1m"]);
+        assert!(
+            r.status.success(),
+            "{p}: {}",
+            String::from_utf8_lossy(&r.stderr)
+        );
+    }
+}

@@ -1,0 +1,48 @@
+//! End-to-end tests of the `scalelab` binary: one test binary, one module per concern.
+//! Every test goes through the path a user takes: a RON file → `scalelab ...` → output.
+
+mod bad_input;
+mod behaviour;
+mod determinism;
+mod truth;
+
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+/// Run the binary with `args`.
+pub fn scalelab(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_scalelab"))
+        .args(args)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .expect("run scalelab")
+}
+
+/// Write `text` to a fresh temporary `.ron` file and return its directory guard and path.
+pub fn scenario_file(text: &str) -> (tempfile::TempDir, PathBuf) {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("scenario.ron");
+    std::fs::write(&path, text).expect("write scenario");
+    (dir, path)
+}
+
+/// `scalelab run FILE --json ARGS...`, asserting success, parsed.
+pub fn run_json(path: &Path, args: &[&str]) -> Value {
+    let mut all = vec!["run", path.to_str().unwrap(), "--json"];
+    all.extend_from_slice(args);
+    let out = scalelab(&all);
+    assert!(
+        out.status.success(),
+        "scalelab {all:?} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).expect("valid JSON")
+}
+
+/// A number at a JSON pointer, e.g. `/summary/latency/mean`.
+pub fn num(v: &Value, pointer: &str) -> f64 {
+    v.pointer(pointer)
+        .and_then(Value::as_f64)
+        .unwrap_or_else(|| panic!("no number at {pointer} in {v}"))
+}
