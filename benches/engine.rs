@@ -1,1 +1,66 @@
-fn main() {}
+//! Criterion benches: the raw engine on M/M/1 (events per second, counting 2 events per
+//! customer as `shared/anchors/heap_limit` does) and the default scenario (simulated
+//! requests per wall second). Figures and commands: benches/README.md.
+
+use criterion::{criterion_group, criterion_main, Criterion, Throughput};
+use models::world::simulate;
+use sim_core::{EventQueue, SimTime};
+use std::hint::black_box;
+
+const MM1: &str = include_str!("mm1.ron");
+const DEFAULT: &str = include_str!("../scenarios/default.ron");
+
+fn mm1(c: &mut Criterion) {
+    let mut sc = models::load_str("mm1.ron", MM1).expect("bench scenario is valid");
+    // 1 simulated second = 90 000 customers; 10 s keeps one iteration around 0.1 s.
+    sc.set_duration(SimTime::from_secs(10)).unwrap();
+    let customers = simulate(&sc, 1).classes[0].requests.get();
+    let mut g = c.benchmark_group("engine");
+    g.sample_size(20);
+    g.throughput(Throughput::Elements(2 * customers));
+    g.bench_function("mm1_rho0.9_full_stats", |b| {
+        b.iter(|| black_box(simulate(&sc, 1)).events)
+    });
+    g.finish();
+}
+
+fn default_scenario(c: &mut Criterion) {
+    let mut sc = models::load_str("default.ron", DEFAULT).expect("default scenario is valid");
+    sc.set_duration(SimTime::from_secs(360)).unwrap();
+    let stats = simulate(&sc, 42);
+    let requests: u64 = stats.classes.iter().map(|c| c.requests.get()).sum();
+    let mut g = c.benchmark_group("scenario");
+    g.sample_size(20);
+    g.throughput(Throughput::Elements(requests));
+    g.bench_function("default_6m", |b| {
+        b.iter(|| black_box(simulate(&sc, 42)).events)
+    });
+    g.finish();
+}
+
+fn hold(c: &mut Criterion) {
+    // The hold model of heap_limit: 1 000 pending events, pop one, push one later.
+    let mut g = c.benchmark_group("queue");
+    g.throughput(Throughput::Elements(1_000_000));
+    g.bench_function("hold_1k_pop_push", |b| {
+        b.iter(|| {
+            let mut q = EventQueue::with_capacity(1024);
+            let mut x: u64 = 88172645463325252;
+            for i in 0..1000u32 {
+                q.schedule(SimTime(i as u64 * 997), i);
+            }
+            for _ in 0..1_000_000 {
+                let (t, e) = q.pop().unwrap();
+                x ^= x << 13;
+                x ^= x >> 7;
+                x ^= x << 17;
+                q.schedule(SimTime(t.0 + 1 + (x % 2_000_000)), e);
+            }
+            black_box(q.len())
+        })
+    });
+    g.finish();
+}
+
+criterion_group!(benches, mm1, default_scenario, hold);
+criterion_main!(benches);

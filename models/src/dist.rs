@@ -119,7 +119,8 @@ impl Dist {
                 s * phase_ns
             }
         };
-        SimTime::from_secs_f64(ns * 1e-9)
+        // Round to the nearest nanosecond (`as` saturates: never negative, never wraps).
+        SimTime((ns + 0.5) as u64)
     }
 
     /// The mean, in seconds.

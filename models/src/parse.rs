@@ -20,7 +20,7 @@ pub fn read_file(path: &Path) -> Result<(RawScenario, Arc<str>), ScenarioError> 
         let (msg, hint) = match e.kind() {
             std::io::ErrorKind::NotFound => (
                 "no such file".to_string(),
-                "check the path; `scalelab list` shows the built-in scenarios",
+                "check the path; curated scenarios live in scenarios/, e.g. scenarios/default.ron",
             ),
             std::io::ErrorKind::InvalidData => (
                 "is not UTF-8 text".to_string(),

@@ -204,6 +204,10 @@ impl Profile {
     /// stays zero for ever after. Never allocates.
     pub fn next_after(&self, t0: f64, mass: f64) -> Option<f64> {
         match self {
+            // Constant rate: the common case, in closed form.
+            Profile::Linear(pts) if pts.len() == 1 => {
+                (pts[0].1 > 0.0).then(|| t0 + mass / pts[0].1)
+            }
             Profile::Linear(_) => {
                 let mut t = t0;
                 let mut rem = mass;

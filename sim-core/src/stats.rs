@@ -203,7 +203,10 @@ pub struct TimeSeries {
 impl TimeSeries {
     /// An empty series that will hold samples every `interval` up to `horizon`.
     pub fn new(interval: SimTime, horizon: SimTime) -> Self {
-        let n = horizon.0.checked_div(interval.0).map_or(0, |k| k as usize + 1);
+        let n = horizon
+            .0
+            .checked_div(interval.0)
+            .map_or(0, |k| k as usize + 1);
         TimeSeries {
             interval,
             values: Vec::with_capacity(n),

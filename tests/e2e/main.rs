@@ -4,6 +4,7 @@
 mod bad_input;
 mod behaviour;
 mod determinism;
+mod readme;
 mod truth;
 
 use serde_json::Value;
