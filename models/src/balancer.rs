@@ -124,3 +124,89 @@ impl BalancerState {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::scenario::{Backend, NONE};
+    use sim_core::RngStreams;
+
+    fn state(algorithm: Algorithm, pools: &[(u32, f64)]) -> (BalancerState, Algorithm) {
+        let backends = pools
+            .iter()
+            .enumerate()
+            .map(|(i, &(_, w))| Backend {
+                node: i as u32,
+                link: NONE,
+                weight: w,
+            })
+            .collect();
+        let lb = LoadBalancer {
+            algorithm: algorithm.clone(),
+            backends,
+        };
+        let sizes: Vec<u32> = pools.iter().map(|p| p.0).collect();
+        let mut first = vec![];
+        let mut acc = 0;
+        for s in &sizes {
+            first.push(acc);
+            acc += s;
+        }
+        (BalancerState::new(&lb, &first, &sizes), algorithm)
+    }
+
+    #[test]
+    fn consistent_hash_is_sticky_and_spreads_sessions() {
+        let (mut st, alg) = state(Algorithm::ConsistentHash, &[(4, 1.0)]);
+        let mut rng = RngStreams::new(1).get("lb");
+        let mut counts = [0; 4];
+        for session in 0..4000u64 {
+            let first = st.pick(&alg, session, &mut rng);
+            for _ in 0..3 {
+                assert_eq!(
+                    st.pick(&alg, session, &mut rng),
+                    first,
+                    "session {session} moved"
+                );
+            }
+            counts[first] += 1;
+        }
+        for c in counts {
+            assert!(c > 600, "uneven ring: {counts:?}");
+        }
+    }
+
+    #[test]
+    fn least_connections_and_p2c_avoid_the_busy_target() {
+        let mut rng = RngStreams::new(2).get("lb");
+        let (mut st, alg) = state(Algorithm::LeastConnections, &[(4, 1.0)]);
+        st.outstanding = vec![3, 1, 0, 2];
+        for _ in 0..8 {
+            assert_eq!(st.pick(&alg, 0, &mut rng), 2);
+        }
+        let (mut st, alg) = state(Algorithm::PowerOfTwoChoices, &[(4, 1.0)]);
+        st.outstanding = vec![100, 0, 0, 0];
+        for _ in 0..1000 {
+            assert_ne!(
+                st.pick(&alg, 0, &mut rng),
+                0,
+                "the busiest of two distinct choices is never taken"
+            );
+        }
+    }
+
+    #[test]
+    fn smooth_weighted_round_robin_interleaves() {
+        // Pools of one instance with weights 3 and 1: a a b a (nginx's smooth order), repeating.
+        let (mut st, alg) = state(
+            Algorithm::WeightedRoundRobin { weights: vec![] },
+            &[(1, 3.0), (1, 1.0)],
+        );
+        let mut rng = RngStreams::new(3).get("lb");
+        let picks: Vec<usize> = (0..8).map(|_| st.pick(&alg, 0, &mut rng)).collect();
+        assert_eq!(picks, vec![0, 0, 1, 0, 0, 0, 1, 0]);
+        let (mut st, alg) = state(Algorithm::RoundRobin, &[(2, 1.0), (1, 1.0)]);
+        let picks: Vec<usize> = (0..6).map(|_| st.pick(&alg, 0, &mut rng)).collect();
+        assert_eq!(picks, vec![0, 1, 2, 0, 1, 2]);
+    }
+}

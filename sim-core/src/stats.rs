@@ -63,13 +63,13 @@ impl Histogram {
     pub fn mean_s(&self) -> f64 {
         match self.count() {
             0 => 0.0,
-            n => (self.sum_ns as f64 / n as f64) * 1e-9,
+            n => self.sum_ns as f64 / n as f64 / 1e9,
         }
     }
 
     /// Exact maximum in seconds.
     pub fn max_s(&self) -> f64 {
-        self.max_ns as f64 * 1e-9
+        self.max_ns as f64 / 1e9
     }
 
     /// The `q`-quantile (`q` in `[0, 1]`) in seconds, ≤ 0.5% relative error (0 when empty).
@@ -79,7 +79,7 @@ impl Histogram {
         }
         let v = self.h.value_at_quantile(q.clamp(0.0, 1.0));
         let mid = self.h.median_equivalent(v).min(self.max_ns);
-        mid as f64 * 1e-9
+        mid as f64 / 1e9
     }
 
     /// Add all of `other`'s observations to `self`.

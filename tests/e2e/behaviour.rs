@@ -202,3 +202,18 @@ fn every_curated_scenario_validates_and_runs() {
         );
     }
 }
+
+#[test]
+fn deterministic_arrivals_never_wait() {
+    // D/D/1 below saturation: every request finds the server idle, so each response time
+    // is exactly the service time, and the count is exactly rate × window.
+    let text = r#"Scenario(name: "dd1", duration: "10s",
+        sources: [Source(name: "in", target: "s", rate: Constant(100), arrivals: Deterministic)],
+        nodes: [Service(name: "s", handlers: {"*": [Cpu(Constant("9ms"))]})])"#;
+    let (_d, f) = scenario_file(text);
+    let r = run_json(&f, &[]);
+    assert_eq!(num(&r, "/summary/requests"), 1000.0);
+    assert_eq!(num(&r, "/summary/latency/max"), 0.009);
+    assert_eq!(num(&r, "/summary/latency/mean"), 0.009);
+    assert_eq!(num(&r, "/nodes/0/max_queue"), 0.0);
+}
