@@ -73,6 +73,10 @@ struct RunArgs {
     /// Include wall-clock time in the report (makes JSON differ from run to run).
     #[arg(long)]
     wall_time: bool,
+    /// Include per-node time series (queue, utilisation, throughput every `sample_every`)
+    /// in the JSON report.
+    #[arg(long)]
+    series: bool,
 }
 
 fn parse_duration_arg(s: &str) -> Result<SimTime, String> {
@@ -90,6 +94,7 @@ fn main() -> ExitCode {
         out: None,
         threads: None,
         wall_time: false,
+        series: false,
     }));
     match command {
         Command::Run(args) => run(args),
@@ -147,6 +152,7 @@ fn run(args: RunArgs) -> ExitCode {
         seed: args.seed,
         replications: args.replications,
         threads: args.threads,
+        series: args.series,
     };
     let started = std::time::Instant::now();
     let (mut report, ci) = models::run(&sc, &opts);

@@ -51,6 +51,8 @@ pub struct RunOptions {
     pub replications: u32,
     /// Rayon threads for replications (default: all cores).
     pub threads: Option<usize>,
+    /// Keep the per-node time series in the report.
+    pub series: bool,
 }
 
 /// Run `sc` as `opts` says. Returns the (mean) report and, for several replications, the
@@ -61,12 +63,19 @@ pub fn run(sc: &Scenario, opts: &RunOptions) -> (Report, Option<Report>) {
     let reports = sim_core::replicate(n, seed, opts.threads, |_, s| {
         Report::from_run(sc, &world::simulate(sc, s))
     });
-    if n == 1 {
+    let (mut mean, mut ci) = if n == 1 {
         let mut r = reports.into_iter().next().expect("one replication");
         r.seed = seed;
         (r, None)
     } else {
         let (mean, ci) = Report::merge(sc, &reports);
         (mean, Some(ci))
+    };
+    if !opts.series {
+        mean.series = None;
+        if let Some(c) = ci.as_mut() {
+            c.series = None;
+        }
     }
+    (mean, ci)
 }

@@ -207,6 +207,31 @@ pub struct Report {
     pub cost: Cost,
     /// Things the user should know (limits hit, censored requests...).
     pub warnings: Vec<String>,
+    /// Time series per node (only with `--series`).
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub series: Option<Series>,
+}
+
+/// Values sampled every `interval` seconds, the first at `interval`.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+pub struct Series {
+    /// Sampling interval, seconds.
+    pub interval: f64,
+    /// Per node, scenario order.
+    pub nodes: Vec<NodeSeries>,
+}
+
+/// One node's time series.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+pub struct NodeSeries {
+    /// Node name.
+    pub name: String,
+    /// Requests waiting in queues at each sample.
+    pub queue: Vec<f64>,
+    /// Busy workers / all workers at each sample (0 for load balancers).
+    pub utilization: Vec<f64>,
+    /// Departures per second over each interval.
+    pub throughput: Vec<f64>,
 }
 
 fn stats_of(c: &ClassStats, window_s: f64) -> Stats {
@@ -326,6 +351,31 @@ impl Report {
                 "event_limit"
             }
         };
+        let series = Series {
+            interval: sc.sample_every.as_secs_f64(),
+            nodes: sc
+                .nodes
+                .iter()
+                .zip(&run.nodes)
+                .map(|(n, st)| {
+                    let workers = match &n.kind {
+                        NodeKind::Service(s) => (s.instances * s.cores) as f64,
+                        NodeKind::LoadBalancer(_) => 0.0,
+                    };
+                    NodeSeries {
+                        name: n.name.clone(),
+                        queue: st.queue_series.values.clone(),
+                        utilization: st
+                            .busy_series
+                            .values
+                            .iter()
+                            .map(|b| if workers > 0.0 { b / workers } else { 0.0 })
+                            .collect(),
+                        throughput: st.throughput_series.values.clone(),
+                    }
+                })
+                .collect(),
+        };
         let mut report = Report {
             scenario: sc.name.clone(),
             seed: run.seed,
@@ -350,6 +400,7 @@ impl Report {
             timeline,
             cost,
             warnings,
+            series: Some(series),
         };
         report.bottleneck = find_bottleneck(&report, &sc.depths());
         report
@@ -406,7 +457,13 @@ impl Report {
     }
 }
 
-const NO_CI: [&str; 4] = ["seed", "replications", "sim_seconds", "wall_seconds"];
+const NO_CI: [&str; 5] = [
+    "seed",
+    "replications",
+    "sim_seconds",
+    "wall_seconds",
+    "interval",
+];
 
 fn add_ci(v: &mut Value, ci: &Value, top: bool) {
     match (v, ci) {

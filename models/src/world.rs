@@ -114,6 +114,11 @@ pub struct NodeStats {
     pub queue_series: TimeSeries,
     /// Busy workers, sampled every `sample_every`.
     pub busy_series: TimeSeries,
+    /// Departures per second over each sampling interval.
+    pub throughput_series: TimeSeries,
+    /// Departures since the start (never reset; for the throughput series).
+    departed_total: u64,
+    departed_at_last_sample: u64,
 }
 
 /// Raw statistics of one request class, seen from the client.
@@ -231,6 +236,9 @@ impl<'s> World<'s> {
             rejected: Counter::default(),
             queue_series: TimeSeries::new(sc.sample_every, horizon),
             busy_series: TimeSeries::new(sc.sample_every, horizon),
+            throughput_series: TimeSeries::new(sc.sample_every, horizon),
+            departed_total: 0,
+            departed_at_last_sample: 0,
         };
         World {
             sc,
@@ -529,6 +537,7 @@ impl<'s> World<'s> {
         stats.present.add(now, -1);
         stats.sojourn.record(now - fr.entered);
         stats.departures.inc();
+        stats.departed_total += 1;
         match &self.sc.nodes[node].kind {
             NodeKind::LoadBalancer(_) => {
                 self.lbs[node].as_mut().expect("balancer").outstanding[fr.inst as usize] -= 1;
@@ -636,9 +645,13 @@ impl Model for World<'_> {
             Ev::ClientDone { req, ok } => self.client_done(now, req, ok),
             Ev::Timeout(req) => self.timeout(req),
             Ev::Sample => {
+                let interval_s = self.sc.sample_every.as_secs_f64();
                 for n in &mut self.nodes {
                     n.queue_series.push(n.queued.value() as f64);
                     n.busy_series.push(n.busy.value() as f64);
+                    let served = n.departed_total - n.departed_at_last_sample;
+                    n.departed_at_last_sample = n.departed_total;
+                    n.throughput_series.push(served as f64 / interval_s);
                 }
                 let next = now + self.sc.sample_every;
                 if next <= self.sc.duration {

@@ -217,3 +217,60 @@ fn deterministic_arrivals_never_wait() {
     assert_eq!(num(&r, "/summary/latency/mean"), 0.009);
     assert_eq!(num(&r, "/nodes/0/max_queue"), 0.0);
 }
+
+#[test]
+fn series_show_the_spike_and_only_on_request() {
+    let plain = run_json(
+        std::path::Path::new("scenarios/default.ron"),
+        &["--duration", "4m"],
+    );
+    assert!(plain.get("series").is_none());
+    let r = run_json(
+        std::path::Path::new("scenarios/default.ron"),
+        &["--duration", "4m", "--series"],
+    );
+    let s = &r["series"];
+    let interval = num(s, "/interval");
+    let lb = &s["nodes"][0];
+    assert_eq!(lb["name"], "edge-lb");
+    let thr: Vec<f64> = lb["throughput"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_f64().unwrap())
+        .collect();
+    assert_eq!(thr.len(), (240.0 / interval).round() as usize);
+    // Base 330/s before the spike (which starts at 2m), up to ~1000/s at 2m30s+.
+    let at = |t: f64| thr[(t / interval) as usize - 1];
+    assert!(
+        (at(60.0) - 330.0).abs() < 80.0,
+        "before the spike: {}",
+        at(60.0)
+    );
+    assert!(at(200.0) > 800.0, "in the spike: {}", at(200.0));
+    let web_util: Vec<f64> = s["nodes"][1]["utilization"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_f64().unwrap())
+        .collect();
+    assert!(web_util.iter().all(|u| (0.0..=1.0).contains(u)));
+    assert!(
+        web_util[(200.0 / interval) as usize] > 0.95,
+        "web saturates in the spike"
+    );
+}
+
+#[test]
+fn event_limit_cuts_the_run() {
+    let text = r#"Scenario(name: "ev", duration: "1h", limits: (max_events: 5000),
+        sources: [Source(name: "in", target: "s", rate: Constant(100))],
+        nodes: [Service(name: "s", handlers: {"*": [Cpu(Exp("1ms"))]})])"#;
+    let (_d, f) = scenario_file(text);
+    let out = scalelab(&["run", f.to_str().unwrap(), "--json"]);
+    assert_eq!(out.status.code(), Some(3));
+    let r: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(r["outcome"], "event_limit");
+    assert_eq!(r["events"], 5000);
+    assert!(String::from_utf8_lossy(&out.stderr).contains("limits.max_events (5000) reached"));
+}
