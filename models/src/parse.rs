@@ -77,6 +77,26 @@ fn list(expected: &[&str]) -> String {
         .join(", ")
 }
 
+/// "unknown field `x` in `Service`" with a did-you-mean and the list of valid names.
+fn unknown_name(
+    what: &str,
+    found: &str,
+    expected: &[&str],
+    outer: &Option<String>,
+    preposition: &str,
+    valid: &str,
+) -> (String, Option<String>) {
+    let context = outer
+        .as_ref()
+        .map(|o| format!(" {preposition} `{o}`"))
+        .unwrap_or_default();
+    let hint = match did_you_mean(found, expected.iter().copied()) {
+        Some(s) => format!("did you mean `{s}`? {valid}: {}", list(expected)),
+        None => format!("{}: {}", valid.to_lowercase(), list(expected)),
+    };
+    (format!("unknown {what} `{found}`{context}"), Some(hint))
+}
+
 fn describe(code: &ron::Error) -> (String, Option<String>) {
     use ron::Error as E;
     match code {
@@ -84,32 +104,12 @@ fn describe(code: &ron::Error) -> (String, Option<String>) {
             expected,
             found,
             outer,
-        } => {
-            let in_ = outer
-                .as_ref()
-                .map(|o| format!(" in `{o}`"))
-                .unwrap_or_default();
-            let hint = match did_you_mean(found, expected.iter().copied()) {
-                Some(s) => format!("did you mean `{s}`? Fields here: {}", list(expected)),
-                None => format!("fields here: {}", list(expected)),
-            };
-            (format!("unknown field `{found}`{in_}"), Some(hint))
-        }
+        } => unknown_name("field", found, expected, outer, "in", "Fields here"),
         E::NoSuchEnumVariant {
             expected,
             found,
             outer,
-        } => {
-            let in_ = outer
-                .as_ref()
-                .map(|o| format!(" for `{o}`"))
-                .unwrap_or_default();
-            let hint = match did_you_mean(found, expected.iter().copied()) {
-                Some(s) => format!("did you mean `{s}`? Choices: {}", list(expected)),
-                None => format!("choices: {}", list(expected)),
-            };
-            (format!("unknown variant `{found}`{in_}"), Some(hint))
-        }
+        } => unknown_name("variant", found, expected, outer, "for", "Choices"),
         E::MissingStructField { field, outer } => {
             let in_ = outer
                 .as_ref()

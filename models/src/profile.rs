@@ -101,18 +101,7 @@ impl Profile {
     /// The rate at `t` seconds.
     pub fn rate(&self, t: f64) -> f64 {
         match self {
-            Profile::Linear(pts) => {
-                let i = pts.partition_point(|p| p.0 <= t);
-                if i == 0 {
-                    pts[0].1
-                } else if i == pts.len() {
-                    pts[i - 1].1
-                } else {
-                    let (a, ra) = pts[i - 1];
-                    let (b, rb) = pts[i];
-                    ra + (rb - ra) * (t - a) / (b - a)
-                }
-            }
+            Profile::Linear(pts) => interpolate(pts, pts.partition_point(|p| p.0 <= t), t),
             &Profile::Diurnal {
                 mean,
                 amp,
@@ -184,18 +173,7 @@ impl Profile {
     /// The limit of the rate approaching `t` from the left (differs from `rate` at a jump).
     fn rate_left_of(&self, t: f64) -> f64 {
         match self {
-            Profile::Linear(pts) => {
-                let i = pts.partition_point(|p| p.0 < t);
-                if i == 0 {
-                    pts[0].1
-                } else if i == pts.len() {
-                    pts[i - 1].1
-                } else {
-                    let (a, ra) = pts[i - 1];
-                    let (b, rb) = pts[i];
-                    ra + (rb - ra) * (t - a) / (b - a)
-                }
-            }
+            Profile::Linear(pts) => interpolate(pts, pts.partition_point(|p| p.0 < t), t),
             Profile::Diurnal { .. } => self.rate(t),
         }
     }
@@ -272,6 +250,20 @@ impl Profile {
             Profile::Diurnal { period_s, .. } => *period_s,
             Profile::Linear(_) => f64::INFINITY,
         }
+    }
+}
+
+/// The rate at `t` on the segment ending at point `i` (`i` = number of points before `t`):
+/// constant before the first point and after the last, linear in between.
+fn interpolate(pts: &[(f64, f64)], i: usize, t: f64) -> f64 {
+    if i == 0 {
+        pts[0].1
+    } else if i == pts.len() {
+        pts[i - 1].1
+    } else {
+        let (a, ra) = pts[i - 1];
+        let (b, rb) = pts[i];
+        ra + (rb - ra) * (t - a) / (b - a)
     }
 }
 
