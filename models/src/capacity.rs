@@ -23,7 +23,7 @@ pub struct NodeEstimate {
     /// Mean worker time per visit, seconds.
     pub service_s: f64,
     /// Workers (instances × cores; 0 for load balancers).
-    pub workers: u32,
+    pub workers: u64,
     /// Utilisation at the peak.
     pub rho: f64,
 }
@@ -72,7 +72,7 @@ impl Estimate {
             .enumerate()
             .map(|(i, n)| {
                 let workers = match &n.kind {
-                    NodeKind::Service(s) => s.instances * s.cores,
+                    NodeKind::Service(s) => s.instances as u64 * s.cores as u64,
                     NodeKind::LoadBalancer(_) => 0,
                 };
                 let rho = if workers > 0 {

@@ -272,7 +272,7 @@ impl Report {
             .map(|(n, st)| {
                 let (workers, inst, price) = match &n.kind {
                     NodeKind::Service(s) => (
-                        (s.instances * s.cores) as f64,
+                        s.instances as f64 * s.cores as f64,
                         s.instances as f64,
                         s.cost_per_hour,
                     ),
@@ -359,7 +359,7 @@ impl Report {
                 .zip(&run.nodes)
                 .map(|(n, st)| {
                     let workers = match &n.kind {
-                        NodeKind::Service(s) => (s.instances * s.cores) as f64,
+                        NodeKind::Service(s) => s.instances as f64 * s.cores as f64,
                         NodeKind::LoadBalancer(_) => 0.0,
                     };
                     NodeSeries {

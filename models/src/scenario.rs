@@ -11,6 +11,13 @@ use sim_core::SimTime;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
+/// Most instances in one service pool.
+pub const MAX_INSTANCES: u32 = 100_000;
+/// Most workers per instance.
+pub const MAX_CORES: u32 = 100_000;
+/// Most time-series samples per run (`duration / sample_every`).
+pub const MAX_SAMPLES: u64 = 1_000_000;
+
 /// "No index": no link on this edge, no instance chosen yet.
 pub const NONE: u32 = u32::MAX;
 
@@ -559,6 +566,16 @@ impl Scenario {
                             )
                             .with_hint("a pool needs at least 1 instance"));
                     }
+                    if *instances > MAX_INSTANCES {
+                        return Err(cx
+                            .err(loc.field_in(name, "instances"), format!("service `{name}` has {instances} instances, more than the limit of {MAX_INSTANCES}"))
+                            .with_hint("model a very large pool with fewer, bigger instances (more cores)"));
+                    }
+                    if *cores > MAX_CORES {
+                        return Err(cx
+                            .err(loc.field_in(name, "cores"), format!("service `{name}` has {cores} cores per instance, more than the limit of {MAX_CORES}"))
+                            .with_hint("use more instances instead"));
+                    }
                     if *cores == 0 {
                         return Err(cx
                             .err(
@@ -661,11 +678,18 @@ impl Scenario {
             links,
             ops,
         };
-        if scenario.sample_every == SimTime::ZERO {
-            return Err(cx.err(
-                loc.field("sample_every", 0),
-                "sample_every must be above zero",
-            ));
+        if scenario.sample_every == SimTime::ZERO
+            || duration.0 / scenario.sample_every.0 > MAX_SAMPLES
+        {
+            return Err(cx
+                .err(
+                    loc.field("sample_every", 0),
+                    format!(
+                        "sample_every ({}) gives more than {MAX_SAMPLES} samples over {duration}",
+                        scenario.sample_every
+                    ),
+                )
+                .with_hint("sample less often, e.g. sample_every: \"1s\""));
         }
         scenario.check_cycles(&cx)?;
         scenario.check_coverage(&cx)?;

@@ -92,7 +92,8 @@ pub struct RawScenario {
     /// Statistics ignore everything before this time (the system fills up). Default: `"0s"`.
     #[serde(default)]
     pub warmup: Dur,
-    /// Interval of the time series (queue lengths, throughput). Default: duration / 200.
+    /// Interval of the time series (queue lengths, throughput). Default: duration / 200
+    /// (at least 1 ms). At most 1 000 000 samples per run.
     #[serde(default)]
     pub sample_every: Option<Dur>,
     /// Run limits. Default: `(max_in_flight: 1000000, max_events: None)`.
@@ -275,10 +276,10 @@ pub enum RawNode {
     Service {
         /// Unique name.
         name: String,
-        /// Number of instances. Default: 1.
+        /// Number of instances. Default: 1. At most 100 000.
         #[serde(default = "default_one")]
         instances: u32,
-        /// Workers per instance (requests served in parallel). Default: 1.
+        /// Workers per instance (requests served in parallel). Default: 1. At most 100 000.
         #[serde(default = "default_one")]
         cores: u32,
         /// Waiting room per instance; a request finding it full is rejected (an error).
