@@ -214,3 +214,55 @@ pub fn response_time(sc: &Scenario, node: u32, class: usize) -> f64 {
         ),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const DEFAULT: &str = include_str!("../../scenarios/default.ron");
+
+    #[test]
+    fn default_scenario_estimate_matches_a_hand_calculation() {
+        let sc = crate::load_str("default.ron", DEFAULT).unwrap();
+        let e = Estimate::of(&sc);
+        let rho = |name: &str| e.nodes.iter().find(|n| n.name == name).unwrap().rho;
+        // web at 1000/s: browse 800 × (6 ms + 0.2 × 3 ms held on catalog-db)
+        //              + checkout 200 × (8 ms + 2 × 0.5 ms link + 9 ms held on orders-db)
+        //              = 5.28 + 3.6 = 8.88 busy workers of 8.
+        assert!((rho("web") - 8.88 / 8.0).abs() < 1e-9, "{}", rho("web"));
+        assert!((rho("catalog-db") - 160.0 * 0.003 / 8.0).abs() < 1e-9);
+        assert!((rho("orders-db") - 200.0 * 0.009 / 4.0).abs() < 1e-9);
+        assert_eq!(e.nodes[e.bottleneck.unwrap()].name, "web");
+        assert!((e.max_throughput - 1000.0 / 1.11).abs() < 1e-6);
+    }
+
+    #[test]
+    fn estimate_agrees_with_simulated_utilisation_at_a_steady_rate() {
+        // Same system at a constant 500/s: ρ(web) = 0.555 predicted; queueing downstream
+        // holds web's workers a little longer than the no-queueing estimate, so allow 5%.
+        let text = DEFAULT.replace(
+            "Spike(base: 330, peak: 1000, at: \"2m\", rise: \"30s\", hold: \"2m\", fall: \"30s\")",
+            "Constant(500)",
+        );
+        assert_ne!(text, DEFAULT);
+        let sc = crate::load_str("steady.ron", &text).unwrap();
+        let e = Estimate::of(&sc);
+        let run = crate::world::simulate(&sc, 7);
+        let report = crate::report::Report::from_run(&sc, &run);
+        for (est, got) in e
+            .nodes
+            .iter()
+            .zip(&report.nodes)
+            .filter(|(n, _)| n.workers > 0)
+        {
+            let rel = (got.utilization - est.rho).abs() / est.rho;
+            assert!(
+                rel < 0.05,
+                "{}: simulated {:.4} vs estimated {:.4}",
+                est.name,
+                got.utilization,
+                est.rho
+            );
+        }
+    }
+}
