@@ -191,6 +191,12 @@ pub struct Report {
     pub events: f64,
     /// `completed`, `in_flight_limit` or `event_limit`.
     pub outcome: String,
+    /// Most requests alive at once (what memory grows with).
+    #[serde(serialize_with = "count")]
+    pub in_flight_peak: f64,
+    /// Requests still alive at the end: neither completed nor errors.
+    #[serde(serialize_with = "count")]
+    pub in_flight_end: f64,
     /// All requests.
     pub summary: Stats,
     /// Per class.
@@ -384,6 +390,8 @@ impl Report {
             wall_seconds: None,
             events: run.events as f64,
             outcome: outcome.into(),
+            in_flight_peak: run.in_flight_peak as f64,
+            in_flight_end: run.in_flight_end as f64,
             summary: stats_of(&all, window_s),
             classes: sc
                 .classes

@@ -853,17 +853,6 @@ impl Scenario {
         self.duration = d;
         Ok(())
     }
-
-    /// Total number of service instances (for sizing per-instance state).
-    pub fn instance_count(&self) -> usize {
-        self.nodes
-            .iter()
-            .map(|n| match &n.kind {
-                NodeKind::Service(s) => s.instances as usize,
-                NodeKind::LoadBalancer(_) => 0,
-            })
-            .sum()
-    }
 }
 
 fn node_name(n: &RawNode) -> &str {

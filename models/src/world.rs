@@ -195,7 +195,6 @@ pub struct World<'s> {
     nodes: Vec<NodeStats>,
     classes: Vec<ClassStats>,
     stop: Option<Outcome>,
-    in_flight_peak: u64,
 }
 
 impl<'s> World<'s> {
@@ -272,7 +271,6 @@ impl<'s> World<'s> {
             nodes: sc.nodes.iter().map(node_stats).collect(),
             classes: vec![ClassStats::default(); sc.classes.len()],
             stop: None,
-            in_flight_peak: 0,
         }
     }
 
@@ -305,7 +303,8 @@ impl<'s> World<'s> {
             end,
             outcome,
             in_flight_end: self.reqs.len() as u64,
-            in_flight_peak: self.in_flight_peak,
+            // Slots are added only when none is free: the slab's size is the peak.
+            in_flight_peak: self.reqs.capacity_used() as u64,
             nodes: self.nodes,
             classes: self.classes,
         }
@@ -365,9 +364,7 @@ impl<'s> World<'s> {
         if counted {
             self.classes[class as usize].requests.inc();
         }
-        let live = self.reqs.len() as u64;
-        self.in_flight_peak = self.in_flight_peak.max(live);
-        if live > self.sc.max_in_flight {
+        if self.reqs.len() as u64 > self.sc.max_in_flight {
             let node = (0..self.nodes.len())
                 .max_by_key(|&i| (self.nodes[i].queued.value(), self.nodes[i].present.value()))
                 .unwrap_or(0);

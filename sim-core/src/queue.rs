@@ -104,12 +104,6 @@ impl<E: Copy> EventQueue<E> {
         }
     }
 
-    /// Schedule `event` after `delay` from now.
-    #[inline]
-    pub fn schedule_in(&mut self, delay: SimTime, event: E) {
-        self.schedule(SimTime(self.now) + delay, event);
-    }
-
     /// The time of the next event, if any.
     #[inline]
     pub fn peek_time(&self) -> Option<SimTime> {

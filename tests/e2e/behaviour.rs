@@ -118,6 +118,10 @@ fn unbounded_growth_is_cut_at_the_in_flight_limit_naming_the_node() {
     assert_eq!(out.status.code(), Some(3), "a cut run exits with 3");
     let r: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(r["outcome"], "in_flight_limit");
+    assert_eq!(
+        r["in_flight_peak"], 5001,
+        "cut as soon as the limit is passed"
+    );
     assert_eq!(r["bottleneck"]["node"], "db");
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("`db` overflowed"), "{stderr}");
@@ -216,6 +220,13 @@ fn deterministic_arrivals_never_wait() {
     assert_eq!(num(&r, "/summary/latency/max"), 0.009);
     assert_eq!(num(&r, "/summary/latency/mean"), 0.009);
     assert_eq!(num(&r, "/nodes/0/max_queue"), 0.0);
+    // Every request is accounted for: the one born at exactly 10 s is still in flight.
+    assert_eq!(
+        num(&r, "/summary/completed") + num(&r, "/in_flight_end"),
+        1000.0
+    );
+    assert_eq!(num(&r, "/in_flight_end"), 1.0);
+    assert_eq!(num(&r, "/in_flight_peak"), 1.0);
 }
 
 #[test]
