@@ -285,3 +285,46 @@ fn event_limit_cuts_the_run() {
     assert_eq!(r["events"], 5000);
     assert!(String::from_utf8_lossy(&out.stderr).contains("limits.max_events (5000) reached"));
 }
+
+#[test]
+fn release_reacquires_a_worker_for_steps_after_the_call() {
+    // 150/s × (1 ms before + 1 ms after the call) on 2 workers = 0.15; the 10 ms call is
+    // not held. Every request still gets all three phases: latency ≥ 12 ms.
+    let text = two_tier("Release").replace(
+        r#"[Cpu(Constant("1ms")), Call("slow")]"#,
+        r#"[Cpu(Constant("1ms")), Call("slow"), Cpu(Constant("1ms"))]"#,
+    );
+    assert!(text.contains("Call(\"slow\"), Cpu"));
+    let (_d, f) = scenario_file(&text);
+    let r = run_json(&f, &[]);
+    let u = num(&r, "/nodes/0/utilization");
+    assert!((u - 0.15).abs() < 0.01, "utilisation {u}");
+    assert!(num(&r, "/summary/latency/p50") >= 0.012 * 0.99);
+    assert!(
+        num(&r, "/summary/latency/mean") < 0.0125,
+        "little queueing at this load"
+    );
+}
+
+#[test]
+fn a_rejection_downstream_fails_exactly_one_client_request() {
+    // db has no waiting room (queue: 0) and one worker: every arrival finding it busy is
+    // rejected, and that error travels back through front to the client.
+    let text = r#"Scenario(name: "reject", duration: "60s",
+        sources: [Source(name: "in", target: "front", rate: Constant(300))],
+        nodes: [Service(name: "front", cores: 16, handlers: {"*": [Cpu(Exp("1ms")), Call("db")]}),
+                Service(name: "db", queue: 0, handlers: {"*": [Cpu(Exp("2ms"))]})])"#;
+    let (_d, f) = scenario_file(text);
+    let r = run_json(&f, &[]);
+    let rejected = num(&r, "/nodes/1/errors");
+    assert!(rejected > 1000.0, "db must reject: {rejected}");
+    assert_eq!(num(&r, "/summary/errors"), rejected);
+    assert_eq!(
+        num(&r, "/nodes/0/errors"),
+        0.0,
+        "front itself rejects nothing"
+    );
+    // Erlang loss (M/M/1/1): blocking = a / (1 + a) with a = 300 × 2 ms = 0.6.
+    let blocking = num(&r, "/summary/error_rate");
+    assert!((blocking - 0.375).abs() < 0.02, "blocking {blocking}");
+}
