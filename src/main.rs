@@ -176,8 +176,12 @@ fn run(args: RunArgs) -> ExitCode {
         eprintln!("error: cannot write the report to {target}: {e}");
         return ExitCode::from(1);
     }
-    for w in &report.warnings {
-        eprintln!("warning: {w}");
+    // The human report on stdout already lists warnings; repeat them on stderr only when
+    // stdout carries JSON or the report went to a file.
+    if args.json || args.out.is_some() {
+        for w in &report.warnings {
+            eprintln!("warning: {w}");
+        }
     }
     if report.outcome == "completed" {
         ExitCode::SUCCESS
