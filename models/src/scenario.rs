@@ -95,6 +95,20 @@ pub enum KeyDist {
     Zipf(rand_distr::Zipf<f64>),
 }
 
+impl KeyDist {
+    /// Draw a key in `0..n`. Never allocates.
+    #[inline]
+    pub fn sample(&self, rng: &mut sim_core::Stream) -> u64 {
+        match *self {
+            KeyDist::Uniform(n) => rng.below(n),
+            KeyDist::Zipf(z) => {
+                use rand_distr::Distribution;
+                (z.sample(&mut **rng) as u64).saturating_sub(1)
+            }
+        }
+    }
+}
+
 /// A node.
 #[derive(Debug, Clone)]
 pub struct Node {
@@ -937,5 +951,44 @@ fn compile(steps: &[Step], ops: &mut Vec<Op>) {
                 }
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use sim_core::RngStreams;
+
+    #[test]
+    fn key_distributions_match_their_laws() {
+        let mut rng = RngStreams::new(5).get("keys");
+        let draws = 200_000;
+        // Zipf(n = 100, s = 1.1): P(key k) = (k+1)^-s / H(n, s).
+        let (n, skew) = (100u64, 1.1);
+        let z = KeyDist::Zipf(rand_distr::Zipf::new(n as f64, skew).unwrap());
+        let mut counts = vec![0u64; n as usize];
+        for _ in 0..draws {
+            counts[z.sample(&mut rng) as usize] += 1;
+        }
+        let h: f64 = (1..=n).map(|k| (k as f64).powf(-skew)).sum();
+        for k in [0usize, 1, 9, 99] {
+            let p = ((k + 1) as f64).powf(-skew) / h;
+            let sd = (p * (1.0 - p) / draws as f64).sqrt();
+            let got = counts[k] as f64 / draws as f64;
+            assert!(
+                (got - p).abs() < 5.0 * sd,
+                "Zipf key {k}: {got:.5} vs {p:.5}"
+            );
+        }
+        let u = KeyDist::Uniform(10);
+        let mut c = [0u64; 10];
+        for _ in 0..draws {
+            c[u.sample(&mut rng) as usize] += 1;
+        }
+        assert!(
+            c.iter()
+                .all(|&x| (x as f64 / draws as f64 - 0.1).abs() < 0.005),
+            "{c:?}"
+        );
     }
 }

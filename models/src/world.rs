@@ -23,9 +23,8 @@
 //!   finish it (and their statistics include it).
 
 use crate::balancer::BalancerState;
-use crate::scenario::{KeyDist, NodeKind, Op, Scenario, NONE};
+use crate::scenario::{NodeKind, Op, Scenario, NONE};
 use crate::schema::{Arrivals, CallMode};
-use rand_distr::Distribution;
 use sim_core::{
     run_until, Counter, EventQueue, Histogram, Key, Model, RngStreams, SimTime, Slab, StopReason,
     Stream, TimeSeries, TimeWeighted,
@@ -346,11 +345,8 @@ impl<'s> World<'s> {
             .iter()
             .find(|m| u < m.cum)
             .unwrap_or(&src.mix[src.mix.len() - 1]);
-        // The key is drawn now (so later features see the same stream); unused until caches.
-        let _key = match m.keys {
-            KeyDist::Uniform(n) => rng.below(n),
-            KeyDist::Zipf(z) => (z.sample(&mut **rng) as u64).saturating_sub(1),
-        };
+        // The key is drawn now (so the stream stays the same when caches and shards use it).
+        let _key = m.keys.sample(rng);
         let session = rng.below(src.sessions);
         let counted = now >= self.sc.warmup;
         let class = m.class;
