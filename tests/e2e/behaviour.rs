@@ -328,3 +328,57 @@ fn a_rejection_downstream_fails_exactly_one_client_request() {
     let blocking = num(&r, "/summary/error_rate");
     assert!((blocking - 0.375).abs() < 0.02, "blocking {blocking}");
 }
+
+#[test]
+fn every_rate_profile_shapes_the_traffic_end_to_end() {
+    // Arrivals per 10 s window (from the --series throughput of a never-busy service)
+    // against the profile's mean rate over that window, within 8%.
+    let cases: [(&str, [(usize, f64); 2]); 5] = [
+        (
+            r#"Ramp(from: 100, to: 500, start: "20s", over: "40s")"#,
+            [(1, 100.0), (4, 350.0)],
+        ),
+        (
+            r#"Step(from: 100, to: 400, at: "30s")"#,
+            [(1, 100.0), (4, 400.0)],
+        ),
+        // Mean over the 20 s around the peak (trough): 300 ± 200·sin(π/4)/(π/4).
+        (
+            r#"Diurnal(mean: 300, amplitude: 200, period: "80s", peak_at: "20s")"#,
+            [(1, 480.1), (5, 119.9)],
+        ),
+        (
+            r#"Spike(base: 100, peak: 600, at: "20s", rise: "10s", hold: "20s", fall: "10s")"#,
+            [(0, 100.0), (3, 600.0)],
+        ),
+        (
+            r#"Piecewise([("0s", 100), ("40s", 100), ("40s", 600)])"#,
+            [(2, 100.0), (5, 600.0)],
+        ),
+    ];
+    for (profile, checks) in cases {
+        let text = format!(
+            r#"Scenario(name: "profile", duration: "80s", sample_every: "10s",
+                sources: [Source(name: "in", target: "s", rate: {profile})],
+                nodes: [Service(name: "s", cores: 1000, handlers: {{"*": [Cpu(Constant("1us"))]}})])"#
+        );
+        let (_d, f) = scenario_file(&text);
+        let r = run_json(&f, &["--series"]);
+        let thr = &r["series"]["nodes"][0]["throughput"];
+        for (window, want) in checks {
+            // Window i covers [10 i, 10 (i + 1)) seconds; for Diurnal, windows i and i + 1
+            // together cover the 20 s centred on the peak (i = 1) or the trough (i = 5).
+            let got = if profile.starts_with("Diurnal") {
+                let a = thr[window].as_f64().unwrap();
+                let b = thr[window + 1].as_f64().unwrap();
+                (a + b) / 2.0
+            } else {
+                thr[window].as_f64().unwrap()
+            };
+            assert!(
+                (got - want).abs() / want < 0.08,
+                "{profile}: window {window}: {got:.1}/s vs {want:.1}/s"
+            );
+        }
+    }
+}
