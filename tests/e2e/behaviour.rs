@@ -382,3 +382,21 @@ fn every_rate_profile_shapes_the_traffic_end_to_end() {
         }
     }
 }
+
+#[test]
+fn link_latency_applies_on_the_way_there_and_back() {
+    // 5 ms each way to the front, 2 ms each way to the db, 1 ms + 3 ms of CPU: 18 ms exactly.
+    let text = r#"Scenario(name: "links", duration: "10s",
+        sources: [Source(name: "in", target: "front", rate: Constant(20), arrivals: Deterministic)],
+        nodes: [Service(name: "front", handlers: {"*": [Cpu(Constant("1ms")), Call("db")]}),
+                Service(name: "db", handlers: {"*": [Cpu(Constant("3ms"))]})],
+        links: [Link(from: "in", to: "front", latency: Constant("5ms")),
+                Link(from: "front", to: "db", latency: Constant("2ms"))])"#;
+    let (_d, f) = scenario_file(text);
+    let r = run_json(&f, &[]);
+    assert_eq!(num(&r, "/summary/latency/mean"), 0.018);
+    assert_eq!(num(&r, "/summary/latency/max"), 0.018);
+    // The front's sojourn excludes its inbound link but includes the call's round trip.
+    assert_eq!(num(&r, "/nodes/0/latency/mean"), 0.008);
+    assert_eq!(num(&r, "/nodes/1/latency/mean"), 0.003);
+}
