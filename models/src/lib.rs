@@ -64,9 +64,8 @@ pub fn run(sc: &Scenario, opts: &RunOptions) -> (Report, Option<Report>) {
         Report::from_run(sc, &world::simulate(sc, s))
     });
     let (mut mean, mut ci) = if n == 1 {
-        let mut r = reports.into_iter().next().expect("one replication");
-        r.seed = seed;
-        (r, None)
+        // Replication 0 runs with the base seed itself, so its report already says it.
+        (reports.into_iter().next().expect("one replication"), None)
     } else {
         let (mean, ci) = Report::merge(sc, &reports);
         (mean, Some(ci))

@@ -180,6 +180,7 @@ pub struct RunStats {
 /// The simulated world of one run.
 pub struct World<'s> {
     sc: &'s Scenario,
+    seed: u64,
     reqs: Slab<Req>,
     frames: Slab<Frame>,
     instances: Vec<Instance>,
@@ -240,6 +241,7 @@ impl<'s> World<'s> {
         };
         World {
             sc,
+            seed,
             reqs: Slab::with_capacity(1024),
             frames: Slab::with_capacity(4096),
             instances,
@@ -296,7 +298,7 @@ impl<'s> World<'s> {
             _ => Outcome::Completed,
         };
         RunStats {
-            seed: 0,
+            seed: self.seed,
             events,
             window_start: sc.warmup.min(end),
             end,
@@ -672,7 +674,5 @@ impl Model for World<'_> {
 
 /// Run `sc` once with `seed`.
 pub fn simulate(sc: &Scenario, seed: u64) -> RunStats {
-    let mut stats = World::new(sc, seed).run();
-    stats.seed = seed;
-    stats
+    World::new(sc, seed).run()
 }
