@@ -4,6 +4,7 @@
 mod bad_input;
 mod behaviour;
 mod determinism;
+mod golden;
 mod readme;
 mod truth;
 
