@@ -14,6 +14,7 @@ fn mm1(c: &mut Criterion) {
     let mut sc = models::load_str("mm1.ron", MM1).expect("bench scenario is valid");
     // 1 simulated second = 90 000 customers; 10 s keeps one iteration around 0.1 s.
     sc.set_duration(SimTime::from_secs(10)).unwrap();
+    let sc = std::sync::Arc::new(sc);
     let customers = simulate(&sc, 1).classes[0].requests.get();
     let mut g = c.benchmark_group("engine");
     g.sample_size(20);
@@ -27,6 +28,7 @@ fn mm1(c: &mut Criterion) {
 fn default_scenario(c: &mut Criterion) {
     let mut sc = models::load_str("default.ron", DEFAULT).expect("default scenario is valid");
     sc.set_duration(SimTime::from_secs(360)).unwrap();
+    let sc = std::sync::Arc::new(sc);
     let stats = simulate(&sc, 42);
     let requests: u64 = stats.classes.iter().map(|c| c.requests.get()).sum();
     let mut g = c.benchmark_group("scenario");

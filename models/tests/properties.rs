@@ -43,6 +43,7 @@ fn the_hot_loop_allocates_nothing_per_event() {
         let mut sc = models::load_str("default.ron", DEFAULT).unwrap();
         sc.set_duration(SimTime::from_secs(secs)).unwrap();
         sc.sample_every = SimTime::from_secs(1);
+        let sc = std::sync::Arc::new(sc);
         let before = allocations();
         let stats = models::world::simulate(&sc, 3);
         (allocations() - before, stats.events)
@@ -108,6 +109,7 @@ fn random_edits_never_panic() {
                 let d = sc.warmup + SimTime::from_secs(1);
                 sc.set_duration(d).unwrap();
                 sc.max_in_flight = sc.max_in_flight.min(100_000);
+                let sc = std::sync::Arc::new(sc);
                 let run = models::world::simulate(&sc, 1);
                 let _ = models::Report::from_run(&sc, &run).to_json(None);
                 true

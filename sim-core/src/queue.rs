@@ -113,6 +113,17 @@ impl<E: Copy> EventQueue<E> {
         self.heap.peek().map(|e| SimTime(e.time))
     }
 
+    /// Move the clock forward to `t` when nothing is pending before it (after a
+    /// `run_until(t)`, so that an event injected next happens at `t`).
+    pub fn advance_to(&mut self, t: SimTime) {
+        if self.now_lane.is_empty()
+            && self.heap.peek().is_none_or(|e| e.time > t.0)
+            && t.0 > self.now
+        {
+            self.now = t.0;
+        }
+    }
+
     /// Remove and return the next event in `(time, seq)` order, advancing the clock.
     #[inline]
     pub fn pop(&mut self) -> Option<(SimTime, E)> {

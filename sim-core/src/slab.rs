@@ -114,6 +114,22 @@ impl<T> Slab<T> {
         }
     }
 
+    /// Every live entity with its key, in slot order (deterministic). O(slots): for rare
+    /// whole-population work (an instance killed), never per event.
+    pub fn iter(&self) -> impl Iterator<Item = (Key, &T)> + '_ {
+        self.slots.iter().enumerate().filter_map(|(i, s)| {
+            s.value.as_ref().map(|v| {
+                (
+                    Key {
+                        idx: i as u32,
+                        gen: s.gen,
+                    },
+                    v,
+                )
+            })
+        })
+    }
+
     /// Remove and return the entity; its key (and every copy of it) goes stale.
     #[inline]
     pub fn remove(&mut self, key: Key) -> Option<T> {

@@ -1,7 +1,7 @@
 //! Reading a scenario file into its raw form, with located, hinted errors.
 
-use crate::error::{did_you_mean, ErrorKind, ScenarioError};
-use crate::schema::RawScenario;
+use super::error::{did_you_mean, ErrorKind, ScenarioError};
+use super::raw::RawScenario;
 use std::path::Path;
 use std::sync::Arc;
 
@@ -40,8 +40,10 @@ pub fn parse_str(file: &str, text: Arc<str>) -> Result<RawScenario, ScenarioErro
         return Err(ScenarioError::new(ErrorKind::Empty, file, "the file is empty")
             .with_hint("a scenario starts with `Scenario(name: \"...\", duration: \"...\", sources: [...], nodes: [...])`"));
     }
-    let opts =
-        ron::Options::default().with_default_extension(ron::extensions::Extensions::IMPLICIT_SOME);
+    let opts = ron::Options::default().with_default_extension(
+        ron::extensions::Extensions::IMPLICIT_SOME
+            | ron::extensions::Extensions::UNWRAP_VARIANT_NEWTYPES,
+    );
     opts.from_str::<RawScenario>(&text).map_err(|e| {
         let start = offset_of(&text, e.span.start.line, e.span.start.col);
         let end = offset_of(&text, e.span.end.line, e.span.end.col).max(start);

@@ -7,7 +7,40 @@
 //! closed-form quadratic per segment; for `Diurnal` it is a safeguarded Newton solve. No
 //! candidate is ever thrown away, unlike thinning, so a 10× spike costs nothing extra.
 
-use crate::schema::RawProfile;
+use super::raw::{Dur, RawProfile};
+use sim_core::SimTime;
+
+/// Why a rate profile is refused.
+#[derive(Debug, Clone, Copy, PartialEq, thiserror::Error)]
+pub enum ProfileError {
+    /// `Piecewise([])`: give at least one point.
+    #[error("Piecewise needs at least one (time, rate) point")]
+    PiecewiseEmpty,
+    /// Piecewise points out of time order: sort them.
+    #[error("Piecewise points must be in time order: {later} comes after {earlier}")]
+    PiecewiseOrder {
+        /// The point that comes too late in the list.
+        later: SimTime,
+        /// The point before it.
+        earlier: SimTime,
+    },
+    /// `Diurnal` swinging below zero: lower the amplitude to at most the mean.
+    #[error(
+        "Diurnal amplitude ({amplitude}) is above the mean ({mean}): the rate would go negative"
+    )]
+    DiurnalNegative {
+        /// Amplitude as written.
+        amplitude: f64,
+        /// Mean as written.
+        mean: f64,
+    },
+    /// `Diurnal` with a zero period.
+    #[error("Diurnal period must be above zero")]
+    DiurnalPeriodZero,
+    /// The rate is zero over the whole run.
+    #[error("the rate is zero for the whole run, so this source sends nothing")]
+    NothingSent,
+}
 
 /// A validated rate profile (requests per second over simulated seconds).
 #[derive(Debug, Clone, PartialEq)]
@@ -30,8 +63,8 @@ pub enum Profile {
 impl Profile {
     /// Validate a raw profile; `horizon_s` is the run length (a profile that is zero over
     /// the whole run is an error).
-    pub fn from_raw(raw: &RawProfile, horizon_s: f64) -> Result<Profile, String> {
-        let s = |d: crate::schema::Dur| d.0.as_secs_f64();
+    pub fn from_raw(raw: &RawProfile, horizon_s: f64) -> Result<Profile, ProfileError> {
+        let s = |d: Dur| d.0.as_secs_f64();
         let p = match raw {
             RawProfile::Constant(r) => Profile::Linear(vec![(0.0, r.0)]),
             RawProfile::Ramp {
@@ -59,13 +92,13 @@ impl Profile {
             }
             RawProfile::Piecewise(points) => {
                 if points.is_empty() {
-                    return Err("Piecewise needs at least one (time, rate) point".into());
+                    return Err(ProfileError::PiecewiseEmpty);
                 }
                 if let Some(w) = points.windows(2).find(|w| w[1].0 .0 < w[0].0 .0) {
-                    return Err(format!(
-                        "Piecewise points must be in time order: {} comes after {}",
-                        w[1].0 .0, w[0].0 .0
-                    ));
+                    return Err(ProfileError::PiecewiseOrder {
+                        later: w[1].0 .0,
+                        earlier: w[0].0 .0,
+                    });
                 }
                 Profile::Linear(points.iter().map(|(t, r)| (s(*t), r.0)).collect())
             }
@@ -76,13 +109,13 @@ impl Profile {
                 peak_at,
             } => {
                 if amplitude.0 > mean.0 {
-                    return Err(format!(
-                        "Diurnal amplitude ({}) is above the mean ({}): the rate would go negative",
-                        amplitude.0, mean.0
-                    ));
+                    return Err(ProfileError::DiurnalNegative {
+                        amplitude: amplitude.0,
+                        mean: mean.0,
+                    });
                 }
                 if period.0.as_nanos() == 0 {
-                    return Err("Diurnal period must be above zero".into());
+                    return Err(ProfileError::DiurnalPeriodZero);
                 }
                 Profile::Diurnal {
                     mean: mean.0,
@@ -93,7 +126,7 @@ impl Profile {
             }
         };
         if p.max_rate(horizon_s) <= 0.0 {
-            return Err("the rate is zero for the whole run, so this source sends nothing".into());
+            return Err(ProfileError::NothingSent);
         }
         Ok(p)
     }
@@ -270,7 +303,7 @@ fn interpolate(pts: &[(f64, f64)], i: usize, t: f64) -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::schema::{Dur, NonNeg};
+    use crate::scenario::raw::{Dur, NonNeg};
     use sim_core::{parse_duration, RngStreams};
 
     fn d(s: &str) -> Dur {
@@ -383,9 +416,10 @@ mod tests {
 
     #[test]
     fn rejects_impossible_profiles() {
-        assert!(Profile::from_raw(&RawProfile::Constant(n(0.0)), 10.0)
-            .unwrap_err()
-            .contains("zero"));
+        assert_eq!(
+            Profile::from_raw(&RawProfile::Constant(n(0.0)), 10.0),
+            Err(ProfileError::NothingSent)
+        );
         let e = Profile::from_raw(
             &RawProfile::Diurnal {
                 mean: n(1.0),
@@ -396,11 +430,12 @@ mod tests {
             10.0,
         )
         .unwrap_err();
-        assert!(e.contains("negative"), "{e}");
+        assert!(matches!(e, ProfileError::DiurnalNegative { .. }), "{e}");
+        assert!(e.to_string().contains("negative"), "{e}");
         let e = Profile::from_raw(
             &RawProfile::Piecewise(vec![(d("10s"), n(1.0)), (d("5s"), n(1.0))]),
             10.0,
         );
-        assert!(e.unwrap_err().contains("time order"));
+        assert!(matches!(e, Err(ProfileError::PiecewiseOrder { .. })));
     }
 }

@@ -8,8 +8,9 @@
 //! The node with the highest ρ is the predicted bottleneck; scaling all sources together,
 //! throughput tops out at `peak_rate / ρ_max`.
 
-use crate::scenario::{NodeKind, Scenario, Step, NONE};
-use crate::schema::CallMode;
+use crate::ids::{ClassId, LinkId, NodeId};
+use crate::scenario::program::Step;
+use crate::scenario::Scenario;
 
 /// The estimate for one node.
 #[derive(Debug, Clone)]
@@ -47,8 +48,11 @@ impl Estimate {
     /// Estimate `sc`.
     pub fn of(sc: &Scenario) -> Estimate {
         let horizon = sc.duration.as_secs_f64();
-        let mut offered = vec![0.0; sc.nodes.len()];
-        let mut demand = vec![0.0; sc.nodes.len()];
+        let mut flow = Flow {
+            sc,
+            offered: vec![0.0; sc.nodes.len()],
+            demand: vec![0.0; sc.nodes.len()],
+        };
         let mut peak_rate = 0.0;
         let mut mean_rate = 0.0;
         for s in &sc.sources {
@@ -56,14 +60,7 @@ impl Estimate {
             peak_rate += peak;
             mean_rate += s.profile.mean_rate(horizon);
             for m in &s.mix {
-                visit(
-                    sc,
-                    s.target,
-                    m.class as usize,
-                    peak * m.share,
-                    &mut offered,
-                    &mut demand,
-                );
+                flow.visit(s.target, m.class, peak * m.share);
             }
         }
         let nodes: Vec<NodeEstimate> = sc
@@ -71,24 +68,21 @@ impl Estimate {
             .iter()
             .enumerate()
             .map(|(i, n)| {
-                let workers = match &n.kind {
-                    NodeKind::Service(s) => s.instances as u64 * s.cores as u64,
-                    NodeKind::LoadBalancer(_) => 0,
-                };
+                let workers = n.kind.workers();
                 let rho = if workers > 0 {
-                    demand[i] / workers as f64
+                    flow.demand[i] / workers as f64
                 } else {
                     0.0
                 };
-                let service_s = if offered[i] > 0.0 {
-                    demand[i] / offered[i]
+                let service_s = if flow.offered[i] > 0.0 {
+                    flow.demand[i] / flow.offered[i]
                 } else {
                     0.0
                 };
                 NodeEstimate {
                     name: n.name.clone(),
-                    kind: n.kind.label(),
-                    offered: offered[i],
+                    kind: n.kind.kind().label(),
+                    offered: flow.offered[i],
                     service_s,
                     workers,
                     rho,
@@ -112,76 +106,52 @@ impl Estimate {
     }
 }
 
-fn link_mean(sc: &Scenario, link: u32) -> f64 {
-    if link == NONE {
-        0.0
-    } else {
-        sc.links[link as usize].latency.mean_s()
+/// Visits and work flowing through the graph at the sources' peak rates. Components add
+/// to it in [`crate::components::Config::visit`].
+pub struct Flow<'a> {
+    /// The scenario.
+    pub sc: &'a Scenario,
+    /// Visits per second per node.
+    pub offered: Vec<f64>,
+    /// Busy workers per node (visits × mean worker time).
+    pub demand: Vec<f64>,
+}
+
+impl Flow<'_> {
+    /// `rate` visits of `class` arrive at `node`; the node passes on what they cause.
+    pub fn visit(&mut self, node: NodeId, class: ClassId, rate: f64) {
+        self.offered[node.index()] += rate;
+        let sc = self.sc;
+        sc.nodes[node.index()].kind.visit(node, class, rate, self);
     }
 }
 
-/// Add `rate` visits of `class` at `node` (and everything they cause downstream).
-fn visit(
-    sc: &Scenario,
-    node: u32,
-    class: usize,
-    rate: f64,
-    offered: &mut [f64],
-    demand: &mut [f64],
-) {
-    offered[node as usize] += rate;
-    match &sc.nodes[node as usize].kind {
-        NodeKind::LoadBalancer(lb) => {
-            let share = |b: &crate::scenario::Backend| b.weight * pool_size(sc, b.node);
-            let total: f64 = lb.backends.iter().map(share).sum();
-            for b in &lb.backends {
-                visit(sc, b.node, class, rate * share(b) / total, offered, demand);
-            }
-        }
-        NodeKind::Service(svc) => {
-            let h = svc.handlers[class].as_ref().expect("validated");
-            let hold = svc.on_call == CallMode::Hold;
-            demand[node as usize] += rate * worker_time(sc, &h.steps, class, hold);
-            calls(sc, &h.steps, class, rate, offered, demand);
-        }
-    }
+fn link_mean(sc: &Scenario, link: Option<LinkId>) -> f64 {
+    link.map_or(0.0, |l| sc.links[l.index()].latency.mean_s())
 }
 
-fn pool_size(sc: &Scenario, node: u32) -> f64 {
-    match &sc.nodes[node as usize].kind {
-        NodeKind::Service(s) => s.instances as f64,
-        NodeKind::LoadBalancer(_) => 1.0,
-    }
-}
-
-fn calls(
-    sc: &Scenario,
-    steps: &[Step],
-    class: usize,
-    rate: f64,
-    offered: &mut [f64],
-    demand: &mut [f64],
-) {
+/// The calls a program makes, as visits (branch probabilities applied).
+pub fn calls(steps: &[Step], class: ClassId, rate: f64, flow: &mut Flow) {
     for s in steps {
         match s {
             Step::Cpu(_) => {}
-            Step::Call { node, .. } => visit(sc, *node, class, rate, offered, demand),
+            Step::Call { node, .. } => flow.visit(*node, class, rate),
             Step::Branch { p, then, otherwise } => {
-                calls(sc, then, class, rate * p, offered, demand);
-                calls(sc, otherwise, class, rate * (1.0 - p), offered, demand);
+                calls(then, class, rate * p, flow);
+                calls(otherwise, class, rate * (1.0 - p), flow);
             }
         }
     }
 }
 
 /// Mean worker time of a program: CPU, plus callees' response times if the worker is held.
-fn worker_time(sc: &Scenario, steps: &[Step], class: usize, hold: bool) -> f64 {
+pub fn worker_time(sc: &Scenario, steps: &[Step], class: ClassId, hold: bool) -> f64 {
     steps
         .iter()
         .map(|s| match s {
             Step::Cpu(d) => d.mean_s(),
             Step::Call { node, link } if hold => {
-                2.0 * link_mean(sc, *link) + response_time(sc, *node, class)
+                2.0 * link_mean(sc, *link) + sc.nodes[node.index()].kind.response_time(class, sc)
             }
             Step::Call { .. } => 0.0,
             Step::Branch { p, then, otherwise } => {
@@ -192,34 +162,11 @@ fn worker_time(sc: &Scenario, steps: &[Step], class: usize, hold: bool) -> f64 {
         .sum()
 }
 
-/// Mean response time of `node` for `class` with no queueing anywhere.
-pub fn response_time(sc: &Scenario, node: u32, class: usize) -> f64 {
-    match &sc.nodes[node as usize].kind {
-        NodeKind::LoadBalancer(lb) => {
-            let share = |b: &crate::scenario::Backend| b.weight * pool_size(sc, b.node);
-            let total: f64 = lb.backends.iter().map(share).sum();
-            lb.backends
-                .iter()
-                .map(|b| {
-                    share(b) / total
-                        * (2.0 * link_mean(sc, b.link) + response_time(sc, b.node, class))
-                })
-                .sum()
-        }
-        NodeKind::Service(svc) => worker_time(
-            sc,
-            &svc.handlers[class].as_ref().expect("validated").steps,
-            class,
-            true,
-        ),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    const DEFAULT: &str = include_str!("../../scenarios/default.ron");
+    const DEFAULT: &str = include_str!("../../../scenarios/default.ron");
 
     #[test]
     fn default_scenario_estimate_matches_a_hand_calculation() {
@@ -247,8 +194,7 @@ mod tests {
         assert_ne!(text, DEFAULT);
         let sc = crate::load_str("steady.ron", &text).unwrap();
         let e = Estimate::of(&sc);
-        let run = crate::world::simulate(&sc, 7);
-        let report = crate::report::Report::from_run(&sc, &run);
+        let report = crate::batch::run_once(&std::sync::Arc::new(sc.clone()), 7);
         for (est, got) in e
             .nodes
             .iter()

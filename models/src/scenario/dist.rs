@@ -1,10 +1,47 @@
 //! Distributions of durations (service times, network latency), validated and ready to sample.
 
-use crate::schema::RawDist;
+use super::raw::RawDist;
 use sim_core::{SimTime, Stream};
 
 /// 99th percentile of the standard normal.
 const Z99: f64 = 2.326_347_874_040_840_8;
+
+/// Why a distribution's parameters are refused. Each says what to change.
+#[derive(Debug, Clone, Copy, PartialEq, thiserror::Error)]
+pub enum DistError {
+    /// `Uniform` with `max < min`: swap them.
+    #[error("Uniform: max ({max}) is below min ({min})")]
+    UniformBackwards {
+        /// Lower end as written.
+        min: SimTime,
+        /// Upper end as written.
+        max: SimTime,
+    },
+    /// `LogNormal` with a zero mean: give it a positive mean.
+    #[error("LogNormal: mean must be above zero")]
+    LogNormalZeroMean,
+    /// `LogNormal` whose p99 is not above its mean: raise p99.
+    #[error("LogNormal: p99 ({p99}) must be above the mean ({mean})")]
+    LogNormalP99NotAboveMean {
+        /// Mean as written.
+        mean: SimTime,
+        /// p99 as written.
+        p99: SimTime,
+    },
+    /// `LogNormal` whose p99/mean ratio no log-normal reaches (~15×): lower p99.
+    #[error("LogNormal: p99 ({p99}) is more than {max_ratio:.1}× the mean ({mean}), which no log-normal has")]
+    LogNormalTooHeavy {
+        /// Mean as written.
+        mean: SimTime,
+        /// p99 as written.
+        p99: SimTime,
+        /// The largest p99/mean ratio a log-normal has.
+        max_ratio: f64,
+    },
+    /// `Erlang` with `k` outside 1..=1000.
+    #[error("Erlang: k must be between 1 and 1000, found {0}")]
+    ErlangPhases(u32),
+}
 
 /// A validated duration distribution. Parameters are in nanoseconds.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -44,7 +81,7 @@ pub enum Dist {
 
 impl Dist {
     /// Check the parameters and precompute. The error is one sentence for the user.
-    pub fn from_raw(raw: &RawDist) -> Result<Dist, String> {
+    pub fn from_raw(raw: &RawDist) -> Result<Dist, DistError> {
         Ok(match *raw {
             RawDist::Exp(m) => Dist::Exp {
                 mean_ns: m.0.as_nanos() as f64,
@@ -52,7 +89,10 @@ impl Dist {
             RawDist::Constant(c) => Dist::Constant { ns: c.0.as_nanos() },
             RawDist::Uniform { min, max } => {
                 if max.0 < min.0 {
-                    return Err(format!("Uniform: max ({}) is below min ({})", max.0, min.0));
+                    return Err(DistError::UniformBackwards {
+                        min: min.0,
+                        max: max.0,
+                    });
                 }
                 Dist::Uniform {
                     lo_ns: min.0.as_nanos() as f64,
@@ -62,24 +102,23 @@ impl Dist {
             RawDist::LogNormal { mean, p99 } => {
                 let (m, p) = (mean.0.as_nanos() as f64, p99.0.as_nanos() as f64);
                 if m <= 0.0 {
-                    return Err("LogNormal: mean must be above zero".into());
+                    return Err(DistError::LogNormalZeroMean);
                 }
                 if p <= m {
-                    return Err(format!(
-                        "LogNormal: p99 ({}) must be above the mean ({})",
-                        p99.0, mean.0
-                    ));
+                    return Err(DistError::LogNormalP99NotAboveMean {
+                        mean: mean.0,
+                        p99: p99.0,
+                    });
                 }
                 // mean = exp(mu + s²/2), p99 = exp(mu + z s)  =>  s²/2 - z s + ln(p/m) = 0.
                 let r = (p / m).ln();
                 let disc = Z99 * Z99 - 2.0 * r;
                 if disc < 0.0 {
-                    return Err(format!(
-                        "LogNormal: p99 ({}) is more than {:.1}× the mean ({}), which no log-normal has",
-                        p99.0,
-                        (Z99 * Z99 / 2.0).exp(),
-                        mean.0
-                    ));
+                    return Err(DistError::LogNormalTooHeavy {
+                        mean: mean.0,
+                        p99: p99.0,
+                        max_ratio: (Z99 * Z99 / 2.0).exp(),
+                    });
                 }
                 let sigma = Z99 - disc.sqrt(); // the lighter-tailed of the two solutions
                 Dist::LogNormal {
@@ -89,7 +128,7 @@ impl Dist {
             }
             RawDist::Erlang { k, mean } => {
                 if !(1..=1000).contains(&k) {
-                    return Err(format!("Erlang: k must be between 1 and 1000, found {k}"));
+                    return Err(DistError::ErlangPhases(k));
                 }
                 Dist::Erlang {
                     k,
@@ -156,7 +195,7 @@ impl Dist {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::schema::Dur;
+    use crate::scenario::raw::Dur;
     use sim_core::{parse_duration, RngStreams};
 
     fn d(s: &str) -> Dur {
@@ -225,13 +264,21 @@ mod tests {
             p99: d("4ms"),
         })
         .unwrap_err();
-        assert!(e.contains("must be above the mean"), "{e}");
+        assert!(
+            matches!(e, DistError::LogNormalP99NotAboveMean { .. }),
+            "{e}"
+        );
+        assert!(
+            e.to_string().contains("must be above the mean (8ms)"),
+            "{e}"
+        );
         let e = Dist::from_raw(&RawDist::LogNormal {
             mean: d("1ms"),
             p99: d("1s"),
         })
         .unwrap_err();
-        assert!(e.contains("no log-normal"), "{e}");
+        assert!(matches!(e, DistError::LogNormalTooHeavy { .. }), "{e}");
+        assert!(e.to_string().contains("no log-normal"), "{e}");
         assert!(Dist::from_raw(&RawDist::Erlang {
             k: 0,
             mean: d("1ms")

@@ -99,7 +99,8 @@ pub fn did_you_mean<'a>(
 
 /// Finds where things are written in the source text, for errors found after parsing
 /// (when serde's positions are gone). Heuristic but predictable: the first match wins.
-pub(crate) struct Locator<'a> {
+pub struct Locator<'a> {
+    /// The file's text.
     pub src: &'a str,
 }
 

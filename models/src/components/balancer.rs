@@ -1,0 +1,645 @@
+//! Load balancers: spread requests over the ready instances of their backend pools.
+//!
+//! A balancer keeps a table of *targets* (one per pool instance it has ever seen, append
+//! only, in backend order) and the set of targets that are routable now. Instances join
+//! and leave as pools start, stop and kill them: every structure below changes in O(log n)
+//! or better, and picking allocates nothing.
+//!
+//! | algorithm | pick | structure |
+//! | --- | --- | --- |
+//! | `RoundRobin` | members in turn | dense member array, O(1) |
+//! | `WeightedRoundRobin` | smooth weighted round robin over pools (weight × ready instances), round robin inside the pool | O(pools) |
+//! | `Random` | uniform over members | O(1) |
+//! | `LeastConnections` | fewest outstanding; ties go to the next in turn | min-tree, O(log n) |
+//! | `PowerOfTwoChoices` | two distinct members at random, the less loaded | O(1) |
+//! | `ConsistentHash` | sticky by session on a ring of 64 virtual nodes per instance | ordered map, O(log n) |
+
+use super::{Component, Config, NodeKind, NodeState, RawConfig};
+use crate::analysis::capacity::Flow;
+use crate::ids::{ClassId, InstanceId, LinkId, NodeId};
+use crate::kernel::{Cx, Ev};
+use crate::scenario::raw::NonNeg;
+use crate::scenario::{Resolver, Scenario, ScenarioError};
+use serde::Deserialize;
+use sim_core::{DenseSet, Key, MinTree, Stream};
+use std::collections::BTreeMap;
+
+/// Virtual nodes per instance on the consistent-hash ring.
+pub const VNODES: u32 = 64;
+
+/// A load balancer as written.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, rename = "LoadBalancer")]
+pub struct RawBalancer {
+    /// Unique name.
+    pub name: String,
+    /// Default: `RoundRobin`.
+    #[serde(default)]
+    pub algorithm: Algorithm,
+    /// Service pools whose instances receive the traffic.
+    pub backends: Vec<String>,
+}
+
+/// How a load balancer picks an instance.
+#[derive(Debug, Clone, PartialEq, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub enum Algorithm {
+    /// Each instance in turn.
+    #[default]
+    RoundRobin,
+    /// In proportion to a weight per backend pool, smoothly interleaved (as nginx does);
+    /// each pool's share is its weight times its ready instances.
+    WeightedRoundRobin {
+        /// One weight per entry of `backends`, in order.
+        weights: Vec<NonNeg>,
+    },
+    /// Uniformly at random.
+    Random,
+    /// The instance with the fewest requests outstanding from this balancer.
+    LeastConnections,
+    /// Two instances at random; the one with fewer outstanding requests.
+    PowerOfTwoChoices,
+    /// Sticky by session: a hash ring (64 virtual nodes per instance).
+    ConsistentHash,
+}
+
+/// A validated load balancer.
+#[derive(Debug, Clone)]
+pub struct LoadBalancer {
+    /// Algorithm (weights validated).
+    pub algorithm: Algorithm,
+    /// Backend pools.
+    pub backends: Vec<Backend>,
+}
+
+/// One backend pool of a load balancer.
+#[derive(Debug, Clone, Copy)]
+pub struct Backend {
+    /// The service node.
+    pub node: NodeId,
+    /// Link from the balancer to it.
+    pub link: Option<LinkId>,
+    /// Weight (for `WeightedRoundRobin`; 1 otherwise).
+    pub weight: f64,
+}
+
+impl RawConfig for RawBalancer {
+    fn name(&self) -> &str {
+        &self.name
+    }
+
+    fn validate(&self, r: &mut Resolver) -> Result<NodeKind, ScenarioError> {
+        let name = self.name.as_str();
+        let decl = r.decl(name);
+        let backends = &self.backends;
+        if backends.is_empty() {
+            return Err(r
+                .err(
+                    r.loc().field_in(name, "backends"),
+                    format!("load balancer `{name}` has no backends"),
+                )
+                .with_hint("e.g. backends: [\"web\"]"));
+        }
+        let weights: Vec<f64> = match &self.algorithm {
+            Algorithm::WeightedRoundRobin { weights } => {
+                if weights.len() != backends.len() {
+                    return Err(r
+                        .err(
+                            r.loc().field_in(name, "weights"),
+                            format!(
+                                "load balancer `{name}`: {} weights for {} backends",
+                                weights.len(),
+                                backends.len()
+                            ),
+                        )
+                        .with_hint("give one weight per backend, in the same order"));
+                }
+                if weights.iter().all(|w| w.0 == 0.0) {
+                    return Err(r
+                        .err(
+                            r.loc().field_in(name, "weights"),
+                            format!("load balancer `{name}`: the weights sum to 0"),
+                        )
+                        .with_hint("give at least one backend a weight above zero"));
+                }
+                weights.iter().map(|w| w.0).collect()
+            }
+            _ => vec![1.0; backends.len()],
+        };
+        let mut bs: Vec<Backend> = vec![];
+        for (b, w) in backends.iter().zip(weights) {
+            let node = r.node(b, decl)?;
+            if !r.is_service(node) {
+                return Err(r
+                    .err(
+                        r.loc().quoted(b, decl),
+                        format!("load balancer `{name}`: backend `{b}` is not a service"),
+                    )
+                    .with_hint(
+                        "a load balancer spreads requests over the instances of service pools",
+                    ));
+            }
+            if bs.iter().any(|x| x.node == node) {
+                return Err(r
+                    .err(
+                        r.loc().quoted(b, decl),
+                        format!("load balancer `{name}`: backend `{b}` is listed twice"),
+                    )
+                    .with_hint(
+                        "list each pool once; use WeightedRoundRobin to give one more traffic",
+                    ));
+            }
+            bs.push(Backend {
+                node,
+                link: r.link_of(name, b),
+                weight: w,
+            });
+        }
+        Ok(NodeKind::LoadBalancer(LoadBalancer {
+            algorithm: self.algorithm.clone(),
+            backends: bs,
+        }))
+    }
+}
+
+impl LoadBalancer {
+    /// Share of traffic per backend at the start (weight × instances, normalised).
+    fn shares(&self, sc: &Scenario) -> Vec<f64> {
+        let raw: Vec<f64> = self
+            .backends
+            .iter()
+            .map(|b| {
+                let size = sc.nodes[b.node.index()]
+                    .kind
+                    .as_service()
+                    .map_or(1.0, |s| s.instances as f64);
+                b.weight * size
+            })
+            .collect();
+        let total: f64 = raw.iter().sum();
+        raw.iter().map(|x| x / total).collect()
+    }
+}
+
+impl Config for LoadBalancer {
+    fn build(&self, id: NodeId, sc: &Scenario) -> NodeState {
+        let mut b = Balancer {
+            id,
+            algorithm: Alg::of(&self.algorithm),
+            backends: self
+                .backends
+                .iter()
+                .map(|b| BackendState {
+                    node: b.node,
+                    link: b.link,
+                    weight: b.weight,
+                    current: 0.0,
+                    members: DenseSet::new(),
+                    rr: 0,
+                    target_of: vec![],
+                })
+                .collect(),
+            targets: vec![],
+            members: DenseSet::new(),
+            outstanding: vec![],
+            least: MinTree::new(),
+            ring: BTreeMap::new(),
+            next: 0,
+        };
+        for (bi, backend) in self.backends.iter().enumerate() {
+            let size = sc.nodes[backend.node.index()]
+                .kind
+                .as_service()
+                .map_or(0, |s| s.instances);
+            for i in 0..size {
+                b.join(bi, InstanceId::new(i as usize));
+            }
+        }
+        NodeState::LoadBalancer(b)
+    }
+
+    fn callees(&self, _class: ClassId, out: &mut Vec<NodeId>) {
+        out.extend(self.backends.iter().map(|b| b.node));
+    }
+
+    fn visit(&self, _id: NodeId, class: ClassId, rate: f64, flow: &mut Flow) {
+        for (b, share) in self.backends.iter().zip(self.shares(flow.sc)) {
+            flow.visit(b.node, class, rate * share);
+        }
+    }
+
+    fn response_time(&self, class: ClassId, sc: &Scenario) -> f64 {
+        self.backends
+            .iter()
+            .zip(self.shares(sc))
+            .map(|(b, share)| {
+                let link = b.link.map_or(0.0, |l| sc.links[l.index()].latency.mean_s());
+                share * (2.0 * link + sc.nodes[b.node.index()].kind.response_time(class, sc))
+            })
+            .sum()
+    }
+}
+
+/// The algorithm without its parameters (weights live per backend).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Alg {
+    RoundRobin,
+    Weighted,
+    Random,
+    LeastConnections,
+    PowerOfTwo,
+    Hash,
+}
+
+impl Alg {
+    fn of(a: &Algorithm) -> Alg {
+        match a {
+            Algorithm::RoundRobin => Alg::RoundRobin,
+            Algorithm::WeightedRoundRobin { .. } => Alg::Weighted,
+            Algorithm::Random => Alg::Random,
+            Algorithm::LeastConnections => Alg::LeastConnections,
+            Algorithm::PowerOfTwoChoices => Alg::PowerOfTwo,
+            Algorithm::ConsistentHash => Alg::Hash,
+        }
+    }
+}
+
+/// One instance a balancer can send to.
+#[derive(Debug, Clone, Copy)]
+struct Target {
+    /// Index into `backends`.
+    backend: u32,
+    inst: InstanceId,
+}
+
+#[derive(Debug, Clone)]
+struct BackendState {
+    node: NodeId,
+    link: Option<LinkId>,
+    weight: f64,
+    /// Smooth weighted round robin's running score.
+    current: f64,
+    /// This backend's routable targets.
+    members: DenseSet,
+    rr: usize,
+    /// Target index per instance of the pool (`None`: never seen).
+    target_of: Vec<Option<u32>>,
+}
+
+/// A load balancer at run time.
+#[derive(Debug, Clone)]
+pub struct Balancer {
+    id: NodeId,
+    algorithm: Alg,
+    backends: Vec<BackendState>,
+    targets: Vec<Target>,
+    /// Routable targets.
+    members: DenseSet,
+    /// Requests this balancer has outstanding at each target.
+    outstanding: Vec<u32>,
+    /// `LeastConnections`: outstanding per routable target.
+    least: MinTree,
+    /// `ConsistentHash`: ring position → target.
+    ring: BTreeMap<u64, u32>,
+    /// Round-robin cursor (and `LeastConnections`' rotating tie-break).
+    next: usize,
+}
+
+fn hash64(mut z: u64) -> u64 {
+    z = z.wrapping_add(0x9E37_79B9_7F4A_7C15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^ (z >> 31)
+}
+
+impl Balancer {
+    /// Number of routable targets.
+    pub fn routable(&self) -> usize {
+        self.members.len()
+    }
+
+    /// Whether this balancer sends to `pool`.
+    pub fn fronts(&self, pool: NodeId) -> bool {
+        self.backends.iter().any(|b| b.node == pool)
+    }
+
+    /// Instance `inst` of `pool` became routable (`up`) or stopped being so.
+    pub fn set_member(&mut self, pool: NodeId, inst: InstanceId, up: bool) {
+        if let Some(bi) = self.backends.iter().position(|b| b.node == pool) {
+            if up {
+                self.join(bi, inst);
+            } else {
+                self.leave(bi, inst);
+            }
+        }
+    }
+
+    fn target(&mut self, bi: usize, inst: InstanceId) -> u32 {
+        let b = &mut self.backends[bi];
+        if b.target_of.len() <= inst.index() {
+            b.target_of.resize(inst.index() + 1, None);
+        }
+        if let Some(t) = b.target_of[inst.index()] {
+            return t;
+        }
+        let t = self.targets.len() as u32;
+        b.target_of[inst.index()] = Some(t);
+        self.targets.push(Target {
+            backend: bi as u32,
+            inst,
+        });
+        self.outstanding.push(0);
+        t
+    }
+
+    fn join(&mut self, bi: usize, inst: InstanceId) {
+        let t = self.target(bi, inst);
+        if !self.members.insert(t) {
+            return;
+        }
+        self.backends[bi].members.insert(t);
+        match self.algorithm {
+            Alg::LeastConnections => self.least.set(t, self.outstanding[t as usize]),
+            Alg::Hash => {
+                for v in 0..VNODES {
+                    self.ring.insert(hash64(((t as u64) << 32) | v as u64), t);
+                }
+            }
+            _ => {}
+        }
+    }
+
+    fn leave(&mut self, bi: usize, inst: InstanceId) {
+        let t = self.target(bi, inst);
+        if !self.members.remove(t) {
+            return;
+        }
+        self.backends[bi].members.remove(t);
+        match self.algorithm {
+            Alg::LeastConnections => self.least.set(t, u32::MAX),
+            Alg::Hash => {
+                for v in 0..VNODES {
+                    self.ring.remove(&hash64(((t as u64) << 32) | v as u64));
+                }
+            }
+            _ => {}
+        }
+    }
+
+    fn add_outstanding(&mut self, t: u32, d: i32) {
+        let o = &mut self.outstanding[t as usize];
+        *o = o.checked_add_signed(d).expect("outstanding stays ≥ 0");
+        if self.algorithm == Alg::LeastConnections && self.members.contains(t) {
+            self.least.set(t, *o);
+        }
+    }
+
+    /// Choose a routable target for a request of `session`; `None` if there is none.
+    #[inline]
+    fn pick(&mut self, session: u64, rng: &mut Stream) -> Option<u32> {
+        let n = self.members.len();
+        if n == 0 {
+            return None;
+        }
+        Some(match self.algorithm {
+            Alg::RoundRobin => {
+                let k = self.next % n;
+                self.next = k + 1;
+                self.members.get(k)
+            }
+            Alg::Weighted => {
+                // Smooth weighted round robin (as in nginx) over pools, each weighted by its
+                // weight times its ready instances; then round robin inside the pool.
+                let mut total = 0.0;
+                let mut best: Option<(usize, f64)> = None;
+                for (i, b) in self.backends.iter_mut().enumerate() {
+                    let w = b.weight * b.members.len() as f64;
+                    if w == 0.0 {
+                        continue;
+                    }
+                    total += w;
+                    b.current += w;
+                    if best.is_none_or(|(_, c)| b.current > c) {
+                        best = Some((i, b.current));
+                    }
+                }
+                let Some((bi, _)) = best else {
+                    // Every pool with members has weight 0: fall back to any member.
+                    let k = self.next % n;
+                    self.next = k + 1;
+                    return Some(self.members.get(k));
+                };
+                let b = &mut self.backends[bi];
+                b.current -= total;
+                let k = b.rr % b.members.len();
+                b.rr = k + 1;
+                b.members.get(k)
+            }
+            Alg::Random => self.members.get(rng.below(n as u64) as usize),
+            Alg::LeastConnections => {
+                let start = self.next % self.targets.len();
+                self.next = (start + 1) % self.targets.len();
+                self.least
+                    .first_min_from(start as u32)
+                    .expect("a member exists")
+            }
+            Alg::PowerOfTwo => {
+                if n == 1 {
+                    return Some(self.members.get(0));
+                }
+                let a = rng.below(n as u64) as usize;
+                let b = (a + 1 + rng.below(n as u64 - 1) as usize) % n;
+                let (ta, tb) = (self.members.get(a), self.members.get(b));
+                if self.outstanding[tb as usize] < self.outstanding[ta as usize] {
+                    tb
+                } else {
+                    ta
+                }
+            }
+            Alg::Hash => {
+                let h = hash64(session ^ 0xC0FF_EE00);
+                let (_, &t) = self
+                    .ring
+                    .range(h..)
+                    .next()
+                    .or_else(|| self.ring.iter().next())
+                    .expect("a member exists");
+                t
+            }
+        })
+    }
+}
+
+impl Component for Balancer {
+    fn on_enter(&mut self, cx: &mut Cx, f: Key) {
+        let fr = *cx.k.frames.get(f).expect("entering frame is live");
+        let session = cx.k.reqs.get(fr.req).map_or(0, |r| r.session);
+        let Some(t) = self.pick(session, &mut cx.k.node_rng[self.id.index()]) else {
+            // No instance to send to: fail at once (a 503).
+            return cx.reject(f);
+        };
+        self.add_outstanding(t, 1);
+        let target = self.targets[t as usize];
+        let b = &self.backends[target.backend as usize];
+        let (pool, link) = (b.node, b.link);
+        let now = cx.now;
+        let fm = cx.k.frames.get_mut(f).expect("live");
+        fm.target = t;
+        fm.entered = now;
+        cx.k.nodes[self.id.index()].present.add(now, 1);
+        let child = cx.child(f, &fr, pool, Some(target.inst), link);
+        cx.send(link, Ev::Enter(child));
+    }
+
+    fn on_reply(&mut self, cx: &mut Cx, to: Key, ok: bool) {
+        let fr = cx.leave(to);
+        self.add_outstanding(fr.target, -1);
+        cx.reply(fr, ok);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use sim_core::RngStreams;
+
+    fn balancer(alg: Algorithm, pools: &[(u32, f64)]) -> Balancer {
+        let backends = pools
+            .iter()
+            .enumerate()
+            .map(|(i, &(_, w))| Backend {
+                node: NodeId::new(i),
+                link: None,
+                weight: w,
+            })
+            .collect();
+        let lb = LoadBalancer {
+            algorithm: alg,
+            backends,
+        };
+        // A scenario is only read for pool sizes: build the state by hand instead.
+        let mut b = Balancer {
+            id: NodeId::new(99),
+            algorithm: Alg::of(&lb.algorithm),
+            backends: lb
+                .backends
+                .iter()
+                .map(|x| BackendState {
+                    node: x.node,
+                    link: None,
+                    weight: x.weight,
+                    current: 0.0,
+                    members: DenseSet::new(),
+                    rr: 0,
+                    target_of: vec![],
+                })
+                .collect(),
+            targets: vec![],
+            members: DenseSet::new(),
+            outstanding: vec![],
+            least: MinTree::new(),
+            ring: BTreeMap::new(),
+            next: 0,
+        };
+        for (bi, &(n, _)) in pools.iter().enumerate() {
+            for i in 0..n {
+                b.join(bi, InstanceId::new(i as usize));
+            }
+        }
+        b
+    }
+
+    #[test]
+    fn consistent_hash_is_sticky_and_moves_only_the_leaving_instances_sessions() {
+        let mut b = balancer(Algorithm::ConsistentHash, &[(4, 1.0)]);
+        let mut rng = RngStreams::new(1).get("lb");
+        let mut first = vec![];
+        let mut counts = [0; 4];
+        for session in 0..4000u64 {
+            let t = b.pick(session, &mut rng).unwrap();
+            assert_eq!(
+                b.pick(session, &mut rng),
+                Some(t),
+                "session {session} moved"
+            );
+            counts[t as usize] += 1;
+            first.push(t);
+        }
+        for c in counts {
+            assert!(c > 600, "uneven ring: {counts:?}");
+        }
+        b.set_member(NodeId::new(0), InstanceId::new(2), false);
+        for (session, &t) in first.iter().enumerate() {
+            let now = b.pick(session as u64, &mut rng).unwrap();
+            if t == 2 {
+                assert_ne!(now, 2, "a session stayed on the instance that left");
+            } else {
+                assert_eq!(now, t, "session {session} moved though its instance stayed");
+            }
+        }
+    }
+
+    #[test]
+    fn least_connections_and_p2c_avoid_the_busy_target() {
+        let mut rng = RngStreams::new(2).get("lb");
+        let mut b = balancer(Algorithm::LeastConnections, &[(4, 1.0)]);
+        for (t, o) in [3, 1, 0, 2].into_iter().enumerate() {
+            b.add_outstanding(t as u32, o);
+        }
+        for _ in 0..8 {
+            assert_eq!(b.pick(0, &mut rng), Some(2));
+        }
+        // The least loaded leaves: the next least loaded takes over.
+        b.set_member(NodeId::new(0), InstanceId::new(2), false);
+        assert_eq!(b.pick(0, &mut rng), Some(1));
+        let mut b = balancer(Algorithm::PowerOfTwoChoices, &[(4, 1.0)]);
+        b.add_outstanding(0, 100);
+        for _ in 0..1000 {
+            assert_ne!(
+                b.pick(0, &mut rng),
+                Some(0),
+                "the busiest of two distinct choices is never taken"
+            );
+        }
+    }
+
+    #[test]
+    fn round_robin_skips_instances_that_left_and_takes_back_those_that_return() {
+        let mut rng = RngStreams::new(3).get("lb");
+        let mut b = balancer(Algorithm::RoundRobin, &[(2, 1.0), (1, 1.0)]);
+        let picks: Vec<u32> = (0..6).map(|_| b.pick(0, &mut rng).unwrap()).collect();
+        assert_eq!(picks, vec![0, 1, 2, 0, 1, 2]);
+        b.set_member(NodeId::new(0), InstanceId::new(1), false);
+        let picks: Vec<u32> = (0..4).map(|_| b.pick(0, &mut rng).unwrap()).collect();
+        assert!(picks.iter().all(|&t| t != 1), "{picks:?}");
+        b.set_member(NodeId::new(0), InstanceId::new(1), true);
+        let picks: Vec<u32> = (0..3).map(|_| b.pick(0, &mut rng).unwrap()).collect();
+        assert!(picks.contains(&1), "{picks:?}");
+        for (pool, inst) in [(0, 0), (0, 1), (1, 0)] {
+            b.set_member(NodeId::new(pool), InstanceId::new(inst), false);
+        }
+        assert_eq!(b.pick(0, &mut rng), None, "nothing routable");
+    }
+
+    #[test]
+    fn smooth_weighted_round_robin_interleaves_by_pool_weight() {
+        // Pools of one instance with weights 3 and 1: a a b a (nginx's smooth order).
+        let mut rng = RngStreams::new(3).get("lb");
+        let mut b = balancer(
+            Algorithm::WeightedRoundRobin { weights: vec![] },
+            &[(1, 3.0), (1, 1.0)],
+        );
+        let picks: Vec<u32> = (0..8).map(|_| b.pick(0, &mut rng).unwrap()).collect();
+        assert_eq!(picks, vec![0, 0, 1, 0, 0, 0, 1, 0]);
+        // A pool's share follows its ready instances: 2 instances × 1 vs 1 × 1.
+        let mut b = balancer(
+            Algorithm::WeightedRoundRobin { weights: vec![] },
+            &[(2, 1.0), (1, 1.0)],
+        );
+        let mut c = [0; 3];
+        for _ in 0..300 {
+            c[b.pick(0, &mut rng).unwrap() as usize] += 1;
+        }
+        assert_eq!(c, [100, 100, 100]);
+    }
+}

@@ -1,0 +1,253 @@
+//! Components: one file per kind of node, each the whole story of that kind.
+//!
+//! A component file holds, for its kind:
+//! - the raw config as written in RON (`RawX`, serde) and `validate` into the checked
+//!   config (`X`), with located errors ([`crate::scenario::Resolver`] helps);
+//! - the runtime state (one per node of that kind, built from the config);
+//! - the event handlers: [`Component::on_enter`] (a request frame arrives),
+//!   [`Component::on_reply`] (a call it made came back), [`Component::on_wake`] (its own
+//!   timer: CPU done, a worker handed over);
+//! - the verbs faults, autoscalers and the terminal UI call (service pools: `start`,
+//!   `stop`, `kill`, `degrade`);
+//! - its metrics (it updates its `NodeStats` in place) and its capacity contribution
+//!   ([`Config::visit`], [`Config::response_time`]).
+//!
+//! # Adding a component kind
+//!
+//! **A new component kind is one new file in `components/` plus one line in the
+//! [`components!`] list below.** That line generates an arm in each of the three enums —
+//! [`RawNode`] (the file format), [`NodeKind`] (the validated config) and [`NodeState`]
+//! (the runtime state) — plus the report's [`Kind`] label and the one dispatch `match`
+//! ([`dispatch!`]). The rest of the crate reaches a component only through that match, so
+//! nothing else changes, and the hot loop stays a static `match` on an enum.
+//!
+//! A worked example: a `Delay` node that holds each request for a fixed time and replies.
+//!
+//! ```text
+//! // components/delay.rs
+//! #[derive(Debug, Clone, Deserialize)]
+//! #[serde(deny_unknown_fields, rename = "Delay")]
+//! pub struct RawDelay { pub name: String, pub delay: Dur }          // the RON fields
+//! pub struct Delay { pub delay: SimTime }                           // validated config
+//! impl RawConfig for RawDelay {
+//!     fn name(&self) -> &str { &self.name }
+//!     fn validate(&self, r: &mut Resolver) -> Result<NodeKind, ScenarioError> {
+//!         Ok(NodeKind::Delay(Delay { delay: self.delay.0 }))
+//!     }
+//! }
+//! impl Config for Delay {
+//!     fn build(&self, id: NodeId, _: &Scenario) -> NodeState { NodeState::Delay(DelayState { id }) }
+//!     fn callees(&self, _: ClassId, _: &mut Vec<NodeId>) {}
+//!     fn visit(&self, ..) {}  fn response_time(&self, ..) -> f64 { self.delay.as_secs_f64() }
+//! }
+//! pub struct DelayState { id: NodeId }
+//! impl Component for DelayState {
+//!     fn on_enter(&mut self, cx: &mut Cx, f: Key) {
+//!         cx.accept(f);                                      // counts it present
+//!         cx.q.schedule(cx.now + self.delay, Ev::Wake(f, Wake::CpuDone));
+//!     }
+//!     fn on_wake(&mut self, cx: &mut Cx, f: Key, _: Wake) { let fr = cx.leave(f); cx.reply(fr, true); }
+//!     fn on_reply(&mut self, _: &mut Cx, _: Key, _: bool) {}
+//! }
+//!
+//! // components/mod.rs, in the list:
+//!     Delay(delay::RawDelay, delay::Delay, delay::DelayState) = "delay",
+//! ```
+//!
+//! With that, `Delay(name: "d", delay: "5ms")` parses, validates, runs, reports (as kind
+//! `"delay"`) and shows in `scalelab validate`. Add its bad-input cases to `tests/bad/` and
+//! a behaviour test that could fail.
+
+pub mod balancer;
+pub mod service;
+pub mod source;
+pub mod station;
+
+use crate::analysis::capacity::Flow;
+use crate::ids::{ClassId, NodeId};
+use crate::kernel::{Cx, Wake};
+use crate::scenario::{Resolver, Scenario, ScenarioError};
+use sim_core::Key;
+
+/// What every raw node config does: name itself and validate into a [`NodeKind`].
+pub trait RawConfig {
+    /// The node's unique name.
+    fn name(&self) -> &str;
+    /// Check the config and resolve names; errors are located in the file.
+    fn validate(&self, r: &mut Resolver) -> Result<NodeKind, ScenarioError>;
+}
+
+/// What every validated node config does.
+pub trait Config {
+    /// The runtime state of node `id` at the start of a run.
+    fn build(&self, id: NodeId, sc: &Scenario) -> NodeState;
+    /// The nodes a request of `class` can go to next from here.
+    fn callees(&self, class: ClassId, out: &mut Vec<NodeId>);
+    /// Workers (instances × cores) at the start; 0 for nodes that do no work themselves.
+    fn workers(&self) -> u64 {
+        0
+    }
+    /// Price of the node per hour at the start (instances × price).
+    fn cost_per_hour(&self) -> f64 {
+        0.0
+    }
+    /// Whether a request of `class` reaching this node has somewhere to go.
+    fn handles(&self, _class: ClassId) -> bool {
+        true
+    }
+    /// Capacity estimate: `rate` visits of `class` arrive here; add the work they cause
+    /// here (`flow.demand`) and pass the visits on (`flow.visit`).
+    fn visit(&self, id: NodeId, class: ClassId, rate: f64, flow: &mut Flow);
+    /// Mean response time of one visit with no queueing anywhere (capacity estimate).
+    fn response_time(&self, class: ClassId, sc: &Scenario) -> f64;
+}
+
+/// What every component's runtime state does. Handlers are handed a [`Cx`]: the shared
+/// kernel (frames, requests, random streams, statistics) and the event queue.
+pub trait Component {
+    /// A request frame arrives at this node.
+    fn on_enter(&mut self, cx: &mut Cx, f: Key);
+    /// A call this node made for frame `f` came back.
+    fn on_reply(&mut self, cx: &mut Cx, f: Key, ok: bool);
+    /// One of this node's own timers for frame `f` fired.
+    fn on_wake(&mut self, _cx: &mut Cx, _f: Key, _why: Wake) {}
+}
+
+/// The list of component kinds. One line per kind:
+/// `Variant(raw config, validated config, runtime state) = "report label",`.
+macro_rules! components {
+    ($d:tt $( $(#[$doc:meta])* $variant:ident($raw:ty, $cfg:ty, $state:ty) = $label:literal, )*) => {
+        /// A node as written in the scenario file.
+        #[derive(Debug, Clone, serde::Deserialize)]
+        pub enum RawNode { $( $(#[$doc])* $variant($raw), )* }
+
+        /// A validated node config.
+        #[derive(Debug, Clone)]
+        pub enum NodeKind { $( $(#[$doc])* $variant($cfg), )* }
+
+        /// A node's runtime state.
+        #[derive(Debug, Clone)]
+        pub enum NodeState { $( $(#[$doc])* $variant($state), )* }
+
+        /// A node's kind as the report names it (snake_case in JSON).
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
+        pub enum Kind {
+            /// No node (a default).
+            #[default]
+            #[serde(rename = "none")]
+            None,
+            $( $(#[$doc])* #[serde(rename = $label)] $variant, )*
+        }
+
+        impl Kind {
+            /// The label in reports.
+            pub fn label(self) -> &'static str {
+                match self { Kind::None => "none", $( Kind::$variant => $label, )* }
+            }
+        }
+
+        impl NodeKind {
+            /// This config's kind.
+            pub fn kind(&self) -> Kind {
+                match self { $( NodeKind::$variant(_) => Kind::$variant, )* }
+            }
+        }
+
+        /// The one dispatch `match`: run `$body` with `$c` bound to the component inside
+        /// `$value`, a [`RawNode`], [`NodeKind`] or [`NodeState`] (by value or reference).
+        macro_rules! dispatch {
+            ($d value:expr, $d enum_:ident, $d c:ident => $d body:expr) => {
+                match $d value { $( $d enum_::$variant($d c) => $d body, )* }
+            };
+        }
+    };
+}
+
+components! {$
+    /// Spreads requests over the instances of its backend service pools. Takes no time.
+    LoadBalancer(balancer::RawBalancer, balancer::LoadBalancer, balancer::Balancer) = "load_balancer",
+    /// A pool of identical instances, each with `cores` workers and its own FIFO queue.
+    Service(service::RawService, service::Service, service::Pool) = "service",
+}
+
+pub(crate) use dispatch;
+
+impl RawNode {
+    /// The node's name.
+    pub fn name(&self) -> &str {
+        dispatch!(self, RawNode, c => c.name())
+    }
+}
+
+impl NodeKind {
+    /// See [`Config::callees`].
+    pub fn callees(&self, class: ClassId, out: &mut Vec<NodeId>) {
+        dispatch!(self, NodeKind, c => c.callees(class, out))
+    }
+    /// See [`Config::workers`].
+    pub fn workers(&self) -> u64 {
+        dispatch!(self, NodeKind, c => c.workers())
+    }
+    /// See [`Config::handles`].
+    pub fn handles(&self, class: ClassId) -> bool {
+        dispatch!(self, NodeKind, c => c.handles(class))
+    }
+    /// See [`Config::build`].
+    pub fn build(&self, id: NodeId, sc: &Scenario) -> NodeState {
+        dispatch!(self, NodeKind, c => c.build(id, sc))
+    }
+    /// See [`Config::visit`].
+    pub fn visit(&self, id: NodeId, class: ClassId, rate: f64, flow: &mut Flow) {
+        dispatch!(self, NodeKind, c => c.visit(id, class, rate, flow))
+    }
+    /// See [`Config::response_time`].
+    pub fn response_time(&self, class: ClassId, sc: &Scenario) -> f64 {
+        dispatch!(self, NodeKind, c => c.response_time(class, sc))
+    }
+    /// The service pool config, if this is one.
+    pub fn as_service(&self) -> Option<&service::Service> {
+        match self {
+            NodeKind::Service(s) => Some(s),
+            _ => None,
+        }
+    }
+}
+
+impl NodeState {
+    /// See [`Component::on_enter`].
+    #[inline]
+    pub fn on_enter(&mut self, cx: &mut Cx, f: Key) {
+        dispatch!(self, NodeState, c => c.on_enter(cx, f))
+    }
+    /// See [`Component::on_reply`].
+    #[inline]
+    pub fn on_reply(&mut self, cx: &mut Cx, f: Key, ok: bool) {
+        dispatch!(self, NodeState, c => c.on_reply(cx, f, ok))
+    }
+    /// See [`Component::on_wake`].
+    #[inline]
+    pub fn on_wake(&mut self, cx: &mut Cx, f: Key, why: Wake) {
+        dispatch!(self, NodeState, c => c.on_wake(cx, f, why))
+    }
+    /// The service pool, if this is one.
+    pub fn as_pool_mut(&mut self) -> Option<&mut service::Pool> {
+        match self {
+            NodeState::Service(p) => Some(p),
+            _ => None,
+        }
+    }
+    /// The service pool, if this is one.
+    pub fn as_pool(&self) -> Option<&service::Pool> {
+        match self {
+            NodeState::Service(p) => Some(p),
+            _ => None,
+        }
+    }
+    /// The load balancer, if this is one.
+    pub fn as_balancer_mut(&mut self) -> Option<&mut balancer::Balancer> {
+        match self {
+            NodeState::LoadBalancer(b) => Some(b),
+            _ => None,
+        }
+    }
+}

@@ -1,0 +1,695 @@
+//! Service pools: identical instances (an autoscaling group), each a [`Station`] of
+//! `cores` workers and a FIFO queue, running a handler program per request class.
+//!
+//! Semantics worth knowing:
+//! - a node's latency is the sojourn of a frame: from its arrival at the node to its
+//!   departure (reply sent), including queueing and downstream calls, so Little's law
+//!   `L = λW` holds per node with `L` the time-average number of frames present;
+//! - `Call` with `on_call: Hold` keeps the worker busy until the reply; with `Release` the
+//!   worker serves others meanwhile and, if steps remain, the request queues again for a
+//!   worker afterwards (a chain of `Release` services ending in calls is a tandem network);
+//! - an error (a full queue, no instance to serve) fails the whole request: every caller up
+//!   the chain replies with an error at once;
+//! - instances live through [`Life`]: the verbs [`Pool::start`], [`Pool::stop`],
+//!   [`Pool::kill`] and [`Pool::degrade`] change them; balancers in front learn of every
+//!   instance that becomes routable or stops being so through the kernel's `membership`.
+//!
+//! [`Station`]: super::station
+
+use super::station::{Instance, Life};
+use super::{Component, Config, NodeKind, NodeState, RawConfig};
+use crate::analysis::capacity::{self, Flow};
+use crate::ids::{ClassId, InstanceId, NodeId};
+use crate::kernel::{Cx, Ev, Membership, Wake};
+use crate::scenario::program::{self, Handler, Op};
+use crate::scenario::raw::{Dur, NonNeg, RawStep};
+use crate::scenario::{Resolver, Scenario, ScenarioError};
+use serde::Deserialize;
+use sim_core::{DenseSet, Key, SimTime};
+use std::collections::BTreeMap;
+
+/// Most instances in one service pool (at the start, and ever at once).
+pub const MAX_INSTANCES: u32 = 100_000;
+/// Most workers per instance.
+pub const MAX_CORES: u32 = 100_000;
+
+fn default_one() -> u32 {
+    1
+}
+fn default_drain() -> Dur {
+    Dur(SimTime::from_secs(30))
+}
+
+/// A service pool as written.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, rename = "Service")]
+pub struct RawService {
+    /// Unique name.
+    pub name: String,
+    /// Number of instances at the start (all serving at time 0). Default: 1. At most
+    /// 100 000.
+    #[serde(default = "default_one")]
+    pub instances: u32,
+    /// Workers per instance (requests served in parallel). Default: 1. At most 100 000.
+    #[serde(default = "default_one")]
+    pub cores: u32,
+    /// Waiting room per instance; a request finding it full is rejected (an error).
+    /// Default: unbounded (then bounded only by `limits.max_in_flight`).
+    #[serde(default)]
+    pub queue: Option<u32>,
+    /// What a worker does while its request waits on a `Call`. Default: `Hold`.
+    #[serde(default)]
+    pub on_call: CallMode,
+    /// Price of one instance per hour, billed from its start until it stops. Default: 0.
+    #[serde(default)]
+    pub cost_per_hour: NonNeg,
+    /// Time from starting an instance to its serving (instances present at time 0 serve
+    /// at once). Default: `"0s"`.
+    #[serde(default)]
+    pub startup: Dur,
+    /// Longest a stopping instance may drain its in-flight work; what is left then fails.
+    /// Default: `"30s"`.
+    #[serde(default = "default_drain")]
+    pub drain_timeout: Dur,
+    /// Zones the instances are spread over in turn (instance `i` in zone `i mod n`).
+    /// Default: one zone, `["default"]`.
+    #[serde(default)]
+    pub zones: Option<Vec<String>>,
+    /// Program per request class; the key `"*"` serves every class not listed.
+    pub handlers: BTreeMap<String, Vec<RawStep>>,
+}
+
+/// What a service's worker does while its request waits on a synchronous `Call`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+pub enum CallMode {
+    /// The worker stays busy until the call returns (thread-per-request servers).
+    #[default]
+    Hold,
+    /// The worker is freed; when the call returns, the request queues for a worker again
+    /// (event-loop servers). A request coming back is never rejected by a full queue.
+    Release,
+}
+
+/// A validated service pool.
+#[derive(Debug, Clone)]
+pub struct Service {
+    /// Instances at the start.
+    pub instances: u32,
+    /// Workers per instance.
+    pub cores: u32,
+    /// Queue capacity per instance (`None`: unbounded).
+    pub queue: Option<u32>,
+    /// Worker behaviour during calls.
+    pub on_call: CallMode,
+    /// Price per instance-hour.
+    pub cost_per_hour: f64,
+    /// Start-up time of a new instance.
+    pub startup: SimTime,
+    /// Longest drain.
+    pub drain_timeout: SimTime,
+    /// Zone names.
+    pub zones: Vec<String>,
+    /// Handler per class id (`None`: this class never reaches here).
+    pub handlers: Vec<Option<Handler>>,
+}
+
+impl RawConfig for RawService {
+    fn name(&self) -> &str {
+        &self.name
+    }
+
+    fn validate(&self, r: &mut Resolver) -> Result<NodeKind, ScenarioError> {
+        let name = self.name.as_str();
+        let decl = r.decl(name);
+        let field = |r: &Resolver, f: &str| r.loc().field_in(name, f);
+        if self.instances == 0 {
+            return Err(r
+                .err(
+                    field(r, "instances"),
+                    format!("service `{name}` has 0 instances"),
+                )
+                .with_hint("a pool needs at least 1 instance at the start (use actions to stop them later)"));
+        }
+        if self.instances > MAX_INSTANCES {
+            return Err(r
+                .err(
+                    field(r, "instances"),
+                    format!(
+                        "service `{name}` has {} instances, more than the limit of {MAX_INSTANCES}",
+                        self.instances
+                    ),
+                )
+                .with_hint("model a very large pool with fewer, bigger instances (more cores)"));
+        }
+        if self.cores > MAX_CORES {
+            return Err(r
+                .err(field(r, "cores"), format!("service `{name}` has {} cores per instance, more than the limit of {MAX_CORES}", self.cores))
+                .with_hint("use more instances instead"));
+        }
+        if self.cores == 0 {
+            return Err(r
+                .err(field(r, "cores"), format!("service `{name}` has 0 cores"))
+                .with_hint("each instance needs at least 1 worker"));
+        }
+        let zones = match &self.zones {
+            None => vec!["default".to_string()],
+            Some(z) if z.is_empty() => return Err(r
+                .err(
+                    field(r, "zones"),
+                    format!("service `{name}` has an empty zones list"),
+                )
+                .with_hint(
+                    "name at least one zone, e.g. zones: [\"a\", \"b\"], or leave the field out",
+                )),
+            Some(z) => {
+                if let Some(dup) = z.iter().enumerate().find(|(i, x)| z[..*i].contains(x)) {
+                    return Err(r
+                        .err(
+                            field(r, "zones"),
+                            format!("service `{name}`: zone `{}` is listed twice", dup.1),
+                        )
+                        .with_hint("each zone once; instances are spread over them in turn"));
+                }
+                z.clone()
+            }
+        };
+        if self.handlers.is_empty() {
+            return Err(r
+                .err(
+                    field(r, "handlers"),
+                    format!("service `{name}` has no handlers"),
+                )
+                .with_hint("e.g. handlers: {\"*\": [Cpu(Exp(\"10ms\"))]}"));
+        }
+        let classes = r.classes().len();
+        let mut per_class: Vec<Option<Handler>> = vec![None; classes];
+        let mut wildcard = None;
+        for (class, steps) in &self.handlers {
+            let at = r.loc().quoted(class, decl).map_or(decl, |x| x.0);
+            let resolved = program::resolve(steps, name, r, at)?;
+            let h = r.compile(resolved);
+            if class == "*" {
+                wildcard = Some(h);
+            } else if let Some(c) = r.class(class) {
+                per_class[c.index()] = Some(h);
+            } else {
+                return Err(r.unknown_class(
+                    class,
+                    decl,
+                    format!("service `{name}` has a handler for `{class}`, which no source sends"),
+                ));
+            }
+        }
+        if let Some(w) = wildcard {
+            for h in per_class.iter_mut().filter(|h| h.is_none()) {
+                *h = Some(w.clone());
+            }
+        }
+        Ok(NodeKind::Service(Service {
+            instances: self.instances,
+            cores: self.cores,
+            queue: self.queue,
+            on_call: self.on_call,
+            cost_per_hour: self.cost_per_hour.0,
+            startup: self.startup.0,
+            drain_timeout: self.drain_timeout.0,
+            zones,
+            handlers: per_class,
+        }))
+    }
+}
+
+impl Config for Service {
+    fn build(&self, id: NodeId, _sc: &Scenario) -> NodeState {
+        let mut pool = Pool {
+            id,
+            cores: self.cores,
+            queue_cap: self.queue,
+            release: self.on_call == CallMode::Release,
+            starts: self
+                .handlers
+                .iter()
+                .map(|h| h.as_ref().map(|h| h.start))
+                .collect(),
+            startup: self.startup,
+            drain_timeout: self.drain_timeout,
+            zones: self.zones.len() as u32,
+            instances: Vec::with_capacity(self.instances as usize),
+            routable: DenseSet::new(),
+            rr: 0,
+            up: 0,
+            ready: 0,
+            running: 0,
+            working: 0,
+            scratch: vec![],
+        };
+        for i in 0..self.instances {
+            pool.instances
+                .push(Instance::new(Life::Ready, i % pool.zones, SimTime::ZERO));
+            pool.routable.insert(i);
+        }
+        let n = self.instances;
+        (pool.up, pool.ready, pool.running, pool.working) = (n, n, n, n);
+        NodeState::Service(pool)
+    }
+
+    fn callees(&self, class: ClassId, out: &mut Vec<NodeId>) {
+        if let Some(h) = &self.handlers[class.index()] {
+            program::callees(&h.steps, out);
+        }
+    }
+
+    fn workers(&self) -> u64 {
+        self.instances as u64 * self.cores as u64
+    }
+
+    fn cost_per_hour(&self) -> f64 {
+        self.instances as f64 * self.cost_per_hour
+    }
+
+    fn handles(&self, class: ClassId) -> bool {
+        self.handlers[class.index()].is_some()
+    }
+
+    fn visit(&self, id: NodeId, class: ClassId, rate: f64, flow: &mut Flow) {
+        let h = self.handlers[class.index()].as_ref().expect("validated");
+        let hold = self.on_call == CallMode::Hold;
+        flow.demand[id.index()] += rate * capacity::worker_time(flow.sc, &h.steps, class, hold);
+        capacity::calls(&h.steps, class, rate, flow);
+    }
+
+    fn response_time(&self, class: ClassId, sc: &Scenario) -> f64 {
+        let h = self.handlers[class.index()].as_ref().expect("validated");
+        capacity::worker_time(sc, &h.steps, class, true)
+    }
+}
+
+/// A service pool at run time.
+#[derive(Debug, Clone)]
+pub struct Pool {
+    id: NodeId,
+    cores: u32,
+    queue_cap: Option<u32>,
+    release: bool,
+    /// Handler start per class.
+    starts: Vec<Option<u32>>,
+    startup: SimTime,
+    drain_timeout: SimTime,
+    zones: u32,
+    /// Every instance ever started; a stopped slot is reused by a later start.
+    pub instances: Vec<Instance>,
+    /// Ready instances, for requests sent to the pool directly (round robin).
+    routable: DenseSet,
+    rr: usize,
+    /// Starting + ready.
+    up: u32,
+    /// Ready.
+    ready: u32,
+    /// Starting + ready + draining (billed).
+    running: u32,
+    /// Ready + draining (their workers count for utilisation).
+    working: u32,
+    scratch: Vec<Key>,
+}
+
+impl Pool {
+    /// Instances starting or serving (the pool's size as a scaler sees it).
+    pub fn size(&self) -> u32 {
+        self.up
+    }
+
+    /// Instances serving.
+    pub fn ready(&self) -> u32 {
+        self.ready
+    }
+
+    /// Workers per instance.
+    pub fn cores(&self) -> u32 {
+        self.cores
+    }
+
+    /// Change instance `i`'s life, keeping the counts and (for routability) the pool's
+    /// own routing set and the balancers' in step.
+    fn set_life(&mut self, cx: &mut Cx, i: InstanceId, life: Life) {
+        let inst = &mut self.instances[i.index()];
+        let before = (
+            inst.is_up(),
+            inst.life == Life::Ready,
+            inst.is_running(),
+            inst.is_working(),
+        );
+        inst.life = life;
+        let after = (
+            inst.is_up(),
+            inst.life == Life::Ready,
+            inst.is_running(),
+            inst.is_working(),
+        );
+        let step = |n: &mut u32, b: bool, a: bool| {
+            if a && !b {
+                *n += 1
+            } else if b && !a {
+                *n -= 1
+            }
+        };
+        step(&mut self.up, before.0, after.0);
+        step(&mut self.ready, before.1, after.1);
+        step(&mut self.running, before.2, after.2);
+        step(&mut self.working, before.3, after.3);
+        if before.1 != after.1 {
+            let id = i.index() as u32;
+            if after.1 {
+                self.routable.insert(id);
+            } else {
+                self.routable.remove(id);
+            }
+            cx.k.membership.push(Membership {
+                node: self.id,
+                inst: i,
+                up: after.1,
+            });
+        }
+        let now = cx.now;
+        let st = &mut cx.k.nodes[self.id.index()];
+        st.serving.set(now, self.ready as u64);
+        st.running.set(now, self.running as u64);
+        st.running_window.set(now, self.running as u64);
+        st.workers.set(now, self.working as u64 * self.cores as u64);
+    }
+
+    /// Start `n` instances (reusing stopped slots first). Each serves after the pool's
+    /// `startup` time. Returns how many started (fewer only at [`MAX_INSTANCES`]).
+    pub fn start(&mut self, cx: &mut Cx, n: u32) -> u32 {
+        let mut started = 0;
+        let mut free = 0;
+        while started < n {
+            while free < self.instances.len() && self.instances[free].life != Life::Stopped {
+                free += 1;
+            }
+            if free == self.instances.len() {
+                if self.instances.len() >= MAX_INSTANCES as usize {
+                    break;
+                }
+                let zone = self.instances.len() as u32 % self.zones;
+                self.instances
+                    .push(Instance::new(Life::Stopped, zone, cx.now));
+            }
+            let i = InstanceId::new(free);
+            let inst = &mut self.instances[free];
+            inst.epoch = inst.epoch.wrapping_add(1);
+            inst.started = cx.now;
+            inst.speed = 1.0;
+            let epoch = inst.epoch;
+            if self.startup == SimTime::ZERO {
+                self.set_life(cx, i, Life::Ready);
+            } else {
+                let ready_at = cx.now + self.startup;
+                self.set_life(cx, i, Life::Starting { ready_at });
+                cx.q.schedule(ready_at, Ev::InstanceReady(self.id, i, epoch));
+            }
+            started += 1;
+        }
+        started
+    }
+
+    /// An instance finished starting (ignored if it was stopped meanwhile).
+    pub fn on_ready(&mut self, cx: &mut Cx, i: InstanceId, epoch: u32) {
+        let inst = &self.instances[i.index()];
+        if inst.epoch == epoch && matches!(inst.life, Life::Starting { .. }) {
+            self.set_life(cx, i, Life::Ready);
+        }
+    }
+
+    /// Stop instance `i`. With `drain`, it takes no new requests and stops when its
+    /// in-flight work is done, or at the drain timeout (what is left then fails); without,
+    /// it stops at once and its work fails. A starting instance just stops.
+    pub fn stop(&mut self, cx: &mut Cx, i: InstanceId, drain: bool) {
+        let life = self.instances[i.index()].life;
+        let inst = &mut self.instances[i.index()];
+        match life {
+            Life::Stopped => {}
+            Life::Starting { .. } => {
+                inst.epoch = inst.epoch.wrapping_add(1);
+                self.set_life(cx, i, Life::Stopped);
+            }
+            Life::Ready | Life::Draining if !drain => self.kill(cx, i),
+            Life::Ready => {
+                inst.epoch = inst.epoch.wrapping_add(1);
+                let (epoch, idle) = (inst.epoch, inst.present == 0);
+                if idle {
+                    self.set_life(cx, i, Life::Stopped);
+                } else {
+                    self.set_life(cx, i, Life::Draining);
+                    cx.q.schedule(
+                        cx.now + self.drain_timeout,
+                        Ev::DrainTimeout(self.id, i, epoch),
+                    );
+                }
+            }
+            Life::Draining => {}
+        }
+    }
+
+    /// A drain's time is up: fail what is left (ignored if the drain finished).
+    pub fn on_drain_timeout(&mut self, cx: &mut Cx, i: InstanceId, epoch: u32) {
+        let inst = &self.instances[i.index()];
+        if inst.epoch == epoch && inst.life == Life::Draining {
+            self.kill(cx, i);
+        }
+    }
+
+    /// Kill instance `i`: every request on it (queued, in service, waiting on a call)
+    /// fails at once and is counted in `killed`. Requests already on their way to it are
+    /// refused when they arrive. O(frames in flight): a rare event, not per request.
+    pub fn kill(&mut self, cx: &mut Cx, i: InstanceId) {
+        if self.instances[i.index()].life == Life::Stopped {
+            return;
+        }
+        let mut victims = std::mem::take(&mut self.scratch);
+        victims.clear();
+        victims.extend(
+            cx.k.frames
+                .iter()
+                .filter(|(_, fr)| fr.node == self.id && fr.inst == Some(i) && fr.placed)
+                .map(|(k, _)| k),
+        );
+        let now = cx.now;
+        let inst = &mut self.instances[i.index()];
+        let st = &mut cx.k.nodes[self.id.index()];
+        st.queued.add(now, -(inst.queue.len() as i64));
+        st.busy.add(now, -(inst.busy as i64));
+        inst.queue.clear();
+        inst.busy = 0;
+        inst.present = 0;
+        inst.epoch = inst.epoch.wrapping_add(1);
+        for &k in &victims {
+            let fr = cx.k.frames.remove(k).expect("victim is live");
+            let st = &mut cx.k.nodes[self.id.index()];
+            st.present.add(now, -1);
+            st.killed.inc();
+            cx.reply(fr, false);
+        }
+        self.scratch = victims;
+        self.set_life(cx, i, Life::Stopped);
+    }
+
+    /// Run instance `i` at `factor` of its CPU speed (1 restores it).
+    pub fn degrade(&mut self, i: InstanceId, factor: f64) {
+        self.instances[i.index()].speed = factor;
+    }
+
+    /// Up to `n` instances to stop or kill, newest first; with `starting_first`, those
+    /// still starting come before serving ones (they have done no work yet).
+    pub fn newest(&self, n: u32, starting_first: bool) -> Vec<InstanceId> {
+        let mut c: Vec<(bool, SimTime, usize)> = self
+            .instances
+            .iter()
+            .enumerate()
+            .filter(|(_, x)| {
+                x.life == Life::Ready || (starting_first && matches!(x.life, Life::Starting { .. }))
+            })
+            .map(|(i, x)| (x.life == Life::Ready, x.started, i))
+            .collect();
+        c.sort_by(|a, b| a.0.cmp(&b.0).then(b.1.cmp(&a.1)).then(b.2.cmp(&a.2)));
+        c.into_iter()
+            .take(n as usize)
+            .map(|(_, _, i)| InstanceId::new(i))
+            .collect()
+    }
+
+    /// Start or stop (draining) instances until `n` are starting or serving.
+    pub fn set_instances(&mut self, cx: &mut Cx, n: u32) {
+        if n > self.up {
+            self.start(cx, n - self.up);
+        } else {
+            for i in self.newest(self.up - n, true) {
+                self.stop(cx, i, true);
+            }
+        }
+    }
+
+    /// Pick a ready instance for a request sent to the pool directly (round robin).
+    #[inline]
+    fn pick(&mut self) -> Option<InstanceId> {
+        if self.routable.is_empty() {
+            return None;
+        }
+        let k = self.rr % self.routable.len();
+        self.rr = k + 1;
+        Some(InstanceId::new(self.routable.get(k) as usize))
+    }
+
+    /// Execute frame `f`'s program from its pc until it must wait (CPU, call) or ends.
+    fn execute(&mut self, cx: &mut Cx, f: Key) {
+        loop {
+            let pc = cx.k.frames.get(f).expect("running frame is live").pc;
+            let op = cx.k.sc.ops[pc as usize];
+            let fr = cx.k.frames.get_mut(f).expect("live");
+            match op {
+                Op::Cpu(d) => {
+                    let inst = fr.inst.expect("placed");
+                    let dt = d.sample(&mut cx.k.node_rng[self.id.index()]);
+                    let dt = self.instances[inst.index()].cpu_time(dt);
+                    cx.wake_at(cx.now + dt, f, Wake::CpuDone);
+                    return;
+                }
+                Op::Call { node, link } => {
+                    let fr = *fr;
+                    let child = cx.child(f, &fr, node, None, link);
+                    if self.release {
+                        cx.k.frames.get_mut(f).expect("live").holds = false;
+                        self.release_worker(cx, fr.inst.expect("placed"));
+                    }
+                    cx.send(link, Ev::Enter(child));
+                    return;
+                }
+                Op::Branch { p, else_pc } => {
+                    let take = cx.k.node_rng[self.id.index()].chance(p);
+                    fr.pc = if take { fr.pc + 1 } else { else_pc };
+                }
+                Op::Jump(t) => fr.pc = t,
+                Op::End => {
+                    self.depart(cx, f, true);
+                    return;
+                }
+            }
+        }
+    }
+
+    /// A worker of instance `i` is free: give it to the next queued frame, if any.
+    fn release_worker(&mut self, cx: &mut Cx, i: InstanceId) {
+        let inst = &mut self.instances[i.index()];
+        let stats = &mut cx.k.nodes[self.id.index()];
+        match inst.queue.pop_front() {
+            Some(next) => {
+                stats.queued.add(cx.now, -1);
+                cx.k.frames
+                    .get_mut(next)
+                    .expect("queued frame is live")
+                    .holds = true;
+                cx.wake_at(cx.now, next, Wake::Resume);
+            }
+            None => {
+                inst.busy -= 1;
+                stats.busy.add(cx.now, -1);
+            }
+        }
+    }
+
+    /// The frame leaves (done or failed) and replies to its caller. A draining instance
+    /// whose last frame this was stops.
+    fn depart(&mut self, cx: &mut Cx, f: Key, ok: bool) {
+        let fr = cx.leave(f);
+        let i = fr.inst.expect("placed");
+        if fr.holds {
+            self.release_worker(cx, i);
+        }
+        let inst = &mut self.instances[i.index()];
+        inst.present -= 1;
+        if inst.present == 0 && inst.life == Life::Draining {
+            self.set_life(cx, i, Life::Stopped);
+        }
+        cx.reply(fr, ok);
+    }
+}
+
+impl Component for Pool {
+    fn on_enter(&mut self, cx: &mut Cx, f: Key) {
+        let fr = *cx.k.frames.get(f).expect("entering frame is live");
+        let chosen = match fr.inst {
+            Some(i) => Some(i),
+            None => self.pick(),
+        };
+        // Refused: nothing serving (all stopped or starting), or the instance a balancer
+        // chose stopped while the request was on its way.
+        let Some(i) = chosen.filter(|i| self.instances[i.index()].is_working()) else {
+            return cx.reject(f);
+        };
+        let start = self.starts[fr.class.index()].expect("validated: class handled");
+        let now = cx.now;
+        let inst = &mut self.instances[i.index()];
+        let stats = &mut cx.k.nodes[self.id.index()];
+        if inst.busy < self.cores {
+            inst.busy += 1;
+            inst.present += 1;
+            stats.busy.add(now, 1);
+            stats.present.add(now, 1);
+            let fm = cx.k.frames.get_mut(f).expect("live");
+            (fm.inst, fm.pc, fm.entered, fm.holds, fm.placed) = (Some(i), start, now, true, true);
+            self.execute(cx, f);
+        } else if self
+            .queue_cap
+            .is_some_and(|cap| inst.queue.len() >= cap as usize)
+        {
+            cx.reject(f);
+        } else {
+            inst.queue.push_back(f);
+            inst.present += 1;
+            stats.queued.add(now, 1);
+            stats.present.add(now, 1);
+            let fm = cx.k.frames.get_mut(f).expect("live");
+            (fm.inst, fm.pc, fm.entered, fm.placed) = (Some(i), start, now, true);
+        }
+    }
+
+    fn on_reply(&mut self, cx: &mut Cx, to: Key, ok: bool) {
+        // The caller may be gone: its instance was killed while the call was out.
+        let Some(fr) = cx.k.frames.get_mut(to) else {
+            return;
+        };
+        if !ok {
+            return self.depart(cx, to, false);
+        }
+        fr.pc += 1;
+        if fr.holds {
+            return self.execute(cx, to);
+        }
+        if matches!(cx.k.sc.ops[fr.pc as usize], Op::End) {
+            // Nothing left to do: reply without taking a worker again.
+            return self.depart(cx, to, true);
+        }
+        // Released its worker for the call: get one again (never rejected).
+        let i = fr.inst.expect("placed");
+        let inst = &mut self.instances[i.index()];
+        if inst.busy < self.cores {
+            inst.busy += 1;
+            fr.holds = true;
+            cx.k.nodes[self.id.index()].busy.add(cx.now, 1);
+            self.execute(cx, to);
+        } else {
+            inst.queue.push_back(to);
+            cx.k.nodes[self.id.index()].queued.add(cx.now, 1);
+        }
+    }
+
+    fn on_wake(&mut self, cx: &mut Cx, f: Key, why: Wake) {
+        // Stale if the frame's instance was killed meanwhile.
+        let Some(fr) = cx.k.frames.get_mut(f) else {
+            return;
+        };
+        if why == Wake::CpuDone {
+            fr.pc += 1;
+        }
+        self.execute(cx, f);
+    }
+}

@@ -1,0 +1,105 @@
+//! Sources at run time: each draws its arrival times from its rate profile and, per
+//! arrival, the request's class, key and session, then sends it to its target.
+//!
+//! Streams: `source/<name>/arrivals` (inter-arrival masses) and `source/<name>/mix`
+//! (class, key, session, in that order), so adding a node changes no source's numbers.
+
+use crate::ids::{ClassId, SourceId};
+use crate::kernel::{Cx, Ev, Frame, Req};
+use crate::scenario::raw::Arrivals;
+use crate::scenario::{Scenario, Source};
+use sim_core::{EventQueue, Key, RngStreams, SimTime, Stream};
+
+/// A source's run-time state.
+#[derive(Debug, Clone)]
+pub struct SourceState {
+    id: SourceId,
+    arrival_rng: Stream,
+    mix_rng: Stream,
+    next_arrival_s: f64,
+}
+
+impl SourceState {
+    /// The state of source `id` for a run whose streams are `streams`.
+    pub fn new(id: SourceId, src: &Source, streams: &RngStreams) -> Self {
+        SourceState {
+            id,
+            arrival_rng: streams.get(&format!("source/{}/arrivals", src.name)),
+            mix_rng: streams.get(&format!("source/{}/mix", src.name)),
+            next_arrival_s: 0.0,
+        }
+    }
+
+    /// Schedule the next arrival, if it falls within the run.
+    pub fn schedule_next(&mut self, sc: &Scenario, q: &mut EventQueue<Ev>) {
+        let src = &sc.sources[self.id.index()];
+        let mass = match src.arrivals {
+            Arrivals::Poisson => self.arrival_rng.exp1(),
+            Arrivals::Deterministic => 1.0,
+        };
+        if let Some(t) = src.profile.next_after(self.next_arrival_s, mass) {
+            self.next_arrival_s = t;
+            let at = SimTime::from_secs_f64(t);
+            if at <= sc.duration {
+                q.schedule(at, Ev::Arrival(self.id));
+            }
+        }
+    }
+
+    /// A request is born: draw it, count it, send it to the target and schedule the next
+    /// arrival. Returns `false` (and sends nothing) when this request is one more than
+    /// `limits.max_in_flight`: the run must be cut.
+    pub fn arrive(&mut self, cx: &mut Cx) -> bool {
+        let sc = &*cx.k.sc;
+        let src = &sc.sources[self.id.index()];
+        let rng = &mut self.mix_rng;
+        let u = rng.unit();
+        let m = src
+            .mix
+            .iter()
+            .find(|m| u < m.cum)
+            .unwrap_or(&src.mix[src.mix.len() - 1]);
+        let key = m.keys.sample(rng);
+        let session = rng.below(src.sessions);
+        let now = cx.now;
+        let counted = now >= sc.warmup;
+        let class: ClassId = m.class;
+        let (timeout, target, link) = (src.timeout, src.target, src.link);
+        let max_in_flight = sc.max_in_flight;
+        let req = cx.k.reqs.insert(Req {
+            born: now,
+            deadline: timeout.map(|t| now + t),
+            session,
+            key,
+            class,
+            attempt: 1,
+            counted,
+            timed_out: false,
+        });
+        if counted {
+            cx.k.classes[class.index()].requests.inc();
+        }
+        if cx.k.reqs.len() as u64 > max_in_flight {
+            return false;
+        }
+        if let Some(t) = timeout {
+            cx.q.schedule(now + t, Ev::Timeout(req));
+        }
+        let f = cx.k.frames.insert(Frame {
+            req,
+            parent: Key::NONE,
+            entered: now,
+            node: target,
+            inst: None,
+            target: 0,
+            pc: 0,
+            link,
+            class,
+            holds: false,
+            placed: false,
+        });
+        cx.send(link, Ev::Enter(f));
+        self.schedule_next(&cx.k.sc, cx.q);
+        true
+    }
+}

@@ -1,0 +1,84 @@
+//! A station: one instance's workers (`cores`) and its bounded FIFO queue, with the
+//! instance's lifecycle. Shared by everything that serves requests on instances (service
+//! pools today; database nodes and queue workers later).
+
+use sim_core::{Key, SimTime};
+use std::collections::VecDeque;
+
+/// Where an instance is in its life.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Life {
+    /// Booting: serves from `ready_at` on.
+    Starting {
+        /// When it begins to serve.
+        ready_at: SimTime,
+    },
+    /// Serving: balancers route to it.
+    Ready,
+    /// Taking no new requests; finishing those it has, then it stops.
+    Draining,
+    /// Gone (stopped or killed); its slot may be reused by a later start.
+    Stopped,
+}
+
+/// One instance of a pool.
+#[derive(Debug, Clone)]
+pub struct Instance {
+    /// Lifecycle state.
+    pub life: Life,
+    /// Zone index (into the pool's `zones`).
+    pub zone: u32,
+    /// Bumped at every start and stop, so a stale timer (ready, drain timeout) is ignored.
+    pub epoch: u32,
+    /// When it was (last) started.
+    pub started: SimTime,
+    /// CPU speed factor (1 = full speed; `degrade` lowers it).
+    pub speed: f64,
+    /// Busy workers.
+    pub busy: u32,
+    /// Frames accepted and not yet departed (queued, in service, or waiting on calls).
+    pub present: u32,
+    /// Frames waiting for a worker, in arrival order.
+    pub queue: VecDeque<Key>,
+}
+
+impl Instance {
+    /// A new instance in `life`, in `zone`, started at `now`.
+    pub fn new(life: Life, zone: u32, now: SimTime) -> Self {
+        Instance {
+            life,
+            zone,
+            epoch: 0,
+            started: now,
+            speed: 1.0,
+            busy: 0,
+            present: 0,
+            queue: VecDeque::new(),
+        }
+    }
+
+    /// Whether it is starting or serving (what a pool's size counts).
+    pub fn is_up(&self) -> bool {
+        matches!(self.life, Life::Starting { .. } | Life::Ready)
+    }
+
+    /// Whether it is billed (starting, serving or draining).
+    pub fn is_running(&self) -> bool {
+        self.life != Life::Stopped
+    }
+
+    /// Whether its workers work (serving or draining).
+    pub fn is_working(&self) -> bool {
+        matches!(self.life, Life::Ready | Life::Draining)
+    }
+
+    /// Scale a CPU time by the instance's speed. Exact at full speed.
+    #[inline]
+    pub fn cpu_time(&self, t: SimTime) -> SimTime {
+        if self.speed == 1.0 {
+            t
+        } else {
+            SimTime::from_secs_f64(t.as_secs_f64() / self.speed)
+        }
+    }
+}

@@ -1,0 +1,141 @@
+//! The scenario's `actions`: scripted changes at given times, validated into [`Verb`]s that
+//! the world schedules as events at the start of a run.
+
+use super::Verb;
+use crate::components::NodeKind;
+use crate::ids::NodeId;
+use crate::scenario::raw::{RawAction, RawTimed};
+use crate::scenario::{Resolver, Scenario, ScenarioError, MAX_INSTANCES};
+use sim_core::SimTime;
+
+/// A validated scripted change.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Action {
+    /// When.
+    pub at: SimTime,
+    /// What.
+    pub verb: Verb,
+}
+
+/// Byte offset of the `i`-th `At(` after `actions:` (for error locations).
+fn action_offset(r: &Resolver, i: usize) -> usize {
+    let loc = r.loc();
+    let mut at = loc.field("actions", 0).map_or(0, |s| s.1);
+    for k in 0..=i {
+        match loc.src.get(at..).and_then(|t| t.find("At(")) {
+            Some(p) if k == i => return at + p,
+            Some(p) => at += p + 3,
+            None => break,
+        }
+    }
+    at
+}
+
+impl Action {
+    /// Validate every action of the file, in file order; the result is sorted by time
+    /// (stable, so equal times keep file order).
+    pub fn validate_all(
+        raw: &[RawTimed],
+        sc: &Scenario,
+        r: &Resolver,
+    ) -> Result<Vec<Action>, ScenarioError> {
+        let mut out = vec![];
+        for (i, RawTimed::At(at, action)) in raw.iter().enumerate() {
+            let from = action_offset(r, i);
+            let here = Some((from, from + 2));
+            if at.0 > sc.duration {
+                return Err(r
+                    .err(
+                        here,
+                        format!(
+                            "action at {} comes after the end of the run ({})",
+                            at.0, sc.duration
+                        ),
+                    )
+                    .with_hint(
+                        "an action must happen within the duration; move it earlier or run longer",
+                    ));
+            }
+            let pool = |name: &str| -> Result<NodeId, ScenarioError> {
+                let node = r.node(name, from)?;
+                match &sc.nodes[node.index()].kind {
+                    NodeKind::Service(_) => Ok(node),
+                    other => Err(r
+                        .err(
+                            r.loc().quoted(name, from),
+                            format!(
+                                "`{name}` is a {}, which has no instances to start, stop or kill",
+                                other.kind().label().replace('_', " ")
+                            ),
+                        )
+                        .with_hint("actions on instances name a Service")),
+                }
+            };
+            let count = |n: u32, what: &str| -> Result<u32, ScenarioError> {
+                if n == 0 {
+                    Err(r
+                        .err(here, format!("{what}: count must be at least 1"))
+                        .with_hint("drop the action, or give a count of 1 or more"))
+                } else {
+                    Ok(n.min(MAX_INSTANCES))
+                }
+            };
+            let verb = match action {
+                RawAction::SetInstances { node, instances } => {
+                    let node = pool(node)?;
+                    if !(0..=MAX_INSTANCES as i64).contains(instances) {
+                        return Err(r
+                            .err(
+                                r.loc().field("instances", from).or(here),
+                                format!(
+                                    "SetInstances: {instances} instances is outside 0..={MAX_INSTANCES}"
+                                ),
+                            )
+                            .with_hint(format!(
+                                "a pool has between 0 and {MAX_INSTANCES} instances"
+                            )));
+                    }
+                    Verb::SetInstances {
+                        node,
+                        instances: *instances as u32,
+                    }
+                }
+                RawAction::StartInstances { node, count: n } => Verb::StartInstances {
+                    node: pool(node)?,
+                    count: count(*n, "StartInstances")?,
+                },
+                RawAction::StopInstances {
+                    node,
+                    count: n,
+                    drain,
+                } => Verb::StopInstances {
+                    node: pool(node)?,
+                    count: count(*n, "StopInstances")?,
+                    drain: *drain,
+                },
+                RawAction::KillInstances { node, count: n } => Verb::KillInstances {
+                    node: pool(node)?,
+                    count: count(*n, "KillInstances")?,
+                },
+                RawAction::Degrade { node, factor } => {
+                    let node = pool(node)?;
+                    if !(*factor > 0.0 && *factor <= 1.0) {
+                        return Err(r
+                            .err(
+                                r.loc().field("factor", from).or(here),
+                                format!("Degrade: factor {factor} is outside (0, 1]"),
+                            )
+                            .with_hint("0.5 runs the CPU at half speed; 1.0 restores full speed"));
+                    }
+                    Verb::Degrade {
+                        node,
+                        factor: *factor as f32,
+                    }
+                }
+            };
+            out.push(Action { at: at.0, verb });
+        }
+        out.sort_by_key(|a| a.at);
+        Ok(out)
+    }
+}

@@ -1,0 +1,65 @@
+//! Control: changes to a running world. Every change is a [`Verb`] carried by an event on
+//! the same queue as everything else, whether it comes from the scenario's `actions`, a
+//! fault, an autoscaler or a key pressed in the terminal UI; so a run with changes is as
+//! deterministic as one without, and a recorded run replays byte for byte.
+//!
+//! - [`actions`]: the scenario's scripted `actions`, validated into timed verbs.
+
+pub mod actions;
+
+use crate::ids::NodeId;
+
+/// A change to the world, applied by the component it names (service pools today).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Verb {
+    /// Start or stop (with drain) instances until `instances` are starting or serving.
+    SetInstances {
+        /// The pool.
+        node: NodeId,
+        /// Target size.
+        instances: u32,
+    },
+    /// Start `count` instances.
+    StartInstances {
+        /// The pool.
+        node: NodeId,
+        /// How many.
+        count: u32,
+    },
+    /// Stop `count` instances, newest first, draining them or not.
+    StopInstances {
+        /// The pool.
+        node: NodeId,
+        /// How many.
+        count: u32,
+        /// Finish in-flight work first (up to the drain timeout).
+        drain: bool,
+    },
+    /// Kill `count` serving instances, newest first.
+    KillInstances {
+        /// The pool.
+        node: NodeId,
+        /// How many.
+        count: u32,
+    },
+    /// Set the CPU speed factor of every current instance.
+    Degrade {
+        /// The pool.
+        node: NodeId,
+        /// Speed factor in (0, 1].
+        factor: f32,
+    },
+}
+
+impl Verb {
+    /// The node the verb acts on.
+    pub fn node(&self) -> NodeId {
+        match *self {
+            Verb::SetInstances { node, .. }
+            | Verb::StartInstances { node, .. }
+            | Verb::StopInstances { node, .. }
+            | Verb::KillInstances { node, .. }
+            | Verb::Degrade { node, .. } => node,
+        }
+    }
+}

@@ -1,0 +1,233 @@
+//! The kernel: the event type, requests and their frames, and the context [`Cx`] that a
+//! component is handed with each event (send, call, reply, depart, schedule a timer).
+//!
+//! - A request ([`Req`]) lives in a slab from its birth at a source to its reply.
+//! - Each visit of a request to a node is a [`Frame`] in a second slab, linked to its
+//!   caller's frame, so synchronous calls nest without any per-request allocation.
+//! - Events ([`Ev`]) are small and `Copy` and carry generational keys: when a frame is gone
+//!   (failed, or its instance killed), an event naming it is stale and is dropped.
+
+use crate::control::Verb;
+use crate::ids::{ClassId, InstanceId, LinkId, NodeId, SourceId};
+use crate::scenario::Scenario;
+use crate::world::stats::{ClassStats, NodeStats};
+use sim_core::{EventQueue, Key, SimTime, Slab, Stream};
+use std::sync::Arc;
+
+/// An event. 16 bytes.
+#[derive(Debug, Clone, Copy)]
+pub enum Ev {
+    /// The next arrival of a source.
+    Arrival(SourceId),
+    /// A frame reaches its node.
+    Enter(Key),
+    /// A node's own timer for a frame.
+    Wake(Key, Wake),
+    /// A callee's reply reaches the calling frame.
+    Reply {
+        /// The caller's frame.
+        to: Key,
+        /// Whether the call succeeded.
+        ok: bool,
+    },
+    /// The reply reaches the client.
+    ClientDone {
+        /// The request.
+        req: Key,
+        /// Whether it succeeded.
+        ok: bool,
+    },
+    /// The client gives up on a request (stale if the request already finished).
+    Timeout(Key),
+    /// An instance has started and begins to serve (stale if its epoch moved on).
+    InstanceReady(NodeId, InstanceId, u32),
+    /// A draining instance's time is up: what is left on it fails (stale if it finished).
+    DrainTimeout(NodeId, InstanceId, u32),
+    /// A change to the world: scripted, from a fault, an autoscaler or the terminal UI.
+    Control(Verb),
+    /// Fill the time series.
+    Sample,
+    /// The warm-up is over: statistics restart.
+    WarmupEnd,
+}
+
+/// Why a node's timer fired.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Wake {
+    /// A CPU step is done.
+    CpuDone,
+    /// The frame got a worker from its instance's queue.
+    Resume,
+}
+
+/// A request in flight, from its birth at a source to the reply.
+#[derive(Debug, Clone, Copy)]
+pub struct Req {
+    /// Birth time.
+    pub born: SimTime,
+    /// The client's deadline (birth + timeout), if it has one.
+    pub deadline: Option<SimTime>,
+    /// The session (user) it belongs to, for sticky routing.
+    pub session: u64,
+    /// The key it reads or writes (caches, shards).
+    pub key: u64,
+    /// Its class.
+    pub class: ClassId,
+    /// Attempt number: 1 for the first try (retries come with the chaos issue).
+    pub attempt: u16,
+    /// Born after the warm-up: counted in the statistics.
+    pub counted: bool,
+    /// The client gave up on it.
+    pub timed_out: bool,
+}
+
+/// One visit of a request to a node.
+#[derive(Debug, Clone, Copy)]
+pub struct Frame {
+    /// The request.
+    pub req: Key,
+    /// The calling frame, or [`Key::NONE`] for the client.
+    pub parent: Key,
+    /// When it arrived at the node.
+    pub entered: SimTime,
+    /// The node.
+    pub node: NodeId,
+    /// Service pools: the instance serving it (chosen by a balancer in front, or by the
+    /// pool on entry when `None`).
+    pub inst: Option<InstanceId>,
+    /// Balancers: the target it was sent to.
+    pub target: u32,
+    /// Next op of its handler program.
+    pub pc: u32,
+    /// The link it came over (its reply goes back over it).
+    pub link: Option<LinkId>,
+    /// The request's class.
+    pub class: ClassId,
+    /// It holds a worker of its instance.
+    pub holds: bool,
+    /// It is counted present at its instance (accepted, not yet departed).
+    pub placed: bool,
+}
+
+/// A change in which instances a pool serves from, for the balancers in front of it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Membership {
+    /// The pool.
+    pub node: NodeId,
+    /// The instance.
+    pub inst: InstanceId,
+    /// Now routable (true) or not any more (false).
+    pub up: bool,
+}
+
+/// Everything the components share: the scenario, requests and frames, random streams and
+/// statistics. Each component's own state lives in `NodeState`, outside the kernel.
+pub struct Kernel {
+    /// The scenario being run.
+    pub sc: Arc<Scenario>,
+    /// Requests in flight.
+    pub reqs: Slab<Req>,
+    /// Frames in flight.
+    pub frames: Slab<Frame>,
+    /// One stream per node (`node/<name>`).
+    pub node_rng: Vec<Stream>,
+    /// One stream per link (`link/<from>-><to>`).
+    pub link_rng: Vec<Stream>,
+    /// Statistics per node.
+    pub nodes: Vec<NodeStats>,
+    /// Statistics per class, seen from the client.
+    pub classes: Vec<ClassStats>,
+    /// Membership changes announced by pools, applied to balancers by the world after the
+    /// event that caused them. Empty between events.
+    pub membership: Vec<Membership>,
+}
+
+/// The context handed to a component with an event.
+pub struct Cx<'a> {
+    /// The shared kernel.
+    pub k: &'a mut Kernel,
+    /// The event queue.
+    pub q: &'a mut EventQueue<Ev>,
+    /// The current time.
+    pub now: SimTime,
+}
+
+impl Cx<'_> {
+    /// Send `ev` over `link` (sampling its latency), or now without one.
+    #[inline]
+    pub fn send(&mut self, link: Option<LinkId>, ev: Ev) {
+        let delay = match link {
+            None => SimTime::ZERO,
+            Some(l) => self.k.sc.links[l.index()]
+                .latency
+                .sample(&mut self.k.link_rng[l.index()]),
+        };
+        self.q.schedule(self.now + delay, ev);
+    }
+
+    /// Schedule this node's timer `why` for frame `f` at `at`.
+    #[inline]
+    pub fn wake_at(&mut self, at: SimTime, f: Key, why: Wake) {
+        self.q.schedule(at, Ev::Wake(f, why));
+    }
+
+    /// A new frame of `from`'s request, called by frame `parent`, for `node` (at instance
+    /// `inst` if the caller chose one), reached over `link`. Not sent yet: see
+    /// [`Cx::send`] with [`Ev::Enter`].
+    #[inline]
+    pub fn child(
+        &mut self,
+        parent: Key,
+        from: &Frame,
+        node: NodeId,
+        inst: Option<InstanceId>,
+        link: Option<LinkId>,
+    ) -> Key {
+        self.k.frames.insert(Frame {
+            req: from.req,
+            parent,
+            entered: self.now,
+            node,
+            inst,
+            target: 0,
+            pc: 0,
+            link,
+            class: from.class,
+            holds: false,
+            placed: false,
+        })
+    }
+
+    /// The frame leaves its node after being served (done or failed): it is removed, and
+    /// the node's presence, sojourn and departures are updated. The caller replies.
+    #[inline]
+    pub fn leave(&mut self, f: Key) -> Frame {
+        let fr = self.k.frames.remove(f).expect("departing frame is live");
+        let stats = &mut self.k.nodes[fr.node.index()];
+        stats.present.add(self.now, -1);
+        stats.sojourn.record(self.now - fr.entered);
+        stats.departures.inc();
+        stats.departed_total += 1;
+        fr
+    }
+
+    /// Reply for a frame that has left its node: to its caller, or to the client.
+    #[inline]
+    pub fn reply(&mut self, fr: Frame, ok: bool) {
+        let ev = if fr.parent.is_none() {
+            Ev::ClientDone { req: fr.req, ok }
+        } else {
+            Ev::Reply { to: fr.parent, ok }
+        };
+        self.send(fr.link, ev);
+    }
+
+    /// Refuse a frame on arrival (queue full, nothing to serve it): it is removed, counted
+    /// as rejected at its node, and fails its caller.
+    #[inline]
+    pub fn reject(&mut self, f: Key) {
+        let fr = self.k.frames.remove(f).expect("rejected frame is live");
+        self.k.nodes[fr.node.index()].rejected.inc();
+        self.reply(fr, false);
+    }
+}

@@ -1,0 +1,184 @@
+//! One run's statistics become a [`Report`].
+
+use super::{
+    Bottleneck, ClassReport, Cost, Instances, Latency, NodeReport, NodeSeries, Report, RunOutcome,
+    Series, Stats, TimelineEntry, TimelineKind,
+};
+use crate::analysis::bottleneck::{find_bottleneck, pick_bottleneck};
+use crate::analysis::slo;
+use crate::components::Kind;
+use crate::scenario::Scenario;
+use crate::world::stats::{ClassStats, Outcome, RunStats};
+
+fn stats_of(c: &ClassStats, window_s: f64) -> Stats {
+    let (done, err) = (c.completed.get() as f64, c.errors.get() as f64);
+    Stats {
+        requests: c.requests.get() as f64,
+        completed: done,
+        errors: err,
+        timeouts: c.timeouts.get() as f64,
+        error_rate: if done + err > 0.0 {
+            err / (done + err)
+        } else {
+            0.0
+        },
+        throughput: if window_s > 0.0 { done / window_s } else { 0.0 },
+        latency: Latency::of(&c.latency),
+    }
+}
+
+impl Report {
+    /// The report of one run.
+    pub fn from_run(sc: &Scenario, run: &RunStats) -> Report {
+        let window_s = (run.end - run.window_start).as_secs_f64();
+        let run_h = run.end.as_secs_f64() / 3600.0;
+        let window_h = window_s / 3600.0;
+        let mut all = ClassStats::default();
+        for c in &run.classes {
+            all.requests.add(c.requests.get());
+            all.completed.add(c.completed.get());
+            all.errors.add(c.errors.get());
+            all.timeouts.add(c.timeouts.get());
+            all.latency.merge(&c.latency);
+        }
+        let mut cost = Cost::default();
+        let mut window_cost = 0.0;
+        let nodes: Vec<NodeReport> = sc
+            .nodes
+            .iter()
+            .zip(&run.nodes)
+            .map(|(n, st)| {
+                let price = n.kind.as_service().map_or(0.0, |s| s.cost_per_hour);
+                // Means over the run, exact integer areas: a constant pool of n gives n.
+                let billed = st.running.mean(run.end);
+                let node_cost = billed * price * run_h;
+                window_cost += st.running_window.mean(run.end) * price * window_h;
+                cost.total += node_cost;
+                cost.per_node.insert(n.name.clone(), node_cost);
+                let workers = st.workers.mean(run.end);
+                NodeReport {
+                    name: n.name.clone(),
+                    kind: n.kind.kind(),
+                    utilization: if workers > 0.0 {
+                        st.busy.mean(run.end) / workers
+                    } else {
+                        0.0
+                    },
+                    mean_queue: st.queued.mean(run.end),
+                    max_queue: st.queued.max() as f64,
+                    queue_end: st.queued.value() as f64,
+                    mean_present: st.present.mean(run.end),
+                    throughput: if window_s > 0.0 {
+                        st.departures.get() as f64 / window_s
+                    } else {
+                        0.0
+                    },
+                    errors: st.rejected.get() as f64,
+                    latency: Latency::of(&st.sojourn),
+                    instances: Instances {
+                        min: st.serving.min() as f64,
+                        max: st.serving.max() as f64,
+                        mean: st.serving.mean(run.end),
+                    },
+                    cost: node_cost,
+                    instance_hours: billed * run_h,
+                    killed: st.killed.get() as f64,
+                }
+            })
+            .collect();
+        let requests = all.requests.get() as f64;
+        cost.per_million_requests = if requests > 0.0 {
+            window_cost / requests * 1e6
+        } else {
+            0.0
+        };
+        let mut warnings = vec![];
+        let mut timeline = run.timeline.clone();
+        let outcome = match run.outcome {
+            Outcome::Completed => RunOutcome::Completed,
+            Outcome::InFlightLimit { node, at } => {
+                let util: Vec<Option<f64>> = nodes
+                    .iter()
+                    .map(|n| (n.kind == Kind::Service).then_some(n.utilization))
+                    .collect();
+                let n = &nodes[pick_bottleneck(&util, &sc.depths()).unwrap_or(node.index())];
+                let pile = &nodes[node.index()];
+                let where_ = if pile.name == n.name {
+                    format!("requests pile up in its queue ({})", pile.queue_end)
+                } else {
+                    format!(
+                        "requests pile up behind it at `{}` (queue {})",
+                        pile.name, pile.queue_end
+                    )
+                };
+                let text = format!(
+                    "run cut at {:.1}s: more than {} requests in flight (limits.max_in_flight). `{}` overflowed: \
+                     utilisation {:.2}; {where_}. Add capacity to `{}`, bound queues (queue: N) or raise limits.max_in_flight",
+                    at.as_secs_f64(), sc.max_in_flight, n.name, n.utilization, n.name
+                );
+                timeline.push(TimelineEntry {
+                    t: at.as_secs_f64(),
+                    kind: TimelineKind::Limit,
+                    node: n.name.clone(),
+                    text: text.clone(),
+                });
+                warnings.push(text);
+                RunOutcome::InFlightLimit
+            }
+            Outcome::EventLimit { at } => {
+                warnings.push(format!(
+                    "run cut at {:.1}s: limits.max_events ({}) reached",
+                    at.as_secs_f64(),
+                    sc.max_events.unwrap_or(0)
+                ));
+                RunOutcome::EventLimit
+            }
+        };
+        let series = Series {
+            interval: sc.sample_every.as_secs_f64(),
+            nodes: sc
+                .nodes
+                .iter()
+                .zip(&run.nodes)
+                .map(|(n, st)| NodeSeries {
+                    name: n.name.clone(),
+                    queue: st.queue_series.values.clone(),
+                    utilization: st.util_series.values.clone(),
+                    instances: st.instance_series.values.clone(),
+                    throughput: st.throughput_series.values.clone(),
+                })
+                .collect(),
+        };
+        let mut report = Report {
+            scenario: sc.name.clone(),
+            seed: run.seed,
+            replications: 1,
+            sim_seconds: run.end.as_secs_f64(),
+            wall_seconds: None,
+            events: run.events as f64,
+            outcome,
+            in_flight_peak: run.in_flight_peak as f64,
+            in_flight_end: run.in_flight_end as f64,
+            summary: stats_of(&all, window_s),
+            classes: sc
+                .classes
+                .iter()
+                .zip(&run.classes)
+                .map(|(name, c)| ClassReport {
+                    name: name.clone(),
+                    stats: stats_of(c, window_s),
+                })
+                .collect(),
+            nodes,
+            bottleneck: Bottleneck::default(),
+            slo: vec![],
+            timeline,
+            cost,
+            warnings,
+            series: Some(series),
+        };
+        report.bottleneck = find_bottleneck(&report, &sc.depths());
+        report.slo = slo::evaluate(&sc.slos, sc, &report);
+        report
+    }
+}

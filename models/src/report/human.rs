@@ -1,0 +1,177 @@
+//! The human report: tables for a terminal.
+
+use super::{Report, RunOutcome, Stats};
+use crate::components::Kind;
+use std::fmt::Write as _;
+
+/// Seconds as a short human duration (`850µs`, `12.30ms`, `1.50s`).
+pub fn human_secs(s: f64) -> String {
+    if s == 0.0 {
+        "0".into()
+    } else if s < 1e-3 {
+        format!("{:.0}µs", s * 1e6)
+    } else if s < 1.0 {
+        format!("{:.2}ms", s * 1e3)
+    } else {
+        format!("{s:.2}s")
+    }
+}
+
+impl Report {
+    /// The human report (tables on stdout).
+    pub fn to_human(&self, ci: Option<&Report>) -> String {
+        let mut o = String::new();
+        let reps = if self.replications == 1 {
+            "1 replication".to_string()
+        } else {
+            format!("{} replications", self.replications)
+        };
+        let _ = writeln!(
+            o,
+            "scalelab — {}  (seed {}, {reps}, {} simulated, {} events{})",
+            self.scenario,
+            self.seed,
+            sim_core::SimTime::from_secs_f64(self.sim_seconds),
+            self.events.round(),
+            self.wall_seconds
+                .map(|w| format!(", {w:.2}s wall"))
+                .unwrap_or_default()
+        );
+        if self.outcome != RunOutcome::Completed {
+            let _ = writeln!(o, "OUTCOME: {}", self.outcome.label());
+        }
+        let pm = |v: f64, c: Option<f64>, f: &dyn Fn(f64) -> String| match c {
+            Some(c) => format!("{} ±{}", f(v), f(c)),
+            None => f(v),
+        };
+        let _ = writeln!(o, "\nRequests  {:<12} {:>10} {:>10} {:>8} {:>7} {:>10} {:>18} {:>10} {:>10} {:>18} {:>10}",
+            "class", "requests", "completed", "errors", "err%", "thru/s", "mean", "p50", "p95", "p99", "max");
+        let mut rows: Vec<(&str, &Stats, Option<&Stats>)> =
+            vec![("all", &self.summary, ci.map(|c| &c.summary))];
+        for (i, c) in self.classes.iter().enumerate() {
+            rows.push((&c.name, &c.stats, ci.map(|x| &x.classes[i].stats)));
+        }
+        for (name, s, c) in rows {
+            let _ = writeln!(o, "          {:<12} {:>10.0} {:>10.0} {:>8.0} {:>6.2}% {:>10.1} {:>18} {:>10} {:>10} {:>18} {:>10}",
+                name, s.requests, s.completed, s.errors, s.error_rate * 100.0, s.throughput,
+                pm(s.latency.mean, c.map(|c| c.latency.mean), &human_secs),
+                human_secs(s.latency.p50), human_secs(s.latency.p95),
+                pm(s.latency.p99, c.map(|c| c.latency.p99), &human_secs),
+                human_secs(s.latency.max));
+        }
+        let _ = writeln!(
+            o,
+            "\nNodes     {:<12} {:<13} {:>11} {:>6} {:>10} {:>9} {:>10} {:>8} {:>10} {:>10} {:>10}",
+            "node",
+            "kind",
+            "instances",
+            "util",
+            "queue avg",
+            "max",
+            "thru/s",
+            "errors",
+            "mean",
+            "p95",
+            "p99"
+        );
+        for n in &self.nodes {
+            let util = if n.kind == Kind::Service {
+                format!("{:.2}", n.utilization)
+            } else {
+                "-".into()
+            };
+            let i = &n.instances;
+            let inst = if n.kind != Kind::Service {
+                "-".to_string()
+            } else if i.min == i.max {
+                format!("{:.0}", i.max)
+            } else {
+                format!("{:.0}-{:.0} ~{:.1}", i.min, i.max, i.mean)
+            };
+            let _ = writeln!(o, "          {:<12} {:<13} {:>11} {:>6} {:>10.2} {:>9.0} {:>10.1} {:>8.0} {:>10} {:>10} {:>10}",
+                n.name, n.kind.label(), inst, util, n.mean_queue, n.max_queue, n.throughput, n.errors,
+                human_secs(n.latency.mean), human_secs(n.latency.p95), human_secs(n.latency.p99));
+        }
+        let _ = writeln!(
+            o,
+            "\nBottleneck: {}",
+            if self.bottleneck.node.is_empty() {
+                "none"
+            } else {
+                &self.bottleneck.reason
+            }
+        );
+        if self.cost.total > 0.0 {
+            let parts: Vec<String> = self
+                .cost
+                .per_node
+                .iter()
+                .filter(|(_, c)| **c > 0.0)
+                .map(|(n, c)| format!("{n} ${c:.2}"))
+                .collect();
+            let _ = writeln!(
+                o,
+                "Cost:       ${:.2} ({}); ${:.2} per million requests",
+                self.cost.total,
+                parts.join(", "),
+                self.cost.per_million_requests
+            );
+        }
+        let killed: f64 = self.nodes.iter().map(|n| n.killed).sum();
+        if killed > 0.0 {
+            let parts: Vec<String> = self
+                .nodes
+                .iter()
+                .filter(|n| n.killed > 0.0)
+                .map(|n| format!("{} {:.0}", n.name, n.killed))
+                .collect();
+            let _ = writeln!(
+                o,
+                "Killed:     {killed:.0} requests failed with their instance ({})",
+                parts.join(", ")
+            );
+        }
+        if !self.slo.is_empty() {
+            let _ = writeln!(o, "\nSLOs");
+            for (k, x) in self.slo.iter().enumerate() {
+                let ci = ci.and_then(|c| c.slo.get(k)).map(|c| c.value);
+                let fmt = |v: f64| {
+                    if x.name.contains("latency") {
+                        human_secs(v)
+                    } else if x.name.starts_with("cost") {
+                        format!("${v:.2}")
+                    } else {
+                        format!("{:.4}%", v * 100.0)
+                    }
+                };
+                let value = match ci {
+                    Some(c) => format!("{} ±{}", fmt(x.value), fmt(c)),
+                    None => fmt(x.value),
+                };
+                let mark = if x.pass { "✔ pass" } else { "✘ FAIL" };
+                let _ = writeln!(o, "  {mark}  {:<40} measured {value}", x.name);
+            }
+        }
+        if !self.timeline.is_empty() {
+            let _ = writeln!(o, "\nTimeline");
+            const SHOWN: usize = 20;
+            for e in self.timeline.iter().take(SHOWN) {
+                let _ = writeln!(
+                    o,
+                    "  {:>10}  {:<9} {:<12} {}",
+                    human_secs(e.t),
+                    e.kind.label(),
+                    e.node,
+                    e.text
+                );
+            }
+            if self.timeline.len() > SHOWN {
+                let _ = writeln!(o, "  ... {} more (see --json)", self.timeline.len() - SHOWN);
+            }
+        }
+        for w in &self.warnings {
+            let _ = writeln!(o, "WARNING:    {w}");
+        }
+        o
+    }
+}

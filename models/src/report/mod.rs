@@ -1,0 +1,316 @@
+//! The report: what one run (or the mean of many) found, in DESIGN.md's field names.
+//!
+//! - [`from_run`]: one run's [`crate::world::stats::RunStats`] becomes a [`Report`]
+//!   (instances, cost and the timeline are taken from what happened);
+//! - [`merge`]: replications merge generically — every numeric field becomes the mean over
+//!   replications and, in JSON, gains a `<field>_ci95` sibling (Student-t half-width);
+//!   text fields come from the first replication; the bottleneck and SLO verdicts are
+//!   recomputed from the merged figures;
+//! - [`human`]: the tables printed on a terminal.
+//!
+//! Field order is fixed by the structs, so the JSON is byte-identical for the same inputs.
+
+mod from_run;
+mod human;
+mod merge;
+
+pub use human::human_secs;
+
+use crate::components::Kind;
+use serde::{Deserialize, Serialize, Serializer};
+use sim_core::Histogram;
+use std::collections::BTreeMap;
+
+/// Write a count as an integer when it is one (a single run), as a float otherwise (a mean).
+fn count<S: Serializer>(v: &f64, s: S) -> Result<S::Ok, S::Error> {
+    if v.fract() == 0.0 && v.abs() < 9.0e15 {
+        s.serialize_i64(*v as i64)
+    } else {
+        s.serialize_f64(*v)
+    }
+}
+
+/// Latency figures, seconds.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+pub struct Latency {
+    /// Mean.
+    pub mean: f64,
+    /// Median.
+    pub p50: f64,
+    /// 95th percentile.
+    pub p95: f64,
+    /// 99th percentile.
+    pub p99: f64,
+    /// Maximum.
+    pub max: f64,
+}
+
+impl Latency {
+    fn of(h: &Histogram) -> Latency {
+        Latency {
+            mean: h.mean_s(),
+            p50: h.quantile_s(0.50),
+            p95: h.quantile_s(0.95),
+            p99: h.quantile_s(0.99),
+            max: h.max_s(),
+        }
+    }
+}
+
+/// Client-side figures for all requests or one class.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+pub struct Stats {
+    /// Requests born in the measured window.
+    #[serde(serialize_with = "count")]
+    pub requests: f64,
+    /// Answered successfully and in time.
+    #[serde(serialize_with = "count")]
+    pub completed: f64,
+    /// Failed: rejected somewhere or timed out.
+    #[serde(serialize_with = "count")]
+    pub errors: f64,
+    /// Of the errors, client timeouts.
+    #[serde(serialize_with = "count")]
+    pub timeouts: f64,
+    /// errors / (completed + errors).
+    pub error_rate: f64,
+    /// Completed per second of the measured window.
+    pub throughput: f64,
+    /// Response times of the completed requests.
+    pub latency: Latency,
+}
+
+/// [`Stats`] with a class name.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+pub struct ClassReport {
+    /// Class name.
+    pub name: String,
+    /// Figures.
+    #[serde(flatten)]
+    pub stats: Stats,
+}
+
+/// Instance counts over the run.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+pub struct Instances {
+    /// Fewest.
+    #[serde(serialize_with = "count")]
+    pub min: f64,
+    /// Most.
+    #[serde(serialize_with = "count")]
+    pub max: f64,
+    /// Time-average.
+    pub mean: f64,
+}
+
+/// Figures for one node.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+pub struct NodeReport {
+    /// Node name.
+    pub name: String,
+    /// `service` or `load_balancer`.
+    pub kind: Kind,
+    /// Busy workers / all workers, time-averaged (0 for nodes without workers).
+    pub utilization: f64,
+    /// Time-average number of requests waiting in queues.
+    pub mean_queue: f64,
+    /// Most requests waiting at once.
+    #[serde(serialize_with = "count")]
+    pub max_queue: f64,
+    /// Requests waiting at the end of the run.
+    #[serde(serialize_with = "count")]
+    pub queue_end: f64,
+    /// Time-average number of requests present (L in Little's law).
+    pub mean_present: f64,
+    /// Departures per second.
+    pub throughput: f64,
+    /// Requests this node refused (queue full, or no instance to serve them).
+    #[serde(serialize_with = "count")]
+    pub errors: f64,
+    /// Sojourn time at the node: arrival to departure.
+    pub latency: Latency,
+    /// Serving instances over the whole run (warm-up included): fewest, most,
+    /// time-average.
+    pub instances: Instances,
+    /// Instance cost over the whole run: ∫ billed instances(t) dt × price per hour.
+    pub cost: f64,
+    /// Billed instance-hours (starting, serving and draining instances) over the run.
+    pub instance_hours: f64,
+    /// Requests that failed because their instance was killed or stopped undrained.
+    #[serde(serialize_with = "count")]
+    pub killed: f64,
+}
+
+/// The node that limits throughput, and why.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+pub struct Bottleneck {
+    /// Node name (empty if there is none).
+    pub node: String,
+    /// Why, in words.
+    pub reason: String,
+}
+
+/// An SLO check. With replications, `value` is the mean over replications (with its
+/// `value_ci95`) and `pass` says whether that mean meets the limit.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+pub struct SloResult {
+    /// What is checked, e.g. `p99_latency(checkout) ≤ 0.8s`.
+    pub name: String,
+    /// Whether the value meets the limit (`value ≤ limit`, or `≥` for availability).
+    pub pass: bool,
+    /// Measured (seconds for latencies, a fraction for rates, money for cost).
+    pub value: f64,
+    /// The limit, in the same unit.
+    pub limit: f64,
+}
+
+/// What kind of moment a timeline entry records.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TimelineKind {
+    /// A scripted action from the scenario's `actions`.
+    #[default]
+    Action,
+    /// A fault.
+    Fault,
+    /// An autoscaler decision.
+    Autoscale,
+    /// A health-check verdict.
+    Health,
+    /// An SLO breach.
+    Slo,
+    /// A run limit.
+    Limit,
+}
+
+/// How a run ended.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RunOutcome {
+    /// Ran to the end of its duration.
+    #[default]
+    Completed,
+    /// Cut at `limits.max_in_flight`.
+    InFlightLimit,
+    /// Cut at `limits.max_events`.
+    EventLimit,
+}
+
+impl TimelineKind {
+    /// The label in reports.
+    pub fn label(self) -> &'static str {
+        match self {
+            TimelineKind::Action => "action",
+            TimelineKind::Fault => "fault",
+            TimelineKind::Autoscale => "autoscale",
+            TimelineKind::Health => "health",
+            TimelineKind::Slo => "slo",
+            TimelineKind::Limit => "limit",
+        }
+    }
+}
+
+impl RunOutcome {
+    /// The label in reports.
+    pub fn label(self) -> &'static str {
+        match self {
+            RunOutcome::Completed => "completed",
+            RunOutcome::InFlightLimit => "in_flight_limit",
+            RunOutcome::EventLimit => "event_limit",
+        }
+    }
+}
+
+/// Something that happened at a time.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+pub struct TimelineEntry {
+    /// Seconds from the start.
+    pub t: f64,
+    /// What kind of moment.
+    pub kind: TimelineKind,
+    /// Node concerned.
+    pub node: String,
+    /// What happened.
+    pub text: String,
+}
+
+/// Money.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+pub struct Cost {
+    /// All nodes, over the whole run.
+    pub total: f64,
+    /// By node name.
+    pub per_node: BTreeMap<String, f64>,
+    /// Cost of the measured window per million requests born in it (0 without requests).
+    pub per_million_requests: f64,
+}
+
+/// A whole report.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+pub struct Report {
+    /// Scenario name.
+    pub scenario: String,
+    /// Base seed.
+    pub seed: u64,
+    /// Number of replications merged.
+    pub replications: u32,
+    /// Simulated seconds per replication.
+    pub sim_seconds: f64,
+    /// Wall-clock seconds (only with `--wall-time`: it would break byte-identical output).
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub wall_seconds: Option<f64>,
+    /// Events handled (per replication).
+    #[serde(serialize_with = "count")]
+    pub events: f64,
+    /// `completed`, `in_flight_limit` or `event_limit`.
+    pub outcome: RunOutcome,
+    /// Most requests alive at once (what memory grows with).
+    #[serde(serialize_with = "count")]
+    pub in_flight_peak: f64,
+    /// Requests still alive at the end: neither completed nor errors.
+    #[serde(serialize_with = "count")]
+    pub in_flight_end: f64,
+    /// All requests.
+    pub summary: Stats,
+    /// Per class.
+    pub classes: Vec<ClassReport>,
+    /// Per node.
+    pub nodes: Vec<NodeReport>,
+    /// The limiting node.
+    pub bottleneck: Bottleneck,
+    /// SLO results.
+    pub slo: Vec<SloResult>,
+    /// Notable moments.
+    pub timeline: Vec<TimelineEntry>,
+    /// Money.
+    pub cost: Cost,
+    /// Things the user should know (limits hit, censored requests...).
+    pub warnings: Vec<String>,
+    /// Time series per node (only with `--series`).
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub series: Option<Series>,
+}
+
+/// Values sampled every `interval` seconds, the first at `interval`.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+pub struct Series {
+    /// Sampling interval, seconds.
+    pub interval: f64,
+    /// Per node, scenario order.
+    pub nodes: Vec<NodeSeries>,
+}
+
+/// One node's time series.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+pub struct NodeSeries {
+    /// Node name.
+    pub name: String,
+    /// Requests waiting in queues at each sample.
+    pub queue: Vec<f64>,
+    /// Busy workers / all workers at each sample (0 for load balancers).
+    pub utilization: Vec<f64>,
+    /// Serving instances at each sample (0 for load balancers).
+    pub instances: Vec<f64>,
+    /// Departures per second over each interval.
+    pub throughput: Vec<f64>,
+}

@@ -1,0 +1,227 @@
+//! The scenario: from RON text to a validated [`Scenario`] the engine runs without further
+//! checks.
+//!
+//! - [`raw`]: serde types that mirror the file (a node's own fields live in its component
+//!   file); [`parse`] reads text into them with located, hinted errors;
+//! - [`resolve`]: validation — names to typed ids, defaults filled, bounds checked;
+//! - [`program`]: handler steps compiled to flat ops; [`graph`]: the call graph (cycles,
+//!   class coverage, depths);
+//! - [`dist`], [`profile`]: duration distributions and rate profiles;
+//! - [`error`]: [`ScenarioError`], which says where (file:line:col), what, and a hint.
+
+pub mod dist;
+pub mod error;
+pub mod graph;
+pub mod parse;
+pub mod profile;
+pub mod program;
+pub mod raw;
+pub mod resolve;
+
+pub use error::{ErrorKind, ScenarioError};
+pub use resolve::Resolver;
+
+use crate::analysis::slo::Slo;
+use crate::components::NodeKind;
+use crate::control::actions::Action;
+use crate::ids::{ClassId, LinkId, NodeId};
+use dist::Dist;
+use profile::Profile;
+use program::Op;
+use raw::Arrivals;
+use sim_core::SimTime;
+
+pub use crate::components::service::{MAX_CORES, MAX_INSTANCES};
+
+/// Most time-series samples per run (`duration / sample_every`).
+pub const MAX_SAMPLES: u64 = 1_000_000;
+
+/// A validated scenario. Build it with [`Scenario::validate`] (or [`crate::load`]).
+#[derive(Debug, Clone)]
+pub struct Scenario {
+    /// Name.
+    pub name: String,
+    /// Description.
+    pub description: String,
+    /// Seed of all random streams.
+    pub seed: u64,
+    /// Simulated run length.
+    pub duration: SimTime,
+    /// Statistics start here.
+    pub warmup: SimTime,
+    /// Time-series interval.
+    pub sample_every: SimTime,
+    /// Limit on live requests.
+    pub max_in_flight: u64,
+    /// Limit on events per run.
+    pub max_events: Option<u64>,
+    /// Every request class, across all sources (index = class id).
+    pub classes: Vec<String>,
+    /// Sources.
+    pub sources: Vec<Source>,
+    /// Nodes (index = node id).
+    pub nodes: Vec<Node>,
+    /// Links (index = link id).
+    pub links: Vec<Link>,
+    /// All handler programs, concatenated; handlers hold start offsets.
+    pub ops: Vec<Op>,
+    /// Scripted changes, in time order.
+    pub actions: Vec<Action>,
+    /// Service-level objectives.
+    pub slos: Vec<Slo>,
+}
+
+/// A validated source.
+#[derive(Debug, Clone)]
+pub struct Source {
+    /// Name.
+    pub name: String,
+    /// Receiving node.
+    pub target: NodeId,
+    /// Link from the source to its target.
+    pub link: Option<LinkId>,
+    /// Rate profile.
+    pub profile: Profile,
+    /// Arrival process.
+    pub arrivals: Arrivals,
+    /// Classes with cumulative weights (the last is 1).
+    pub mix: Vec<MixEntry>,
+    /// Number of sessions.
+    pub sessions: u64,
+    /// Client timeout.
+    pub timeout: Option<SimTime>,
+}
+
+/// One class in a source's mix.
+#[derive(Debug, Clone)]
+pub struct MixEntry {
+    /// Class id.
+    pub class: ClassId,
+    /// Share of this source's requests.
+    pub share: f64,
+    /// Cumulative share up to and including this class.
+    pub cum: f64,
+    /// Key distribution.
+    pub keys: KeyDist,
+}
+
+/// A validated key distribution.
+#[derive(Debug, Clone, Copy)]
+pub enum KeyDist {
+    /// `0..n` uniformly.
+    Uniform(u64),
+    /// Zipf over `1..=n`, reported as `0..n`.
+    Zipf(rand_distr::Zipf<f64>),
+}
+
+impl KeyDist {
+    /// Draw a key in `0..n`. Never allocates.
+    #[inline]
+    pub fn sample(&self, rng: &mut sim_core::Stream) -> u64 {
+        match *self {
+            KeyDist::Uniform(n) => rng.below(n),
+            KeyDist::Zipf(z) => {
+                use rand_distr::Distribution;
+                (z.sample(&mut **rng) as u64).saturating_sub(1)
+            }
+        }
+    }
+}
+
+/// A node.
+#[derive(Debug, Clone)]
+pub struct Node {
+    /// Name.
+    pub name: String,
+    /// What it is, with its validated config.
+    pub kind: NodeKind,
+}
+
+/// A link with its latency distribution.
+#[derive(Debug, Clone)]
+pub struct Link {
+    /// Source or node name.
+    pub from: String,
+    /// Node name.
+    pub to: String,
+    /// One-way latency.
+    pub latency: Dist,
+}
+
+/// Why a command-line override of the scenario is refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum OverrideError {
+    /// `--duration 0s`.
+    #[error("--duration must be above zero")]
+    ZeroDuration,
+    /// `--duration` not longer than the warm-up.
+    #[error("--duration {duration} is not longer than the scenario's warmup ({warmup})")]
+    DurationWithinWarmup {
+        /// Requested duration.
+        duration: SimTime,
+        /// The scenario's warm-up.
+        warmup: SimTime,
+    },
+    /// `--duration` gives more time-series samples than the bound.
+    #[error("--duration {duration} gives more than {MAX_SAMPLES} time-series samples at sample_every {every}; sample less often in the file")]
+    TooManySamples {
+        /// Requested duration.
+        duration: SimTime,
+        /// The scenario's sampling interval.
+        every: SimTime,
+    },
+    /// `--duration` cuts off scripted actions.
+    #[error("--duration {duration} ends before the action at {at}; drop the action or run longer")]
+    ActionAfterEnd {
+        /// Requested duration.
+        duration: SimTime,
+        /// The action's time.
+        at: SimTime,
+    },
+}
+
+impl Scenario {
+    /// Replace the run length (from `--duration`). Every bound the file was checked
+    /// against is checked again.
+    pub fn set_duration(&mut self, d: SimTime) -> Result<(), OverrideError> {
+        if d == SimTime::ZERO {
+            return Err(OverrideError::ZeroDuration);
+        }
+        if self.warmup >= d {
+            return Err(OverrideError::DurationWithinWarmup {
+                duration: d,
+                warmup: self.warmup,
+            });
+        }
+        if d.0 / self.sample_every.0 > MAX_SAMPLES {
+            return Err(OverrideError::TooManySamples {
+                duration: d,
+                every: self.sample_every,
+            });
+        }
+        if let Some(a) = self.actions.iter().find(|a| a.at > d) {
+            return Err(OverrideError::ActionAfterEnd {
+                duration: d,
+                at: a.at,
+            });
+        }
+        self.duration = d;
+        Ok(())
+    }
+
+    /// The id of the node called `name`.
+    pub fn node_id(&self, name: &str) -> Option<NodeId> {
+        self.nodes
+            .iter()
+            .position(|n| n.name == name)
+            .map(NodeId::new)
+    }
+
+    /// The id of the class called `name`.
+    pub fn class_id(&self, name: &str) -> Option<ClassId> {
+        self.classes
+            .iter()
+            .position(|n| n == name)
+            .map(ClassId::new)
+    }
+}

@@ -1,0 +1,446 @@
+//! Validation: a [`RawScenario`] becomes a [`Scenario`] the engine can run without further
+//! checks — names resolved to typed ids, defaults filled, handler programs compiled to
+//! flat op lists, the call graph proven acyclic, every class handled wherever it can go.
+//!
+//! Each node validates itself ([`crate::components::RawConfig::validate`]) with the help
+//! of a [`Resolver`]: name lookups with did-you-mean, links, classes, error locations.
+
+use super::dist::Dist;
+use super::error::{did_you_mean, ErrorKind, Locator, ScenarioError};
+use super::profile::Profile;
+use super::program::{compile, Handler, Op, Step};
+use super::raw::{Keys, RawNode, RawScenario};
+use super::{KeyDist, Link, MixEntry, Node, Scenario, Source, MAX_SAMPLES};
+use crate::analysis::slo::Slo;
+use crate::components::{dispatch, RawConfig};
+use crate::control::actions::Action;
+use crate::ids::{ClassId, LinkId, NodeId};
+use sim_core::SimTime;
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+/// What a component's validation may ask: where things are in the file, which names
+/// exist, which links were declared. Also collects the compiled handler programs.
+pub struct Resolver<'a> {
+    file: &'a str,
+    src: &'a Arc<str>,
+    raw: &'a RawScenario,
+    node_names: Vec<&'a str>,
+    classes: Vec<String>,
+    link_index: BTreeMap<(String, String), usize>,
+    used_links: Vec<bool>,
+    ops: Vec<Op>,
+}
+
+impl<'a> Resolver<'a> {
+    /// An error at `span` (byte range), with this file's text for the snippet.
+    pub fn err(&self, span: Option<(usize, usize)>, msg: impl Into<String>) -> ScenarioError {
+        let mut e = ScenarioError::new(ErrorKind::Invalid, self.file, msg);
+        e.source = Some(self.src.clone());
+        e.span = span;
+        e
+    }
+
+    /// Finds spans in the file's text.
+    pub fn loc(&self) -> Locator<'_> {
+        Locator { src: self.src }
+    }
+
+    /// Byte offset just past the declaration `name: "<name>"` (0 if not found).
+    pub fn decl(&self, name: &str) -> usize {
+        self.loc().decl(name).map_or(0, |d| d.1)
+    }
+
+    /// "unknown node `x`" with a did-you-mean over `known`, located after `from`.
+    pub fn unknown(&self, what: &str, name: &str, known: &[&str], from: usize) -> ScenarioError {
+        let span = self
+            .loc()
+            .quoted(name, from)
+            .or_else(|| self.loc().quoted(name, 0));
+        let e = self.err(span, format!("unknown {what} `{name}`"));
+        match did_you_mean(name, known.iter().copied()) {
+            Some(s) => e.with_hint(format!("did you mean `{s}`?")),
+            None => e.with_hint(format!(
+                "known: {}",
+                known
+                    .iter()
+                    .map(|k| format!("`{k}`"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )),
+        }
+    }
+
+    /// The node called `name`, or a located "unknown node" error.
+    pub fn node(&self, name: &str, from: usize) -> Result<NodeId, ScenarioError> {
+        self.node_names
+            .iter()
+            .position(|n| *n == name)
+            .map(NodeId::new)
+            .ok_or_else(|| self.unknown("node", name, &self.node_names, from))
+    }
+
+    /// Whether node `id` is a service pool.
+    pub fn is_service(&self, id: NodeId) -> bool {
+        matches!(self.raw.nodes[id.index()], RawNode::Service(_))
+    }
+
+    /// The raw node `id`.
+    pub fn raw_node(&self, id: NodeId) -> &RawNode {
+        &self.raw.nodes[id.index()]
+    }
+
+    /// Every class, in order of first appearance in the sources.
+    pub fn classes(&self) -> &[String] {
+        &self.classes
+    }
+
+    /// The class called `name`.
+    pub fn class(&self, name: &str) -> Option<ClassId> {
+        self.classes
+            .iter()
+            .position(|c| c == name)
+            .map(ClassId::new)
+    }
+
+    /// "`message`" for an unknown class, located after `from`, with a did-you-mean.
+    pub fn unknown_class(&self, name: &str, from: usize, message: String) -> ScenarioError {
+        let e = self.err(self.loc().quoted(name, from), message);
+        match did_you_mean(name, self.classes.iter().map(String::as_str)) {
+            Some(s) => e.with_hint(format!("did you mean `{s}`?")),
+            None => e.with_hint(format!(
+                "classes: {}; use \"*\" for all",
+                self.classes.join(", ")
+            )),
+        }
+    }
+
+    /// The link declared for the edge `from -> to`, if any (and mark it used).
+    pub fn link_of(&mut self, from: &str, to: &str) -> Option<LinkId> {
+        let &i = self.link_index.get(&(from.to_string(), to.to_string()))?;
+        self.used_links[i] = true;
+        Some(LinkId::new(i))
+    }
+
+    /// Compile a handler's resolved steps into the scenario's op list.
+    pub fn compile(&mut self, steps: Vec<Step>) -> Handler {
+        let start = self.ops.len() as u32;
+        compile(&steps, &mut self.ops);
+        self.ops.push(Op::End);
+        Handler { start, steps }
+    }
+}
+
+impl Scenario {
+    /// Validate `raw`, read from `file` whose text is `src` (for error locations).
+    pub fn validate(
+        raw: &RawScenario,
+        file: &str,
+        src: &Arc<str>,
+    ) -> Result<Scenario, ScenarioError> {
+        let mut r = Resolver {
+            file,
+            src,
+            raw,
+            node_names: raw.nodes.iter().map(RawNode::name).collect(),
+            classes: vec![],
+            link_index: BTreeMap::new(),
+            used_links: vec![],
+            ops: vec![],
+        };
+        let loc = Locator { src };
+        let duration = raw.duration.0;
+        if duration == SimTime::ZERO {
+            return Err(r
+                .err(loc.field("duration", 0), "duration must be above zero")
+                .with_hint("e.g. duration: \"10m\""));
+        }
+        if raw.warmup.0 >= duration {
+            return Err(r
+                .err(
+                    loc.field("warmup", 0),
+                    format!(
+                        "warmup ({}) must be shorter than the duration ({duration})",
+                        raw.warmup.0
+                    ),
+                )
+                .with_hint("statistics are collected after the warm-up only"));
+        }
+        if raw.limits.max_in_flight == 0 {
+            return Err(r.err(
+                loc.field("max_in_flight", 0),
+                "limits.max_in_flight must be at least 1",
+            ));
+        }
+        if raw.sources.is_empty() {
+            return Err(r
+                .err(
+                    loc.field("sources", 0),
+                    "no sources: nothing sends requests",
+                )
+                .with_hint("add a Source(...)"));
+        }
+        if raw.nodes.is_empty() {
+            return Err(r
+                .err(loc.field("nodes", 0), "no nodes: nothing to simulate")
+                .with_hint("add a Service(...)"));
+        }
+
+        // Names: unique across sources and nodes.
+        let mut seen = BTreeMap::new();
+        for name in raw
+            .sources
+            .iter()
+            .map(|s| s.name.as_str())
+            .chain(r.node_names.iter().copied())
+        {
+            if name.is_empty() {
+                return Err(r.err(loc.field("name", 0), "a name is empty"));
+            }
+            if seen.insert(name, ()).is_some() {
+                let first = loc.decl(name).map_or(0, |s| s.1);
+                let span = loc.quoted(name, first).or(loc.decl(name));
+                return Err(r
+                    .err(span, format!("the name `{name}` is used twice"))
+                    .with_hint("names of sources and nodes must be unique"));
+            }
+        }
+
+        // Classes, in order of first appearance.
+        for s in &raw.sources {
+            if s.mix.is_empty() && !r.classes.iter().any(|c| c == "default") {
+                r.classes.push("default".into());
+            }
+            for c in &s.mix {
+                if !r.classes.contains(&c.name) {
+                    r.classes.push(c.name.clone());
+                }
+            }
+        }
+
+        // Links.
+        let mut links = vec![];
+        for l in &raw.links {
+            let at = loc.quoted(&l.from, 0).map_or(0, |s| s.0);
+            let known: Vec<&str> = raw
+                .sources
+                .iter()
+                .map(|s| s.name.as_str())
+                .chain(r.node_names.iter().copied())
+                .collect();
+            if !known.contains(&l.from.as_str()) {
+                return Err(r.unknown("source or node", &l.from, &known, at));
+            }
+            r.node(&l.to, at)?;
+            let latency = Dist::from_raw(&l.latency)
+                .map_err(|m| r.err(loc.field("latency", at), m.to_string()))?;
+            if r.link_index
+                .insert((l.from.clone(), l.to.clone()), links.len())
+                .is_some()
+            {
+                return Err(r.err(
+                    loc.quoted(&l.from, at),
+                    format!("link `{}` -> `{}` is given twice", l.from, l.to),
+                ));
+            }
+            links.push(Link {
+                from: l.from.clone(),
+                to: l.to.clone(),
+                latency,
+            });
+        }
+        r.used_links = vec![false; links.len()];
+
+        // Sources.
+        let horizon_s = duration.as_secs_f64();
+        let mut sources = vec![];
+        for s in &raw.sources {
+            let decl = r.decl(&s.name);
+            let target = r.node(&s.target, decl)?;
+            let profile = Profile::from_raw(&s.rate, horizon_s).map_err(|m| {
+                r.err(loc.field("rate", decl), format!("source `{}`: {m}", s.name))
+                    .with_hint(
+                        "rates are requests per second and must be above zero somewhere in the run",
+                    )
+            })?;
+            let mut mix = vec![];
+            if s.mix.is_empty() {
+                mix.push(MixEntry {
+                    class: r.class("default").expect("added above"),
+                    share: 1.0,
+                    cum: 1.0,
+                    keys: KeyDist::Uniform(1_000_000),
+                });
+            } else {
+                let total: f64 = s.mix.iter().map(|c| c.weight.0).sum();
+                if total <= 0.0 {
+                    return Err(r
+                        .err(
+                            loc.field("mix", decl),
+                            format!("source `{}`: the class weights sum to 0", s.name),
+                        )
+                        .with_hint("give at least one class a weight above zero"));
+                }
+                let mut cum = 0.0;
+                for c in &s.mix {
+                    let at = loc.quoted(&c.name, decl).map_or(decl, |x| x.0);
+                    let keys = match c.keys {
+                        Keys::Uniform { n } if n >= 1 => KeyDist::Uniform(n),
+                        Keys::Zipf { n, s: skew } if n >= 1 && skew > 0.0 && skew.is_finite() => {
+                            KeyDist::Zipf(
+                                rand_distr::Zipf::new(n as f64, skew).map_err(|e| {
+                                    r.err(loc.field("keys", at), format!("Zipf: {e}"))
+                                })?,
+                            )
+                        }
+                        _ => {
+                            return Err(r
+                                .err(
+                                    loc.field("keys", at),
+                                    format!(
+                                        "class `{}`: keys need n ≥ 1 (and s > 0 for Zipf)",
+                                        c.name
+                                    ),
+                                )
+                                .with_hint("e.g. keys: Zipf(n: 100000, s: 1.1)"))
+                        }
+                    };
+                    cum += c.weight.0 / total;
+                    mix.push(MixEntry {
+                        class: r.class(&c.name).expect("collected above"),
+                        share: c.weight.0 / total,
+                        cum,
+                        keys,
+                    });
+                }
+                if let Some(last) = mix.last_mut() {
+                    last.cum = 1.0;
+                }
+            }
+            if s.sessions == 0 {
+                return Err(r.err(
+                    loc.field("sessions", decl),
+                    format!("source `{}`: sessions must be at least 1", s.name),
+                ));
+            }
+            if let Some(t) = s.timeout {
+                if t.0 == SimTime::ZERO {
+                    return Err(r.err(
+                        loc.field("timeout", decl),
+                        format!("source `{}`: timeout must be above zero", s.name),
+                    ));
+                }
+            }
+            let link = r.link_of(&s.name, &s.target);
+            sources.push(Source {
+                name: s.name.clone(),
+                target,
+                link,
+                profile,
+                arrivals: s.arrivals,
+                mix,
+                sessions: s.sessions,
+                timeout: s.timeout.map(|t| t.0),
+            });
+        }
+
+        // Nodes: each validates itself.
+        let mut nodes = vec![];
+        for n in &raw.nodes {
+            let kind = dispatch!(n, RawNode, c => c.validate(&mut r))?;
+            nodes.push(Node {
+                name: n.name().to_string(),
+                kind,
+            });
+        }
+
+        if let Some(i) = r.used_links.iter().position(|u| !u) {
+            let l = &links[i];
+            return Err(r
+                .err(
+                    loc.quoted(&l.from, loc.field("links", 0).map_or(0, |s| s.0)),
+                    format!("link `{}` -> `{}` matches no edge", l.from, l.to),
+                )
+                .with_hint(format!(
+                    "nothing sends requests from `{}` to `{}`; remove the link or fix the names",
+                    l.from, l.to
+                )));
+        }
+
+        let sample_every = raw
+            .sample_every
+            .map_or(SimTime((duration.0 / 200).max(1_000_000)), |d| d.0);
+        if sample_every == SimTime::ZERO || duration.0 / sample_every.0 > MAX_SAMPLES {
+            return Err(r
+                .err(
+                    loc.field("sample_every", 0),
+                    format!(
+                        "sample_every ({sample_every}) gives more than {MAX_SAMPLES} samples over {duration}"
+                    ),
+                )
+                .with_hint("sample less often, e.g. sample_every: \"1s\""));
+        }
+
+        let mut scenario = Scenario {
+            name: raw.name.clone(),
+            description: raw.description.clone(),
+            seed: raw.seed,
+            duration,
+            warmup: raw.warmup.0,
+            sample_every,
+            max_in_flight: raw.limits.max_in_flight,
+            max_events: raw.limits.max_events,
+            classes: r.classes.clone(),
+            sources,
+            nodes,
+            links,
+            ops: std::mem::take(&mut r.ops),
+            actions: vec![],
+            slos: vec![],
+        };
+        scenario.check_cycles(&r)?;
+        scenario.check_coverage(&r)?;
+        scenario.actions = Action::validate_all(&raw.actions, &scenario, &r)?;
+        scenario.slos = Slo::validate_all(&raw.slos, &scenario, &r)?;
+        Ok(scenario)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use sim_core::RngStreams;
+
+    #[test]
+    fn key_distributions_match_their_laws() {
+        let mut rng = RngStreams::new(5).get("keys");
+        let draws = 200_000;
+        // Zipf(n = 100, s = 1.1): P(key k) = (k+1)^-s / H(n, s).
+        let (n, skew) = (100u64, 1.1);
+        let z = KeyDist::Zipf(rand_distr::Zipf::new(n as f64, skew).unwrap());
+        let mut counts = vec![0u64; n as usize];
+        for _ in 0..draws {
+            counts[z.sample(&mut rng) as usize] += 1;
+        }
+        let h: f64 = (1..=n).map(|k| (k as f64).powf(-skew)).sum();
+        for k in [0usize, 1, 9, 99] {
+            let p = ((k + 1) as f64).powf(-skew) / h;
+            let sd = (p * (1.0 - p) / draws as f64).sqrt();
+            let got = counts[k] as f64 / draws as f64;
+            assert!(
+                (got - p).abs() < 5.0 * sd,
+                "Zipf key {k}: {got:.5} vs {p:.5}"
+            );
+        }
+        let u = KeyDist::Uniform(10);
+        let mut c = [0u64; 10];
+        for _ in 0..draws {
+            c[u.sample(&mut rng) as usize] += 1;
+        }
+        assert!(
+            c.iter()
+                .all(|&x| (x as f64 / draws as f64 - 0.1).abs() < 0.005),
+            "{c:?}"
+        );
+    }
+}

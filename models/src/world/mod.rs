@@ -1,0 +1,416 @@
+//! The world: every component's state plus the shared kernel, driven by sim-core.
+//!
+//! [`World::simulation`] builds a steppable [`Simulation`] for one seed: sources' first
+//! arrivals, the warm-up end, the first sample and every scripted action are scheduled,
+//! and nothing else happens until the caller steps it. [`World::finish`] turns it into
+//! [`RunStats`]. The world owns its scenario (an `Arc`), so a run can live on another
+//! thread (the terminal UI's).
+//!
+//! Dispatch is one `match` per event on [`Ev`], then one on the node's [`NodeState`]; the
+//! hot path allocates nothing.
+
+pub mod observe;
+pub mod stats;
+
+use crate::components::source::SourceState;
+use crate::components::NodeState;
+use crate::control::Verb;
+use crate::ids::{NodeId, SourceId};
+use crate::kernel::{Cx, Ev, Kernel, Membership};
+use crate::report::{TimelineEntry, TimelineKind};
+use crate::scenario::Scenario;
+use sim_core::{EventQueue, Key, Model, RngStreams, SimTime, Simulation, Slab, StopReason};
+use stats::{ClassStats, NodeStats, Outcome, RunStats};
+use std::sync::Arc;
+
+/// Most entries on a run's timeline; later ones are counted, not kept.
+pub const MAX_TIMELINE: usize = 10_000;
+
+/// The simulated world of one run.
+pub struct World {
+    k: Kernel,
+    states: Vec<NodeState>,
+    sources: Vec<SourceState>,
+    seed: u64,
+    timeline: Vec<TimelineEntry>,
+    timeline_dropped: u64,
+    stop: Option<Outcome>,
+}
+
+impl World {
+    /// Build the world for one run with `seed` (the scenario's own seed is ignored here).
+    pub fn new(sc: Arc<Scenario>, seed: u64) -> Self {
+        let streams = RngStreams::new(seed);
+        let states = sc
+            .nodes
+            .iter()
+            .enumerate()
+            .map(|(i, n)| n.kind.build(NodeId::new(i), &sc))
+            .collect();
+        let nodes = sc
+            .nodes
+            .iter()
+            .map(|n| {
+                let instances = n.kind.as_service().map_or(0, |s| s.instances as u64);
+                NodeStats::new(instances, n.kind.workers(), sc.sample_every, sc.duration)
+            })
+            .collect();
+        World {
+            sources: sc
+                .sources
+                .iter()
+                .enumerate()
+                .map(|(i, s)| SourceState::new(SourceId::new(i), s, &streams))
+                .collect(),
+            k: Kernel {
+                reqs: Slab::with_capacity(1024),
+                frames: Slab::with_capacity(4096),
+                node_rng: sc
+                    .nodes
+                    .iter()
+                    .map(|n| streams.get(&format!("node/{}", n.name)))
+                    .collect(),
+                link_rng: sc
+                    .links
+                    .iter()
+                    .map(|l| streams.get(&format!("link/{}->{}", l.from, l.to)))
+                    .collect(),
+                nodes,
+                classes: vec![ClassStats::default(); sc.classes.len()],
+                membership: Vec::with_capacity(16),
+                sc,
+            },
+            states,
+            seed,
+            timeline: vec![],
+            timeline_dropped: 0,
+            stop: None,
+        }
+    }
+
+    /// A simulation of `sc` with `seed`, with its initial events scheduled.
+    pub fn simulation(sc: Arc<Scenario>, seed: u64) -> Simulation<World> {
+        let mut w = World::new(sc.clone(), seed);
+        let mut q = EventQueue::with_capacity(4096);
+        for s in &mut w.sources {
+            s.schedule_next(&sc, &mut q);
+        }
+        if sc.warmup > SimTime::ZERO {
+            q.schedule(sc.warmup, Ev::WarmupEnd);
+        }
+        q.schedule(sc.sample_every, Ev::Sample);
+        for a in &sc.actions {
+            q.schedule(a.at, Ev::Control(a.verb));
+        }
+        let sim = Simulation::new(w, q);
+        match sc.max_events {
+            Some(n) => sim.with_event_limit(n),
+            None => sim,
+        }
+    }
+
+    /// Run `sim` to the end of its scenario's duration (or a limit).
+    pub fn run_to_end(sim: &mut Simulation<World>) -> StopReason {
+        let end = sim.model().k.sc.duration;
+        sim.run_until(end)
+    }
+
+    /// What the run measured, from a simulation stepped as far as it went.
+    pub fn finish(sim: Simulation<World>) -> RunStats {
+        let now = sim.now();
+        let stopped = sim.stopped();
+        let (w, events) = sim.into_model();
+        let sc = w.k.sc.clone();
+        let end = match stopped {
+            None => now.min(sc.duration),
+            Some(_) => now,
+        };
+        let outcome = match (stopped, w.stop) {
+            (_, Some(o)) => o,
+            (Some(StopReason::EventLimit), _) => Outcome::EventLimit { at: end },
+            _ => Outcome::Completed,
+        };
+        let mut timeline = w.timeline;
+        if w.timeline_dropped > 0 {
+            timeline.push(TimelineEntry {
+                t: end.as_secs_f64(),
+                kind: TimelineKind::Limit,
+                node: String::new(),
+                text: format!(
+                    "{} more timeline entries were not kept (at most {MAX_TIMELINE})",
+                    w.timeline_dropped
+                ),
+            });
+        }
+        RunStats {
+            seed: w.seed,
+            events,
+            window_start: sc.warmup.min(end),
+            end,
+            outcome,
+            in_flight_end: w.k.reqs.len() as u64,
+            // Slots are added only when none is free: the slab's size is the peak.
+            in_flight_peak: w.k.reqs.capacity_used() as u64,
+            nodes: w.k.nodes,
+            classes: w.k.classes,
+            timeline,
+        }
+    }
+
+    /// The scenario being run.
+    pub fn scenario(&self) -> &Arc<Scenario> {
+        &self.k.sc
+    }
+
+    /// Note something on the timeline.
+    fn note(&mut self, now: SimTime, kind: TimelineKind, node: NodeId, text: String) {
+        if self.timeline.len() >= MAX_TIMELINE {
+            self.timeline_dropped += 1;
+            return;
+        }
+        self.timeline.push(TimelineEntry {
+            t: now.as_secs_f64(),
+            kind,
+            node: self.k.sc.nodes[node.index()].name.clone(),
+            text,
+        });
+    }
+
+    /// Tell the balancers in front of each pool which of its instances came and went.
+    fn apply_membership(&mut self) {
+        for Membership { node, inst, up } in std::mem::take(&mut self.k.membership) {
+            for s in &mut self.states {
+                if let Some(b) = s.as_balancer_mut() {
+                    b.set_member(node, inst, up);
+                }
+            }
+        }
+    }
+
+    /// Apply a verb (scripted, or injected by a fault, an autoscaler or the UI).
+    fn control(&mut self, now: SimTime, verb: Verb, q: &mut EventQueue<Ev>) {
+        let node = verb.node();
+        let mut cx = Cx {
+            k: &mut self.k,
+            q,
+            now,
+        };
+        let Some(pool) = self.states[node.index()].as_pool_mut() else {
+            return;
+        };
+        let before = (pool.size(), pool.ready());
+        let text = match verb {
+            Verb::SetInstances { instances, .. } => {
+                pool.set_instances(&mut cx, instances);
+                format!("set instances {} → {}", before.0, pool.size())
+            }
+            Verb::StartInstances { count, .. } => {
+                let n = pool.start(&mut cx, count);
+                format!("start {n} instances ({} → {})", before.0, pool.size())
+            }
+            Verb::StopInstances { count, drain, .. } => {
+                let chosen = pool.newest(count, true);
+                for &i in &chosen {
+                    pool.stop(&mut cx, i, drain);
+                }
+                format!(
+                    "stop {} instances{} ({} → {})",
+                    chosen.len(),
+                    if drain { ", draining" } else { "" },
+                    before.0,
+                    pool.size()
+                )
+            }
+            Verb::KillInstances { count, .. } => {
+                let chosen = pool.newest(count, false);
+                let killed_before = cx.k.nodes[node.index()].killed.get();
+                for &i in &chosen {
+                    pool.kill(&mut cx, i);
+                }
+                let lost = cx.k.nodes[node.index()].killed.get() - killed_before;
+                format!(
+                    "kill {} instances ({} → {} serving); {lost} requests on them failed",
+                    chosen.len(),
+                    before.1,
+                    pool.ready()
+                )
+            }
+            Verb::Degrade { factor, .. } => {
+                for i in 0..pool.instances.len() {
+                    pool.degrade(crate::ids::InstanceId::new(i), factor as f64);
+                }
+                format!("CPU speed × {factor}")
+            }
+        };
+        self.note(now, TimelineKind::Action, node, text);
+        self.apply_membership();
+    }
+
+    fn sample(&mut self, now: SimTime, q: &mut EventQueue<Ev>) {
+        let sc = &self.k.sc;
+        let interval_s = sc.sample_every.as_secs_f64();
+        for (n, state) in self.k.nodes.iter_mut().zip(&self.states) {
+            n.queue_series.push(n.queued.value() as f64);
+            let workers = n.workers.value();
+            n.util_series.push(if workers > 0 {
+                n.busy.value() as f64 / workers as f64
+            } else {
+                0.0
+            });
+            n.instance_series
+                .push(state.as_pool().map_or(0.0, |p| p.ready() as f64));
+            let served = n.departed_total - n.departed_at_last_sample;
+            n.departed_at_last_sample = n.departed_total;
+            n.throughput_series.push(served as f64 / interval_s);
+        }
+        let next = now + sc.sample_every;
+        if next <= sc.duration {
+            q.schedule(next, Ev::Sample);
+        }
+    }
+
+    fn client_done(&mut self, now: SimTime, req: Key, ok: bool) {
+        let r = self
+            .k
+            .reqs
+            .remove(req)
+            .expect("request is live until its reply");
+        if r.counted && !r.timed_out {
+            let c = &mut self.k.classes[r.class.index()];
+            if ok {
+                c.completed.inc();
+                c.latency.record(now - r.born);
+            } else {
+                c.errors.inc();
+            }
+        }
+    }
+
+    fn timeout(&mut self, req: Key) {
+        // A stale key (the request already finished) resolves to None: the timer was
+        // cancelled by the request's completion, at no cost.
+        if let Some(r) = self.k.reqs.get_mut(req) {
+            if !r.timed_out {
+                r.timed_out = true;
+                if r.counted {
+                    let c = &mut self.k.classes[r.class.index()];
+                    c.errors.inc();
+                    c.timeouts.inc();
+                }
+            }
+        }
+    }
+
+    /// The in-flight limit was crossed: note which node holds the most.
+    fn cut_in_flight(&mut self, now: SimTime) {
+        let nodes = &self.k.nodes;
+        let node = (0..nodes.len())
+            .max_by_key(|&i| (nodes[i].queued.value(), nodes[i].present.value()))
+            .unwrap_or(0);
+        self.stop = Some(Outcome::InFlightLimit {
+            node: NodeId::new(node),
+            at: now,
+        });
+    }
+}
+
+impl Model for World {
+    type Event = Ev;
+
+    #[inline]
+    fn handle(&mut self, now: SimTime, ev: Ev, q: &mut EventQueue<Ev>) {
+        match ev {
+            Ev::Arrival(s) => {
+                let mut cx = Cx {
+                    k: &mut self.k,
+                    q,
+                    now,
+                };
+                if !self.sources[s.index()].arrive(&mut cx) {
+                    self.cut_in_flight(now);
+                }
+            }
+            Ev::Enter(f) => {
+                let Some(fr) = self.k.frames.get(f) else {
+                    return;
+                };
+                let node = fr.node.index();
+                let mut cx = Cx {
+                    k: &mut self.k,
+                    q,
+                    now,
+                };
+                self.states[node].on_enter(&mut cx, f);
+            }
+            Ev::Wake(f, why) => {
+                let Some(fr) = self.k.frames.get(f) else {
+                    return;
+                };
+                let node = fr.node.index();
+                let mut cx = Cx {
+                    k: &mut self.k,
+                    q,
+                    now,
+                };
+                self.states[node].on_wake(&mut cx, f, why);
+            }
+            Ev::Reply { to, ok } => {
+                // Stale when the caller's instance was killed while the call was out.
+                let Some(fr) = self.k.frames.get(to) else {
+                    return;
+                };
+                let node = fr.node.index();
+                let mut cx = Cx {
+                    k: &mut self.k,
+                    q,
+                    now,
+                };
+                self.states[node].on_reply(&mut cx, to, ok);
+            }
+            Ev::ClientDone { req, ok } => self.client_done(now, req, ok),
+            Ev::Timeout(req) => self.timeout(req),
+            Ev::InstanceReady(node, inst, epoch) => {
+                let mut cx = Cx {
+                    k: &mut self.k,
+                    q,
+                    now,
+                };
+                if let Some(p) = self.states[node.index()].as_pool_mut() {
+                    p.on_ready(&mut cx, inst, epoch);
+                }
+                self.apply_membership();
+            }
+            Ev::DrainTimeout(node, inst, epoch) => {
+                let mut cx = Cx {
+                    k: &mut self.k,
+                    q,
+                    now,
+                };
+                if let Some(p) = self.states[node.index()].as_pool_mut() {
+                    p.on_drain_timeout(&mut cx, inst, epoch);
+                }
+                self.apply_membership();
+            }
+            Ev::Control(verb) => self.control(now, verb, q),
+            Ev::Sample => self.sample(now, q),
+            Ev::WarmupEnd => {
+                for n in &mut self.k.nodes {
+                    n.reset_window(now);
+                }
+            }
+        }
+        debug_assert!(self.k.membership.is_empty(), "membership applied");
+    }
+
+    #[inline]
+    fn should_stop(&self) -> bool {
+        self.stop.is_some()
+    }
+}
+
+/// Run `sc` once with `seed`, to the end.
+pub fn simulate(sc: &Arc<Scenario>, seed: u64) -> RunStats {
+    let mut sim = World::simulation(sc.clone(), seed);
+    World::run_to_end(&mut sim);
+    World::finish(sim)
+}

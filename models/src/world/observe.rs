@@ -1,0 +1,72 @@
+//! Observing a run from outside: a [`Snapshot`] of the world's current state, filled in
+//! place (no allocation once sized) between slices of a stepped run. The terminal UI
+//! reads it; nothing in the hot loop knows it exists.
+
+use super::World;
+use sim_core::SimTime;
+
+/// The state of one node at an instant.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct NodeSnapshot {
+    /// Node name.
+    pub name: String,
+    /// Instances starting or serving (service pools; 0 otherwise).
+    pub size: u32,
+    /// Instances serving.
+    pub serving: u32,
+    /// Busy workers.
+    pub busy: u64,
+    /// Workers of serving and draining instances.
+    pub workers: u64,
+    /// Requests waiting in queues.
+    pub queued: u64,
+    /// Requests present.
+    pub present: u64,
+    /// Departures since the start.
+    pub departed: u64,
+    /// Requests refused in the measured window.
+    pub rejected: u64,
+    /// Requests failed by killed instances in the measured window.
+    pub killed: u64,
+}
+
+/// The world at an instant.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Snapshot {
+    /// Simulated time.
+    pub t: SimTime,
+    /// Requests in flight.
+    pub in_flight: u64,
+    /// Entries on the timeline so far.
+    pub timeline_len: usize,
+    /// Per node, scenario order.
+    pub nodes: Vec<NodeSnapshot>,
+}
+
+impl World {
+    /// Fill `s` with the state at `now` (the simulation's clock). Allocates only the first
+    /// time (node names).
+    pub fn snapshot_into(&self, now: SimTime, s: &mut Snapshot) {
+        let sc = &self.k.sc;
+        s.t = now;
+        s.in_flight = self.k.reqs.len() as u64;
+        s.timeline_len = self.timeline.len();
+        s.nodes.resize_with(sc.nodes.len(), NodeSnapshot::default);
+        for (i, n) in s.nodes.iter_mut().enumerate() {
+            if n.name.is_empty() {
+                n.name.clone_from(&sc.nodes[i].name);
+            }
+            let st = &self.k.nodes[i];
+            let pool = self.states[i].as_pool();
+            n.size = pool.map_or(0, |p| p.size());
+            n.serving = pool.map_or(0, |p| p.ready());
+            n.busy = st.busy.value();
+            n.workers = st.workers.value();
+            n.queued = st.queued.value();
+            n.present = st.present.value();
+            n.departed = st.departed_total;
+            n.rejected = st.rejected.get();
+            n.killed = st.killed.get();
+        }
+    }
+}

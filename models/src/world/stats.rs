@@ -1,0 +1,144 @@
+//! What a run measures: raw statistics per node and per class, updated in place by the
+//! components, and the [`RunStats`] a finished run hands to the report.
+
+use crate::ids::NodeId;
+use crate::report::TimelineEntry;
+use sim_core::{Counter, Histogram, SimTime, TimeSeries, TimeWeighted};
+
+/// Raw statistics of one node. Unless noted, over the measured window (after warm-up).
+#[derive(Debug, Clone)]
+pub struct NodeStats {
+    /// Requests present (queued, in service or waiting on calls): `L` in Little's law.
+    pub present: TimeWeighted,
+    /// Busy workers.
+    pub busy: TimeWeighted,
+    /// Requests waiting in queues.
+    pub queued: TimeWeighted,
+    /// Workers of serving and draining instances (utilisation's denominator).
+    pub workers: TimeWeighted,
+    /// Serving (ready) instances, over the whole run.
+    pub serving: TimeWeighted,
+    /// Billed instances (starting, serving, draining), over the whole run.
+    pub running: TimeWeighted,
+    /// Billed instances over the measured window (cost per request).
+    pub running_window: TimeWeighted,
+    /// Sojourn times of departures.
+    pub sojourn: Histogram,
+    /// Departures (ok or failed).
+    pub departures: Counter,
+    /// Requests this node refused (queue full, no instance to serve).
+    pub rejected: Counter,
+    /// Requests that failed because their instance was killed (or stopped undrained).
+    pub killed: Counter,
+    /// Queue length, sampled every `sample_every`.
+    pub queue_series: TimeSeries,
+    /// Busy workers / workers, sampled every `sample_every`.
+    pub util_series: TimeSeries,
+    /// Serving instances, sampled every `sample_every`.
+    pub instance_series: TimeSeries,
+    /// Departures per second over each sampling interval.
+    pub throughput_series: TimeSeries,
+    /// Departures since the start (never reset; for the throughput series).
+    pub departed_total: u64,
+    /// `departed_total` at the last sample.
+    pub departed_at_last_sample: u64,
+}
+
+impl NodeStats {
+    /// Empty statistics for a node with `instances` serving and `workers` workers at the
+    /// start, sampled every `every` up to `horizon`.
+    pub fn new(instances: u64, workers: u64, every: SimTime, horizon: SimTime) -> Self {
+        let t0 = SimTime::ZERO;
+        NodeStats {
+            present: TimeWeighted::default(),
+            busy: TimeWeighted::default(),
+            queued: TimeWeighted::default(),
+            workers: TimeWeighted::new(t0, workers),
+            serving: TimeWeighted::new(t0, instances),
+            running: TimeWeighted::new(t0, instances),
+            running_window: TimeWeighted::new(t0, instances),
+            sojourn: Histogram::new(),
+            departures: Counter::default(),
+            rejected: Counter::default(),
+            killed: Counter::default(),
+            queue_series: TimeSeries::new(every, horizon),
+            util_series: TimeSeries::new(every, horizon),
+            instance_series: TimeSeries::new(every, horizon),
+            throughput_series: TimeSeries::new(every, horizon),
+            departed_total: 0,
+            departed_at_last_sample: 0,
+        }
+    }
+
+    /// The warm-up is over: window statistics restart at `now`.
+    pub fn reset_window(&mut self, now: SimTime) {
+        self.present.reset(now);
+        self.busy.reset(now);
+        self.queued.reset(now);
+        self.workers.reset(now);
+        self.running_window.reset(now);
+        self.sojourn.clear();
+        self.departures = Counter::default();
+        self.rejected = Counter::default();
+        self.killed = Counter::default();
+    }
+}
+
+/// Raw statistics of one request class, seen from the client.
+#[derive(Debug, Clone, Default)]
+pub struct ClassStats {
+    /// Requests born after the warm-up.
+    pub requests: Counter,
+    /// Of those, answered successfully in time.
+    pub completed: Counter,
+    /// Of those, failed (rejected somewhere, killed, or timed out).
+    pub errors: Counter,
+    /// Of the errors, client timeouts.
+    pub timeouts: Counter,
+    /// Response times of the completed ones.
+    pub latency: Histogram,
+}
+
+/// How a run ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    /// Ran to the end of its duration.
+    Completed,
+    /// Cut: more than `limits.max_in_flight` requests alive; `node` held the most.
+    InFlightLimit {
+        /// The node that overflowed.
+        node: NodeId,
+        /// When.
+        at: SimTime,
+    },
+    /// Cut: `limits.max_events` events handled.
+    EventLimit {
+        /// When.
+        at: SimTime,
+    },
+}
+
+/// Everything one run measured.
+#[derive(Debug, Clone)]
+pub struct RunStats {
+    /// The seed of this run.
+    pub seed: u64,
+    /// Events handled.
+    pub events: u64,
+    /// Start of the measured window (end of warm-up).
+    pub window_start: SimTime,
+    /// End of the run (the duration, or when it was cut).
+    pub end: SimTime,
+    /// How it ended.
+    pub outcome: Outcome,
+    /// Per node, in scenario order.
+    pub nodes: Vec<NodeStats>,
+    /// Per class, in scenario order.
+    pub classes: Vec<ClassStats>,
+    /// Requests still alive at the end.
+    pub in_flight_end: u64,
+    /// Highest number of requests alive at once.
+    pub in_flight_peak: u64,
+    /// What changed during the run (actions, and later faults and autoscaling).
+    pub timeline: Vec<TimelineEntry>,
+}

@@ -1,0 +1,73 @@
+//! The commands. Each turns validated flags into a library call and its output; all
+//! simulation logic lives in the library crates.
+
+pub mod run;
+pub mod validate;
+
+use miette::{LabeledSpan, MietteDiagnostic, NamedSource};
+use models::{Scenario, ScenarioError};
+use std::io::Write;
+use std::path::Path;
+use std::process::ExitCode;
+
+/// The built-in default scenario (the same file as `scenarios/default.ron`).
+pub const DEFAULT_SCENARIO: &str = include_str!("../../scenarios/default.ron");
+const DEFAULT_NAME: &str = "scenarios/default.ron (built in)";
+
+/// Exit code for a report that could not be written.
+pub const EXIT_WRITE: u8 = 1;
+/// Exit code for bad input (scenario or flags).
+pub const EXIT_BAD_INPUT: u8 = 2;
+/// Exit code for a run cut by a limit (in flight, events).
+pub const EXIT_LIMIT: u8 = 3;
+/// Exit code for a run with a failed SLO, under `--fail-on-slo`.
+pub const EXIT_SLO: u8 = 4;
+
+/// Render a scenario error with its source snippet on stderr.
+pub fn report_error(e: &ScenarioError) -> ExitCode {
+    let mut diag = MietteDiagnostic::new(e.message.clone());
+    if let Some(h) = &e.hint {
+        diag = diag.with_help(h.clone());
+    }
+    let location = match e.line_col() {
+        Some((l, c)) => format!("{}:{l}:{c}", e.file),
+        None => e.file.clone(),
+    };
+    diag = diag.with_code(format!("scalelab::{:?}", e.kind).to_lowercase());
+    let report = match (&e.source, e.span) {
+        (Some(src), Some((s, end))) => {
+            let len = end
+                .saturating_sub(s)
+                .max(1)
+                .min(src.len().saturating_sub(s));
+            let diag = diag.with_label(LabeledSpan::at(s..s + len, "here"));
+            miette::Report::new(diag)
+                .with_source_code(NamedSource::new(e.file.clone(), src.to_string()))
+        }
+        _ => miette::Report::new(diag),
+    };
+    eprintln!("error: {location}: {}", e.message);
+    eprintln!("{report:?}");
+    ExitCode::from(EXIT_BAD_INPUT)
+}
+
+pub fn load(file: Option<&Path>) -> Result<Scenario, ScenarioError> {
+    match file {
+        Some(f) => models::load(f),
+        None => models::load_str(DEFAULT_NAME, DEFAULT_SCENARIO),
+    }
+}
+
+/// Write to a temporary file beside `path`, then rename over it: readers see the old file
+/// or the whole new one, never a half-written report.
+pub fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    let dir = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    };
+    let mut tmp = tempfile::NamedTempFile::new_in(dir)?;
+    tmp.write_all(bytes)?;
+    tmp.as_file().sync_all()?;
+    tmp.persist(path).map_err(|e| e.error)?;
+    Ok(())
+}

@@ -1,0 +1,92 @@
+//! `scalelab validate`: check a scenario and print its graph with a static capacity
+//! estimate.
+
+use super::report_error;
+use models::analysis::capacity::Estimate;
+use models::ids::NodeId;
+use std::path::Path;
+use std::process::ExitCode;
+
+/// Run the command.
+pub fn run(file: &Path) -> ExitCode {
+    let sc = match models::load(file) {
+        Ok(s) => s,
+        Err(e) => return report_error(&e),
+    };
+    let est = Estimate::of(&sc);
+    let mut o = String::new();
+    use std::fmt::Write as _;
+    let _ = writeln!(
+        o,
+        "{}: ok — scenario `{}`, {} simulated, seed {}",
+        file.display(),
+        sc.name,
+        sc.duration,
+        sc.seed
+    );
+    if !sc.description.is_empty() {
+        let _ = writeln!(o, "  {}", sc.description);
+    }
+    let _ = writeln!(o, "\nGraph");
+    for s in &sc.sources {
+        let _ = writeln!(
+            o,
+            "  {} (source, peak {:.0}/s, mean {:.0}/s) -> {}",
+            s.name,
+            s.profile.max_rate(sc.duration.as_secs_f64()),
+            s.profile.mean_rate(sc.duration.as_secs_f64()),
+            sc.nodes[s.target.index()].name
+        );
+    }
+    for (i, n) in sc.nodes.iter().enumerate() {
+        let callees: Vec<&str> = sc
+            .callees(NodeId::new(i))
+            .iter()
+            .map(|&c| sc.nodes[c.index()].name.as_str())
+            .collect();
+        let arrow = if callees.is_empty() {
+            String::new()
+        } else {
+            format!(" -> {}", callees.join(", "))
+        };
+        let _ = writeln!(o, "  {} ({}){arrow}", n.name, n.kind.kind().label());
+    }
+    let _ = writeln!(
+        o,
+        "\nCapacity at peak load ({:.0} req/s from all sources)",
+        est.peak_rate
+    );
+    let _ = writeln!(
+        o,
+        "  {:<14} {:<14} {:>12} {:>10} {:>8} {:>7}",
+        "node", "kind", "offered/s", "E[S]", "workers", "ρ"
+    );
+    for n in &est.nodes {
+        let (es, w, rho) = if n.workers > 0 {
+            (
+                models::report::human_secs(n.service_s),
+                n.workers.to_string(),
+                format!("{:.2}", n.rho),
+            )
+        } else {
+            ("-".into(), "-".into(), "-".into())
+        };
+        let warn = if n.workers > 0 && n.rho >= 1.0 {
+            "  WARNING: ρ ≥ 1, the queue grows at peak"
+        } else {
+            ""
+        };
+        let _ = writeln!(
+            o,
+            "  {:<14} {:<14} {:>12.1} {:>10} {:>8} {:>7}{warn}",
+            n.name, n.kind, n.offered, es, w, rho
+        );
+    }
+    if let Some(b) = est.bottleneck {
+        let n = &est.nodes[b];
+        let _ = writeln!(o, "\nPredicted bottleneck: {} (ρ = {:.2} at peak); maximum throughput ≈ {:.0} req/s at this mix",
+            n.name, n.rho, est.max_throughput);
+    }
+    print!("{o}");
+    ExitCode::SUCCESS
+}
