@@ -20,9 +20,9 @@ pub enum Ev {
     /// The next arrival of a source.
     Arrival(SourceId),
     /// A frame reaches its node.
-    Enter(Key),
+    Enter(Key, NodeId),
     /// A node's own timer for a frame.
-    Wake(Key, Wake),
+    Wake(Key, NodeId, Wake),
     /// A callee's reply reaches the calling frame.
     Reply {
         /// The caller's frame.
@@ -95,9 +95,8 @@ pub struct Frame {
     /// Service pools: the instance serving it (chosen by a balancer in front, or by the
     /// pool on entry when `None`).
     pub inst: Option<InstanceId>,
-    /// Balancers: the target it was sent to.
-    pub target: u32,
-    /// Next op of its handler program.
+    /// Services: the next op of its handler program. Balancers: the target it was sent
+    /// to (a balancer runs no program; sharing the slot keeps a frame at 48 bytes).
     pub pc: u32,
     /// The link it came over (its reply goes back over it).
     pub link: Option<LinkId>,
@@ -121,7 +120,8 @@ pub struct Membership {
 }
 
 /// Everything the components share: the scenario, requests and frames, random streams and
-/// statistics. Each component's own state lives in `NodeState`, outside the kernel.
+/// statistics. Each component's own state (with its own random stream `node/<name>`)
+/// lives in `NodeState`, outside the kernel.
 pub struct Kernel {
     /// The scenario being run.
     pub sc: Arc<Scenario>,
@@ -129,8 +129,6 @@ pub struct Kernel {
     pub reqs: Slab<Req>,
     /// Frames in flight.
     pub frames: Slab<Frame>,
-    /// One stream per node (`node/<name>`).
-    pub node_rng: Vec<Stream>,
     /// One stream per link (`link/<from>-><to>`).
     pub link_rng: Vec<Stream>,
     /// Statistics per node.
@@ -154,7 +152,7 @@ pub struct Cx<'a> {
 
 impl Cx<'_> {
     /// Send `ev` over `link` (sampling its latency), or now without one.
-    #[inline]
+    #[inline(always)]
     pub fn send(&mut self, link: Option<LinkId>, ev: Ev) {
         let delay = match link {
             None => SimTime::ZERO,
@@ -165,16 +163,16 @@ impl Cx<'_> {
         self.q.schedule(self.now + delay, ev);
     }
 
-    /// Schedule this node's timer `why` for frame `f` at `at`.
+    /// Schedule node `node`'s timer `why` for frame `f` at `at`.
     #[inline]
-    pub fn wake_at(&mut self, at: SimTime, f: Key, why: Wake) {
-        self.q.schedule(at, Ev::Wake(f, why));
+    pub fn wake_at(&mut self, at: SimTime, f: Key, node: NodeId, why: Wake) {
+        self.q.schedule(at, Ev::Wake(f, node, why));
     }
 
     /// A new frame of `from`'s request, called by frame `parent`, for `node` (at instance
     /// `inst` if the caller chose one), reached over `link`. Not sent yet: see
     /// [`Cx::send`] with [`Ev::Enter`].
-    #[inline]
+    #[inline(always)]
     pub fn child(
         &mut self,
         parent: Key,
@@ -189,7 +187,6 @@ impl Cx<'_> {
             entered: self.now,
             node,
             inst,
-            target: 0,
             pc: 0,
             link,
             class: from.class,
@@ -200,7 +197,7 @@ impl Cx<'_> {
 
     /// The frame leaves its node after being served (done or failed): it is removed, and
     /// the node's presence, sojourn and departures are updated. The caller replies.
-    #[inline]
+    #[inline(always)]
     pub fn leave(&mut self, f: Key) -> Frame {
         let fr = self.k.frames.remove(f).expect("departing frame is live");
         let stats = &mut self.k.nodes[fr.node.index()];
@@ -212,7 +209,7 @@ impl Cx<'_> {
     }
 
     /// Reply for a frame that has left its node: to its caller, or to the client.
-    #[inline]
+    #[inline(always)]
     pub fn reply(&mut self, fr: Frame, ok: bool) {
         let ev = if fr.parent.is_none() {
             Ev::ClientDone { req: fr.req, ok }

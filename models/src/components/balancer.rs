@@ -182,9 +182,10 @@ impl LoadBalancer {
 }
 
 impl Config for LoadBalancer {
-    fn build(&self, id: NodeId, sc: &Scenario) -> NodeState {
+    fn build(&self, id: NodeId, sc: &Scenario, rng: Stream) -> NodeState {
         let mut b = Balancer {
             id,
+            rng,
             algorithm: Alg::of(&self.algorithm),
             backends: self
                 .backends
@@ -290,6 +291,8 @@ struct BackendState {
 #[derive(Debug, Clone)]
 pub struct Balancer {
     id: NodeId,
+    /// The node's stream `node/<name>` (random picks).
+    rng: Stream,
     algorithm: Alg,
     backends: Vec<BackendState>,
     targets: Vec<Target>,
@@ -396,14 +399,15 @@ impl Balancer {
 
     /// Choose a routable target for a request of `session`; `None` if there is none.
     #[inline]
-    fn pick(&mut self, session: u64, rng: &mut Stream) -> Option<u32> {
+    fn pick(&mut self, session: u64) -> Option<u32> {
+        let rng = &mut self.rng;
         let n = self.members.len();
         if n == 0 {
             return None;
         }
         Some(match self.algorithm {
             Alg::RoundRobin => {
-                let k = self.next % n;
+                let k = if self.next < n { self.next } else { 0 };
                 self.next = k + 1;
                 self.members.get(k)
             }
@@ -437,8 +441,12 @@ impl Balancer {
             }
             Alg::Random => self.members.get(rng.below(n as u64) as usize),
             Alg::LeastConnections => {
-                let start = self.next % self.targets.len();
-                self.next = (start + 1) % self.targets.len();
+                let start = if self.next < self.targets.len() {
+                    self.next
+                } else {
+                    0
+                };
+                self.next = start + 1;
                 self.least
                     .first_min_from(start as u32)
                     .expect("a member exists")
@@ -474,7 +482,7 @@ impl Component for Balancer {
     fn on_enter(&mut self, cx: &mut Cx, f: Key) {
         let fr = *cx.k.frames.get(f).expect("entering frame is live");
         let session = cx.k.reqs.get(fr.req).map_or(0, |r| r.session);
-        let Some(t) = self.pick(session, &mut cx.k.node_rng[self.id.index()]) else {
+        let Some(t) = self.pick(session) else {
             // No instance to send to: fail at once (a 503).
             return cx.reject(f);
         };
@@ -484,16 +492,16 @@ impl Component for Balancer {
         let (pool, link) = (b.node, b.link);
         let now = cx.now;
         let fm = cx.k.frames.get_mut(f).expect("live");
-        fm.target = t;
+        fm.pc = t;
         fm.entered = now;
         cx.k.nodes[self.id.index()].present.add(now, 1);
         let child = cx.child(f, &fr, pool, Some(target.inst), link);
-        cx.send(link, Ev::Enter(child));
+        cx.send(link, Ev::Enter(child, pool));
     }
 
     fn on_reply(&mut self, cx: &mut Cx, to: Key, ok: bool) {
         let fr = cx.leave(to);
-        self.add_outstanding(fr.target, -1);
+        self.add_outstanding(fr.pc, -1);
         cx.reply(fr, ok);
     }
 }
@@ -520,6 +528,7 @@ mod tests {
         // A scenario is only read for pool sizes: build the state by hand instead.
         let mut b = Balancer {
             id: NodeId::new(99),
+            rng: RngStreams::new(1).get("lb"),
             algorithm: Alg::of(&lb.algorithm),
             backends: lb
                 .backends
@@ -552,16 +561,11 @@ mod tests {
     #[test]
     fn consistent_hash_is_sticky_and_moves_only_the_leaving_instances_sessions() {
         let mut b = balancer(Algorithm::ConsistentHash, &[(4, 1.0)]);
-        let mut rng = RngStreams::new(1).get("lb");
         let mut first = vec![];
         let mut counts = [0; 4];
         for session in 0..4000u64 {
-            let t = b.pick(session, &mut rng).unwrap();
-            assert_eq!(
-                b.pick(session, &mut rng),
-                Some(t),
-                "session {session} moved"
-            );
+            let t = b.pick(session).unwrap();
+            assert_eq!(b.pick(session), Some(t), "session {session} moved");
             counts[t as usize] += 1;
             first.push(t);
         }
@@ -570,7 +574,7 @@ mod tests {
         }
         b.set_member(NodeId::new(0), InstanceId::new(2), false);
         for (session, &t) in first.iter().enumerate() {
-            let now = b.pick(session as u64, &mut rng).unwrap();
+            let now = b.pick(session as u64).unwrap();
             if t == 2 {
                 assert_ne!(now, 2, "a session stayed on the instance that left");
             } else {
@@ -581,22 +585,21 @@ mod tests {
 
     #[test]
     fn least_connections_and_p2c_avoid_the_busy_target() {
-        let mut rng = RngStreams::new(2).get("lb");
         let mut b = balancer(Algorithm::LeastConnections, &[(4, 1.0)]);
         for (t, o) in [3, 1, 0, 2].into_iter().enumerate() {
             b.add_outstanding(t as u32, o);
         }
         for _ in 0..8 {
-            assert_eq!(b.pick(0, &mut rng), Some(2));
+            assert_eq!(b.pick(0), Some(2));
         }
         // The least loaded leaves: the next least loaded takes over.
         b.set_member(NodeId::new(0), InstanceId::new(2), false);
-        assert_eq!(b.pick(0, &mut rng), Some(1));
+        assert_eq!(b.pick(0), Some(1));
         let mut b = balancer(Algorithm::PowerOfTwoChoices, &[(4, 1.0)]);
         b.add_outstanding(0, 100);
         for _ in 0..1000 {
             assert_ne!(
-                b.pick(0, &mut rng),
+                b.pick(0),
                 Some(0),
                 "the busiest of two distinct choices is never taken"
             );
@@ -605,31 +608,29 @@ mod tests {
 
     #[test]
     fn round_robin_skips_instances_that_left_and_takes_back_those_that_return() {
-        let mut rng = RngStreams::new(3).get("lb");
         let mut b = balancer(Algorithm::RoundRobin, &[(2, 1.0), (1, 1.0)]);
-        let picks: Vec<u32> = (0..6).map(|_| b.pick(0, &mut rng).unwrap()).collect();
+        let picks: Vec<u32> = (0..6).map(|_| b.pick(0).unwrap()).collect();
         assert_eq!(picks, vec![0, 1, 2, 0, 1, 2]);
         b.set_member(NodeId::new(0), InstanceId::new(1), false);
-        let picks: Vec<u32> = (0..4).map(|_| b.pick(0, &mut rng).unwrap()).collect();
+        let picks: Vec<u32> = (0..4).map(|_| b.pick(0).unwrap()).collect();
         assert!(picks.iter().all(|&t| t != 1), "{picks:?}");
         b.set_member(NodeId::new(0), InstanceId::new(1), true);
-        let picks: Vec<u32> = (0..3).map(|_| b.pick(0, &mut rng).unwrap()).collect();
+        let picks: Vec<u32> = (0..3).map(|_| b.pick(0).unwrap()).collect();
         assert!(picks.contains(&1), "{picks:?}");
         for (pool, inst) in [(0, 0), (0, 1), (1, 0)] {
             b.set_member(NodeId::new(pool), InstanceId::new(inst), false);
         }
-        assert_eq!(b.pick(0, &mut rng), None, "nothing routable");
+        assert_eq!(b.pick(0), None, "nothing routable");
     }
 
     #[test]
     fn smooth_weighted_round_robin_interleaves_by_pool_weight() {
         // Pools of one instance with weights 3 and 1: a a b a (nginx's smooth order).
-        let mut rng = RngStreams::new(3).get("lb");
         let mut b = balancer(
             Algorithm::WeightedRoundRobin { weights: vec![] },
             &[(1, 3.0), (1, 1.0)],
         );
-        let picks: Vec<u32> = (0..8).map(|_| b.pick(0, &mut rng).unwrap()).collect();
+        let picks: Vec<u32> = (0..8).map(|_| b.pick(0).unwrap()).collect();
         assert_eq!(picks, vec![0, 0, 1, 0, 0, 0, 1, 0]);
         // A pool's share follows its ready instances: 2 instances × 1 vs 1 × 1.
         let mut b = balancer(
@@ -638,7 +639,7 @@ mod tests {
         );
         let mut c = [0; 3];
         for _ in 0..300 {
-            c[b.pick(0, &mut rng).unwrap() as usize] += 1;
+            c[b.pick(0).unwrap() as usize] += 1;
         }
         assert_eq!(c, [100, 100, 100]);
     }

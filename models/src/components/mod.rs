@@ -36,15 +36,17 @@
 //!     }
 //! }
 //! impl Config for Delay {
-//!     fn build(&self, id: NodeId, _: &Scenario) -> NodeState { NodeState::Delay(DelayState { id }) }
+//!     fn build(&self, id: NodeId, _: &Scenario, _: Stream) -> NodeState {
+//!         NodeState::Delay(DelayState { id, delay: self.delay })
+//!     }
 //!     fn callees(&self, _: ClassId, _: &mut Vec<NodeId>) {}
 //!     fn visit(&self, ..) {}  fn response_time(&self, ..) -> f64 { self.delay.as_secs_f64() }
 //! }
-//! pub struct DelayState { id: NodeId }
+//! pub struct DelayState { id: NodeId, delay: SimTime }
 //! impl Component for DelayState {
 //!     fn on_enter(&mut self, cx: &mut Cx, f: Key) {
 //!         cx.accept(f);                                      // counts it present
-//!         cx.q.schedule(cx.now + self.delay, Ev::Wake(f, Wake::CpuDone));
+//!         cx.wake_at(cx.now + self.delay, f, self.id, Wake::CpuDone);
 //!     }
 //!     fn on_wake(&mut self, cx: &mut Cx, f: Key, _: Wake) { let fr = cx.leave(f); cx.reply(fr, true); }
 //!     fn on_reply(&mut self, _: &mut Cx, _: Key, _: bool) {}
@@ -67,7 +69,7 @@ use crate::analysis::capacity::Flow;
 use crate::ids::{ClassId, NodeId};
 use crate::kernel::{Cx, Wake};
 use crate::scenario::{Resolver, Scenario, ScenarioError};
-use sim_core::Key;
+use sim_core::{Key, Stream};
 
 /// What every raw node config does: name itself and validate into a [`NodeKind`].
 pub trait RawConfig {
@@ -79,8 +81,9 @@ pub trait RawConfig {
 
 /// What every validated node config does.
 pub trait Config {
-    /// The runtime state of node `id` at the start of a run.
-    fn build(&self, id: NodeId, sc: &Scenario) -> NodeState;
+    /// The runtime state of node `id` at the start of a run; `rng` is the node's own
+    /// random stream (`node/<name>`).
+    fn build(&self, id: NodeId, sc: &Scenario, rng: Stream) -> NodeState;
     /// The nodes a request of `class` can go to next from here.
     fn callees(&self, class: ClassId, out: &mut Vec<NodeId>);
     /// Workers (instances × cores) at the start; 0 for nodes that do no work themselves.
@@ -193,8 +196,8 @@ impl NodeKind {
         dispatch!(self, NodeKind, c => c.handles(class))
     }
     /// See [`Config::build`].
-    pub fn build(&self, id: NodeId, sc: &Scenario) -> NodeState {
-        dispatch!(self, NodeKind, c => c.build(id, sc))
+    pub fn build(&self, id: NodeId, sc: &Scenario, rng: Stream) -> NodeState {
+        dispatch!(self, NodeKind, c => c.build(id, sc, rng))
     }
     /// See [`Config::visit`].
     pub fn visit(&self, id: NodeId, class: ClassId, rate: f64, flow: &mut Flow) {

@@ -25,7 +25,7 @@ use crate::scenario::program::{self, Handler, Op};
 use crate::scenario::raw::{Dur, NonNeg, RawStep};
 use crate::scenario::{Resolver, Scenario, ScenarioError};
 use serde::Deserialize;
-use sim_core::{DenseSet, Key, SimTime};
+use sim_core::{DenseSet, Key, SimTime, Stream};
 use std::collections::BTreeMap;
 
 /// Most instances in one service pool (at the start, and ever at once).
@@ -220,9 +220,12 @@ impl RawConfig for RawService {
 }
 
 impl Config for Service {
-    fn build(&self, id: NodeId, _sc: &Scenario) -> NodeState {
+    fn build(&self, id: NodeId, sc: &Scenario, rng: Stream) -> NodeState {
         let mut pool = Pool {
             id,
+            rng,
+            ops: sc.ops.clone().into_boxed_slice(),
+            degraded: false,
             cores: self.cores,
             queue_cap: self.queue,
             release: self.on_call == CallMode::Release,
@@ -288,6 +291,12 @@ impl Config for Service {
 #[derive(Debug, Clone)]
 pub struct Pool {
     id: NodeId,
+    /// The node's stream `node/<name>`: service times and branches.
+    rng: Stream,
+    /// The scenario's handler programs (a private copy: one indirection less per op).
+    ops: Box<[Op]>,
+    /// Some instance runs below full speed (else CPU times are used as drawn).
+    degraded: bool,
     cores: u32,
     queue_cap: Option<u32>,
     release: bool,
@@ -496,6 +505,7 @@ impl Pool {
     /// Run instance `i` at `factor` of its CPU speed (1 restores it).
     pub fn degrade(&mut self, i: InstanceId, factor: f64) {
         self.instances[i.index()].speed = factor;
+        self.degraded = self.instances.iter().any(|x| x.speed != 1.0);
     }
 
     /// Up to `n` instances to stop or kill, newest first; with `starting_first`, those
@@ -534,7 +544,12 @@ impl Pool {
         if self.routable.is_empty() {
             return None;
         }
-        let k = self.rr % self.routable.len();
+        // A wrapping cursor without a division (members may have left: start over).
+        let k = if self.rr < self.routable.len() {
+            self.rr
+        } else {
+            0
+        };
         self.rr = k + 1;
         Some(InstanceId::new(self.routable.get(k) as usize))
     }
@@ -542,15 +557,14 @@ impl Pool {
     /// Execute frame `f`'s program from its pc until it must wait (CPU, call) or ends.
     fn execute(&mut self, cx: &mut Cx, f: Key) {
         loop {
-            let pc = cx.k.frames.get(f).expect("running frame is live").pc;
-            let op = cx.k.sc.ops[pc as usize];
-            let fr = cx.k.frames.get_mut(f).expect("live");
-            match op {
+            let fr = cx.k.frames.get_mut(f).expect("running frame is live");
+            match self.ops[fr.pc as usize] {
                 Op::Cpu(d) => {
-                    let inst = fr.inst.expect("placed");
-                    let dt = d.sample(&mut cx.k.node_rng[self.id.index()]);
-                    let dt = self.instances[inst.index()].cpu_time(dt);
-                    cx.wake_at(cx.now + dt, f, Wake::CpuDone);
+                    let mut dt = d.sample(&mut self.rng);
+                    if self.degraded {
+                        dt = self.instances[fr.inst.expect("placed").index()].cpu_time(dt);
+                    }
+                    cx.wake_at(cx.now + dt, f, self.id, Wake::CpuDone);
                     return;
                 }
                 Op::Call { node, link } => {
@@ -560,11 +574,11 @@ impl Pool {
                         cx.k.frames.get_mut(f).expect("live").holds = false;
                         self.release_worker(cx, fr.inst.expect("placed"));
                     }
-                    cx.send(link, Ev::Enter(child));
+                    cx.send(link, Ev::Enter(child, node));
                     return;
                 }
                 Op::Branch { p, else_pc } => {
-                    let take = cx.k.node_rng[self.id.index()].chance(p);
+                    let take = self.rng.chance(p);
                     fr.pc = if take { fr.pc + 1 } else { else_pc };
                 }
                 Op::Jump(t) => fr.pc = t,
@@ -587,7 +601,7 @@ impl Pool {
                     .get_mut(next)
                     .expect("queued frame is live")
                     .holds = true;
-                cx.wake_at(cx.now, next, Wake::Resume);
+                cx.wake_at(cx.now, next, self.id, Wake::Resume);
             }
             None => {
                 inst.busy -= 1;
@@ -664,7 +678,7 @@ impl Component for Pool {
         if fr.holds {
             return self.execute(cx, to);
         }
-        if matches!(cx.k.sc.ops[fr.pc as usize], Op::End) {
+        if matches!(self.ops[fr.pc as usize], Op::End) {
             // Nothing left to do: reply without taking a worker again.
             return self.depart(cx, to, true);
         }

@@ -7,13 +7,17 @@
 use crate::ids::{ClassId, SourceId};
 use crate::kernel::{Cx, Ev, Frame, Req};
 use crate::scenario::raw::Arrivals;
-use crate::scenario::{Scenario, Source};
+use crate::scenario::Source;
 use sim_core::{EventQueue, Key, RngStreams, SimTime, Stream};
 
 /// A source's run-time state.
 #[derive(Debug, Clone)]
 pub struct SourceState {
     id: SourceId,
+    /// A copy of the source's config (one indirection less per arrival).
+    src: Source,
+    /// End of the run: no arrival is scheduled after it.
+    end: SimTime,
     arrival_rng: Stream,
     mix_rng: Stream,
     next_arrival_s: f64,
@@ -21,9 +25,11 @@ pub struct SourceState {
 
 impl SourceState {
     /// The state of source `id` for a run whose streams are `streams`.
-    pub fn new(id: SourceId, src: &Source, streams: &RngStreams) -> Self {
+    pub fn new(id: SourceId, src: &Source, end: SimTime, streams: &RngStreams) -> Self {
         SourceState {
             id,
+            src: src.clone(),
+            end,
             arrival_rng: streams.get(&format!("source/{}/arrivals", src.name)),
             mix_rng: streams.get(&format!("source/{}/mix", src.name)),
             next_arrival_s: 0.0,
@@ -31,8 +37,8 @@ impl SourceState {
     }
 
     /// Schedule the next arrival, if it falls within the run.
-    pub fn schedule_next(&mut self, sc: &Scenario, q: &mut EventQueue<Ev>) {
-        let src = &sc.sources[self.id.index()];
+    pub fn schedule_next(&mut self, q: &mut EventQueue<Ev>) {
+        let src = &self.src;
         let mass = match src.arrivals {
             Arrivals::Poisson => self.arrival_rng.exp1(),
             Arrivals::Deterministic => 1.0,
@@ -40,7 +46,7 @@ impl SourceState {
         if let Some(t) = src.profile.next_after(self.next_arrival_s, mass) {
             self.next_arrival_s = t;
             let at = SimTime::from_secs_f64(t);
-            if at <= sc.duration {
+            if at <= self.end {
                 q.schedule(at, Ev::Arrival(self.id));
             }
         }
@@ -50,8 +56,7 @@ impl SourceState {
     /// arrival. Returns `false` (and sends nothing) when this request is one more than
     /// `limits.max_in_flight`: the run must be cut.
     pub fn arrive(&mut self, cx: &mut Cx) -> bool {
-        let sc = &*cx.k.sc;
-        let src = &sc.sources[self.id.index()];
+        let src = &self.src;
         let rng = &mut self.mix_rng;
         let u = rng.unit();
         let m = src
@@ -62,10 +67,10 @@ impl SourceState {
         let key = m.keys.sample(rng);
         let session = rng.below(src.sessions);
         let now = cx.now;
-        let counted = now >= sc.warmup;
+        let counted = now >= cx.k.sc.warmup;
         let class: ClassId = m.class;
         let (timeout, target, link) = (src.timeout, src.target, src.link);
-        let max_in_flight = sc.max_in_flight;
+        let max_in_flight = cx.k.sc.max_in_flight;
         let req = cx.k.reqs.insert(Req {
             born: now,
             deadline: timeout.map(|t| now + t),
@@ -91,15 +96,14 @@ impl SourceState {
             entered: now,
             node: target,
             inst: None,
-            target: 0,
             pc: 0,
             link,
             class,
             holds: false,
             placed: false,
         });
-        cx.send(link, Ev::Enter(f));
-        self.schedule_next(&cx.k.sc, cx.q);
+        cx.send(link, Ev::Enter(f, target));
+        self.schedule_next(cx.q);
         true
     }
 }

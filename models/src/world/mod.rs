@@ -45,7 +45,10 @@ impl World {
             .nodes
             .iter()
             .enumerate()
-            .map(|(i, n)| n.kind.build(NodeId::new(i), &sc))
+            .map(|(i, n)| {
+                let rng = streams.get(&format!("node/{}", n.name));
+                n.kind.build(NodeId::new(i), &sc, rng)
+            })
             .collect();
         let nodes = sc
             .nodes
@@ -60,16 +63,11 @@ impl World {
                 .sources
                 .iter()
                 .enumerate()
-                .map(|(i, s)| SourceState::new(SourceId::new(i), s, &streams))
+                .map(|(i, s)| SourceState::new(SourceId::new(i), s, sc.duration, &streams))
                 .collect(),
             k: Kernel {
                 reqs: Slab::with_capacity(1024),
                 frames: Slab::with_capacity(4096),
-                node_rng: sc
-                    .nodes
-                    .iter()
-                    .map(|n| streams.get(&format!("node/{}", n.name)))
-                    .collect(),
                 link_rng: sc
                     .links
                     .iter()
@@ -93,7 +91,7 @@ impl World {
         let mut w = World::new(sc.clone(), seed);
         let mut q = EventQueue::with_capacity(4096);
         for s in &mut w.sources {
-            s.schedule_next(&sc, &mut q);
+            s.schedule_next(&mut q);
         }
         if sc.warmup > SimTime::ZERO {
             q.schedule(sc.warmup, Ev::WarmupEnd);
@@ -330,29 +328,22 @@ impl Model for World {
                     self.cut_in_flight(now);
                 }
             }
-            Ev::Enter(f) => {
-                let Some(fr) = self.k.frames.get(f) else {
-                    return;
-                };
-                let node = fr.node.index();
+            Ev::Enter(f, node) => {
                 let mut cx = Cx {
                     k: &mut self.k,
                     q,
                     now,
                 };
-                self.states[node].on_enter(&mut cx, f);
+                self.states[node.index()].on_enter(&mut cx, f);
             }
-            Ev::Wake(f, why) => {
-                let Some(fr) = self.k.frames.get(f) else {
-                    return;
-                };
-                let node = fr.node.index();
+            Ev::Wake(f, node, why) => {
+                // The component checks the key: stale if the frame's instance was killed.
                 let mut cx = Cx {
                     k: &mut self.k,
                     q,
                     now,
                 };
-                self.states[node].on_wake(&mut cx, f, why);
+                self.states[node.index()].on_wake(&mut cx, f, why);
             }
             Ev::Reply { to, ok } => {
                 // Stale when the caller's instance was killed while the call was out.
