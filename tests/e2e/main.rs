@@ -5,6 +5,7 @@ mod bad_input;
 mod behaviour;
 mod determinism;
 mod golden;
+mod lifecycle;
 mod readme;
 mod truth;
 

@@ -47,7 +47,8 @@ fn erlang_c(c: u32, a: f64) -> f64 {
     top / (sum + top)
 }
 
-fn mmc_w(lam: f64, mu: f64, c: u32) -> f64 {
+/// Mean response time of M/M/c.
+pub fn mmc_w(lam: f64, mu: f64, c: u32) -> f64 {
     erlang_c(c, lam / mu) / (c as f64 * mu - lam) + 1.0 / mu
 }
 
