@@ -43,11 +43,12 @@ pub fn replicate(sc: &Arc<Scenario>, opts: &RunOptions) -> Replications {
     let seed = opts.seed.unwrap_or(sc.seed);
     let n = opts.replications.max(1);
     let mut reports = sim_core::replicate(n, seed, opts.threads, |_, s| {
-        let mut r = run_once(sc, s);
-        if !opts.series {
-            r.series = None;
+        let r = run_once(sc, s);
+        if opts.series {
+            r
+        } else {
+            r.without_series()
         }
-        r
     });
     let (mean, ci) = if n == 1 {
         // Replication 0 runs with the base seed itself, so its report already says it.
@@ -58,4 +59,58 @@ pub fn replicate(sc: &Arc<Scenario>, opts: &RunOptions) -> Replications {
     };
     reports.shrink_to_fit();
     Replications { reports, mean, ci }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const DEFAULT: &str = include_str!("../../scenarios/default.ron");
+
+    #[test]
+    fn the_merge_is_the_mean_of_the_replication_reports_whatever_the_threads() {
+        let mut sc = crate::load_str("default.ron", DEFAULT).unwrap();
+        sc.set_duration(sim_core::SimTime::from_secs(90)).unwrap();
+        let sc = Arc::new(sc);
+        let opts = |threads| RunOptions {
+            seed: Some(11),
+            replications: 5,
+            threads: Some(threads),
+            series: false,
+        };
+        let one = replicate(&sc, &opts(1));
+        let two = replicate(&sc, &opts(2));
+        assert_eq!(
+            one.reports, two.reports,
+            "per-replication reports vary with threads"
+        );
+        assert_eq!(one.mean, two.mean);
+        assert_eq!(one.reports.len(), 5);
+        // Replication k ran with the k-th derived seed; the first with the seed itself.
+        assert_eq!(one.reports[0].seed, 11);
+        assert_eq!(one.reports[0], run_once(&sc, 11).without_series());
+        let mean = |f: &dyn Fn(&Report) -> f64| {
+            one.reports.iter().map(f).sum::<f64>() / one.reports.len() as f64
+        };
+        type Figure<'a> = (&'a str, &'a dyn Fn(&Report) -> f64);
+        let figures: [Figure; 6] = [
+            ("p99", &|r| r.summary.latency.p99),
+            ("requests", &|r| r.summary.requests),
+            ("error rate", &|r| r.summary.error_rate),
+            ("web utilisation", &|r| r.nodes[1].utilization),
+            ("checkout mean", &|r| r.classes[1].stats.latency.mean),
+            ("cost", &|r| r.cost.total),
+        ];
+        for (what, f) in figures {
+            let (m, got) = (mean(f), f(&one.mean));
+            assert!(
+                (m - got).abs() <= 1e-12 * m.abs(),
+                "{what}: merged {got} vs mean of replications {m}"
+            );
+        }
+        let p99: Vec<f64> = one.reports.iter().map(|r| r.summary.latency.p99).collect();
+        assert!(p99.windows(2).any(|w| w[0] != w[1]), "replications differ");
+        let ci = one.ci.as_ref().unwrap();
+        assert_eq!(ci.summary.latency.p99, sim_core::Summary::of(&p99).ci95);
+    }
 }

@@ -83,4 +83,16 @@ fn bad_flags_are_explained() {
     );
     let e = check_rejected(&["run", "scenarios/default.ron", "--replications", "0"]);
     assert!(e.contains("--replications"), "{e}");
+    for threads in ["0", "100000"] {
+        let e = check_rejected(&["run", "scenarios/default.ron", "--threads", threads]);
+        assert!(e.contains("--threads") && e.contains("1..=1024"), "{e}");
+    }
+    // Every bound the file was checked against holds again after the flags apply.
+    let e = check_rejected(&["run", "scenarios/default.ron", "--duration", "1000h"]);
+    assert!(e.contains("more than 1000000 time-series samples"), "{e}");
+    let e = check_rejected(&["run", "tests/golden/actions.ron", "--duration", "1m"]);
+    assert!(
+        e.contains("--duration 1m ends before the action at 2m"),
+        "{e}"
+    );
 }

@@ -46,6 +46,12 @@ const CASES: &[(&str, &str, &[&str])] = &[
         "tests/golden/balancers.ron",
         &["--replications", "2"],
     ),
+    // Recorded after the lifecycle landed (it had no earlier form): guards what follows.
+    (
+        "actions_reps2",
+        "tests/golden/actions.ron",
+        &["--replications", "2", "--series"],
+    ),
 ];
 
 /// Every leaf of `old` must be in `new` at the same place with the same value. Objects in

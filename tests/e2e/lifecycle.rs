@@ -94,7 +94,7 @@ fn a_kill_fails_exactly_the_requests_on_the_instance_and_none_is_routed_there_af
     assert_eq!(r["summary"]["errors"], 0);
     let text = r["timeline"][0]["text"].as_str().unwrap();
     assert!(
-        text.contains("kill 1 instances (4 → 3 serving); 0 requests"),
+        text.contains("kill 1 instance (4 → 3 serving); 0 requests on it"),
         "{text}"
     );
 }

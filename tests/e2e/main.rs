@@ -7,6 +7,7 @@ mod determinism;
 mod golden;
 mod lifecycle;
 mod readme;
+mod slo;
 mod truth;
 
 use serde_json::Value;

@@ -291,6 +291,14 @@ pub struct Report {
     pub series: Option<Series>,
 }
 
+impl Report {
+    /// The same report without its time series.
+    pub fn without_series(mut self) -> Report {
+        self.series = None;
+        self
+    }
+}
+
 /// Values sampled every `interval` seconds, the first at `interval`.
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
 pub struct Series {

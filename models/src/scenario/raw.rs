@@ -332,6 +332,7 @@ pub struct RawLink {
 
 /// Something that happens at a time.
 #[derive(Debug, Clone, Deserialize)]
+#[serde(rename = "At")]
 pub enum RawTimed {
     /// `At("1h", SetInstances(node: "web", instances: 8))`: do the action at that time.
     At(Dur, RawAction),
@@ -340,7 +341,7 @@ pub enum RawTimed {
 /// A scripted change to the running world. The same verbs serve faults, autoscalers and
 /// the terminal UI.
 #[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(deny_unknown_fields, rename = "action")]
 pub enum RawAction {
     /// Start or stop (with drain) instances until the pool has `instances` starting or
     /// serving ones.
@@ -392,7 +393,7 @@ fn yes() -> bool {
 /// A service-level objective. `class` (optional) narrows it to one request class; without
 /// it the objective covers all requests. Evaluated over the measured window.
 #[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(deny_unknown_fields, rename = "SLO")]
 pub enum RawSlo {
     /// The 99th percentile of response time stays under a duration.
     P99Latency {

@@ -204,7 +204,7 @@ impl World {
             }
             Verb::StartInstances { count, .. } => {
                 let n = pool.start(&mut cx, count);
-                format!("start {n} instances ({} → {})", before.0, pool.size())
+                format!("start {} ({} → {})", instances(n), before.0, pool.size())
             }
             Verb::StopInstances { count, drain, .. } => {
                 let chosen = pool.newest(count, true);
@@ -212,8 +212,8 @@ impl World {
                     pool.stop(&mut cx, i, drain);
                 }
                 format!(
-                    "stop {} instances{} ({} → {})",
-                    chosen.len(),
+                    "stop {}{} ({} → {})",
+                    instances(chosen.len() as u32),
                     if drain { ", draining" } else { "" },
                     before.0,
                     pool.size()
@@ -227,10 +227,11 @@ impl World {
                 }
                 let lost = cx.k.nodes[node.index()].killed.get() - killed_before;
                 format!(
-                    "kill {} instances ({} → {} serving); {lost} requests on them failed",
-                    chosen.len(),
+                    "kill {} ({} → {} serving); {lost} requests on {} failed",
+                    instances(chosen.len() as u32),
                     before.1,
-                    pool.ready()
+                    pool.ready(),
+                    if chosen.len() == 1 { "it" } else { "them" }
                 )
             }
             Verb::Degrade { factor, .. } => {
@@ -396,6 +397,15 @@ impl Model for World {
     #[inline]
     fn should_stop(&self) -> bool {
         self.stop.is_some()
+    }
+}
+
+/// "1 instance", "3 instances".
+fn instances(n: u32) -> String {
+    if n == 1 {
+        "1 instance".into()
+    } else {
+        format!("{n} instances")
     }
 }
 
