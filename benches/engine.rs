@@ -8,6 +8,7 @@ use sim_core::{EventQueue, SimTime};
 use std::hint::black_box;
 
 const MM1: &str = include_str!("mm1.ron");
+const LB10K: &str = include_str!("lb10k.ron");
 const DEFAULT: &str = include_str!("../scenarios/default.ron");
 
 fn mm1(c: &mut Criterion) {
@@ -40,6 +41,31 @@ fn default_scenario(c: &mut Criterion) {
     g.finish();
 }
 
+/// One balancer over 10 000 instances at ρ = 0.9, per algorithm: simulated requests per
+/// wall second. Every algorithm must reach at least half of round robin's figure.
+fn balancers(c: &mut Criterion) {
+    let mut g = c.benchmark_group("lb10k");
+    g.sample_size(10);
+    for alg in [
+        "RoundRobin",
+        "WeightedRoundRobin(weights: [1])",
+        "Random",
+        "LeastConnections",
+        "PowerOfTwoChoices",
+        "ConsistentHash",
+    ] {
+        let text = LB10K.replace("algorithm: RoundRobin", &format!("algorithm: {alg}"));
+        let mut sc = models::load_str("lb10k.ron", &text).expect("bench scenario is valid");
+        sc.set_duration(SimTime::from_secs(1)).unwrap();
+        let sc = std::sync::Arc::new(sc);
+        let requests = simulate(&sc, 1).classes[0].requests.get();
+        g.throughput(Throughput::Elements(requests));
+        let name = alg.split('(').next().unwrap_or(alg);
+        g.bench_function(name, |b| b.iter(|| black_box(simulate(&sc, 1)).events));
+    }
+    g.finish();
+}
+
 fn hold(c: &mut Criterion) {
     // The hold model of heap_limit: 1 000 pending events, pop one, push one later.
     let mut g = c.benchmark_group("queue");
@@ -64,5 +90,5 @@ fn hold(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, mm1, default_scenario, hold);
+criterion_group!(benches, mm1, default_scenario, balancers, hold);
 criterion_main!(benches);

@@ -12,7 +12,12 @@
 //! | `Random` | uniform over members | O(1) |
 //! | `LeastConnections` | fewest outstanding; ties go to the next in turn | min-tree, O(log n) |
 //! | `PowerOfTwoChoices` | two distinct members at random, the less loaded | O(1) |
-//! | `ConsistentHash` | sticky by session on a ring of 64 virtual nodes per instance | ordered map, O(log n) |
+//! | `ConsistentHash` | sticky by session: jump consistent hash over every target the balancer has seen, probing again while the one it lands on is not routable | no structure: O(1) change, O(ln n) pick |
+//!
+//! `ConsistentHash` moves only the sessions of an instance that leaves (they probe on to
+//! another) or joins (jump hash sends it an even share, and probes that skipped it come
+//! back), and spreads sessions evenly, with no ring to store: a 64-virtual-node ring over
+//! 10 000 instances is 640 000 points, and each lookup into it cost a cache and TLB miss.
 
 use super::{Component, Config, NodeKind, NodeState, RawConfig};
 use crate::analysis::capacity::Flow;
@@ -22,10 +27,30 @@ use crate::scenario::raw::NonNeg;
 use crate::scenario::{Resolver, Scenario, ScenarioError};
 use serde::Deserialize;
 use sim_core::{DenseSet, Key, MinTree, Stream};
-use std::collections::BTreeMap;
 
-/// Virtual nodes per instance on the consistent-hash ring.
-pub const VNODES: u32 = 64;
+/// Probes of the jump hash before a request of a session whose targets are all gone falls
+/// back to a plain pick among the routable targets.
+const MAX_PROBES: u32 = 64;
+
+/// SplitMix64's finaliser: a fast, well-mixed 64-bit hash.
+fn hash64(mut z: u64) -> u64 {
+    z = z.wrapping_add(0x9E37_79B9_7F4A_7C15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^ (z >> 31)
+}
+
+/// Jump consistent hash (Lamping & Veach, 2014): a bucket in `0..n` for `key`. When `n`
+/// grows by one, only the keys that move to the new bucket change. No memory; O(ln n).
+fn jump(mut key: u64, n: u32) -> u32 {
+    let (mut b, mut j) = (-1i64, 0i64);
+    while j < n as i64 {
+        b = j;
+        key = key.wrapping_mul(2_862_933_555_777_941_757).wrapping_add(1);
+        j = ((b + 1) as f64 * ((1u64 << 31) as f64 / ((key >> 33) + 1) as f64)) as i64;
+    }
+    b as u32
+}
 
 /// A load balancer as written.
 #[derive(Debug, Clone, Deserialize)]
@@ -59,7 +84,8 @@ pub enum Algorithm {
     LeastConnections,
     /// Two instances at random; the one with fewer outstanding requests.
     PowerOfTwoChoices,
-    /// Sticky by session: a hash ring (64 virtual nodes per instance).
+    /// Sticky by session: each session keeps its instance while that instance serves;
+    /// only the sessions of an instance that leaves or joins move (jump consistent hash).
     ConsistentHash,
 }
 
@@ -204,7 +230,6 @@ impl Config for LoadBalancer {
             members: DenseSet::new(),
             outstanding: vec![],
             least: MinTree::new(),
-            ring: BTreeMap::new(),
             next: 0,
         };
         for (bi, backend) in self.backends.iter().enumerate() {
@@ -302,17 +327,8 @@ pub struct Balancer {
     outstanding: Vec<u32>,
     /// `LeastConnections`: outstanding per routable target.
     least: MinTree,
-    /// `ConsistentHash`: ring position → target.
-    ring: BTreeMap<u64, u32>,
     /// Round-robin cursor (and `LeastConnections`' rotating tie-break).
     next: usize,
-}
-
-fn hash64(mut z: u64) -> u64 {
-    z = z.wrapping_add(0x9E37_79B9_7F4A_7C15);
-    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-    z ^ (z >> 31)
 }
 
 impl Balancer {
@@ -361,14 +377,8 @@ impl Balancer {
             return;
         }
         self.backends[bi].members.insert(t);
-        match self.algorithm {
-            Alg::LeastConnections => self.least.set(t, self.outstanding[t as usize]),
-            Alg::Hash => {
-                for v in 0..VNODES {
-                    self.ring.insert(hash64(((t as u64) << 32) | v as u64), t);
-                }
-            }
-            _ => {}
+        if self.algorithm == Alg::LeastConnections {
+            self.least.set(t, self.outstanding[t as usize]);
         }
     }
 
@@ -378,14 +388,8 @@ impl Balancer {
             return;
         }
         self.backends[bi].members.remove(t);
-        match self.algorithm {
-            Alg::LeastConnections => self.least.set(t, u32::MAX),
-            Alg::Hash => {
-                for v in 0..VNODES {
-                    self.ring.remove(&hash64(((t as u64) << 32) | v as u64));
-                }
-            }
-            _ => {}
+        if self.algorithm == Alg::LeastConnections {
+            self.least.set(t, u32::MAX);
         }
     }
 
@@ -465,14 +469,17 @@ impl Balancer {
                 }
             }
             Alg::Hash => {
-                let h = hash64(session ^ 0xC0FF_EE00);
-                let (_, &t) = self
-                    .ring
-                    .range(h..)
-                    .next()
-                    .or_else(|| self.ring.iter().next())
-                    .expect("a member exists");
-                t
+                let n = self.targets.len() as u32;
+                let mut key = hash64(session ^ 0xC0FF_EE00);
+                for _ in 0..MAX_PROBES {
+                    let t = jump(key, n);
+                    if self.members.contains(t) {
+                        return Some(t);
+                    }
+                    key = hash64(key);
+                }
+                // Every probe met a gone target (almost all are gone): any routable one.
+                self.members.get((key % self.members.len() as u64) as usize)
             }
         })
     }
@@ -547,7 +554,6 @@ mod tests {
             members: DenseSet::new(),
             outstanding: vec![],
             least: MinTree::new(),
-            ring: BTreeMap::new(),
             next: 0,
         };
         for (bi, &(n, _)) in pools.iter().enumerate() {
@@ -570,7 +576,7 @@ mod tests {
             first.push(t);
         }
         for c in counts {
-            assert!(c > 600, "uneven ring: {counts:?}");
+            assert!((900..1100).contains(&c), "uneven spread: {counts:?}");
         }
         b.set_member(NodeId::new(0), InstanceId::new(2), false);
         for (session, &t) in first.iter().enumerate() {
@@ -581,6 +587,47 @@ mod tests {
                 assert_eq!(now, t, "session {session} moved though its instance stayed");
             }
         }
+    }
+
+    #[test]
+    fn jump_hash_moves_only_the_keys_of_the_new_bucket_and_spreads_evenly() {
+        let mut counts = [0u32; 10];
+        for k in 0..100_000u64 {
+            let key = hash64(k);
+            let b = jump(key, 10);
+            counts[b as usize] += 1;
+            let grown = jump(key, 11);
+            assert!(
+                grown == b || grown == 10,
+                "key {k} moved from {b} to {grown}"
+            );
+        }
+        for c in counts {
+            assert!((9_500..10_500).contains(&c), "{counts:?}");
+        }
+        assert_eq!(jump(hash64(7), 1), 0);
+    }
+
+    #[test]
+    fn consistent_hash_sends_a_returning_instance_its_sessions_back_and_a_new_one_a_share() {
+        let mut b = balancer(Algorithm::ConsistentHash, &[(8, 1.0)]);
+        let before: Vec<u32> = (0..4000).map(|s| b.pick(s).unwrap()).collect();
+        b.set_member(NodeId::new(0), InstanceId::new(5), false);
+        b.set_member(NodeId::new(0), InstanceId::new(5), true);
+        let again: Vec<u32> = (0..4000).map(|s| b.pick(s).unwrap()).collect();
+        assert_eq!(before, again, "a rejoin restores every session");
+        b.set_member(NodeId::new(0), InstanceId::new(8), true);
+        let grown: Vec<u32> = (0..4000).map(|s| b.pick(s).unwrap()).collect();
+        let moved: Vec<usize> = (0..4000).filter(|&s| grown[s] != before[s]).collect();
+        assert!(
+            moved.iter().all(|&s| grown[s] == 8),
+            "moved elsewhere than the new one"
+        );
+        assert!(
+            (300..600).contains(&moved.len()),
+            "{} of 4000 moved",
+            moved.len()
+        );
     }
 
     #[test]
