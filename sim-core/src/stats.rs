@@ -107,7 +107,6 @@ pub struct TimeWeighted {
     value: u64,
     area: u128,
     max: u64,
-    min: u64,
 }
 
 impl TimeWeighted {
@@ -119,7 +118,6 @@ impl TimeWeighted {
             value: v,
             area: 0,
             max: v,
-            min: v,
         }
     }
 
@@ -132,9 +130,6 @@ impl TimeWeighted {
         self.value = v;
         if v > self.max {
             self.max = v;
-        }
-        if v < self.min {
-            self.min = v;
         }
     }
 
@@ -157,11 +152,6 @@ impl TimeWeighted {
     /// The largest value seen since the last reset.
     pub fn max(&self) -> u64 {
         self.max
-    }
-
-    /// The smallest value seen since the last reset.
-    pub fn min(&self) -> u64 {
-        self.min
     }
 
     /// Forget the past: the average is taken from `t` on (end of a warm-up period).
@@ -274,7 +264,6 @@ mod tests {
         tw.add(SimTime(40), 3); // 1 for 20, then 4
         assert_eq!(tw.value(), 4);
         assert_eq!(tw.max(), 4);
-        assert_eq!(tw.min(), 0);
         // (0*10 + 2*10 + 1*20 + 4*10) / 50
         assert!((tw.mean(SimTime(50)) - 80.0 / 50.0).abs() < 1e-12);
         tw.reset(SimTime(50));

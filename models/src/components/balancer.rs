@@ -28,6 +28,10 @@ use crate::scenario::{Resolver, Scenario, ScenarioError};
 use serde::Deserialize;
 use sim_core::{DenseSet, Key, MinTree, Stream};
 
+/// Up to this many targets, `LeastConnections` scans (cheaper than a tree for a handful);
+/// beyond, it keeps a min-tree. Both pick the same target.
+const SCAN_MAX: usize = 32;
+
 /// Probes of the jump hash before a request of a session whose targets are all gone falls
 /// back to a plain pick among the routable targets.
 const MAX_PROBES: u32 = 64;
@@ -325,7 +329,8 @@ pub struct Balancer {
     members: DenseSet,
     /// Requests this balancer has outstanding at each target.
     outstanding: Vec<u32>,
-    /// `LeastConnections`: outstanding per routable target.
+    /// `LeastConnections` over more than `SCAN_MAX` targets: outstanding per routable
+    /// target.
     least: MinTree,
     /// Round-robin cursor (and `LeastConnections`' rotating tie-break).
     next: usize,
@@ -368,7 +373,39 @@ impl Balancer {
             inst,
         });
         self.outstanding.push(0);
+        if self.uses_tree() && self.targets.len() == SCAN_MAX + 1 {
+            // Past the scan size: the tree takes over, seeded with every member.
+            for &m in self.members.as_slice() {
+                self.least.set(m, self.outstanding[m as usize]);
+            }
+        }
         t
+    }
+
+    #[inline]
+    fn uses_tree(&self) -> bool {
+        self.algorithm == Alg::LeastConnections && self.targets.len() > SCAN_MAX
+    }
+
+    /// The first routable target with the fewest outstanding, in cyclic order from
+    /// `start`.
+    #[inline]
+    fn least_from(&self, start: usize) -> u32 {
+        if self.uses_tree() {
+            return self
+                .least
+                .first_min_from(start as u32)
+                .expect("a member exists");
+        }
+        let mut best: Option<(u32, u32)> = None;
+        for t in (start..self.targets.len()).chain(0..start) {
+            let t = t as u32;
+            let o = self.outstanding[t as usize];
+            if best.is_none_or(|(_, b)| o < b) && self.members.contains(t) {
+                best = Some((t, o));
+            }
+        }
+        best.expect("a member exists").0
     }
 
     fn join(&mut self, bi: usize, inst: InstanceId) {
@@ -377,7 +414,7 @@ impl Balancer {
             return;
         }
         self.backends[bi].members.insert(t);
-        if self.algorithm == Alg::LeastConnections {
+        if self.uses_tree() {
             self.least.set(t, self.outstanding[t as usize]);
         }
     }
@@ -388,7 +425,7 @@ impl Balancer {
             return;
         }
         self.backends[bi].members.remove(t);
-        if self.algorithm == Alg::LeastConnections {
+        if self.uses_tree() {
             self.least.set(t, u32::MAX);
         }
     }
@@ -396,8 +433,9 @@ impl Balancer {
     fn add_outstanding(&mut self, t: u32, d: i32) {
         let o = &mut self.outstanding[t as usize];
         *o = o.checked_add_signed(d).expect("outstanding stays ≥ 0");
-        if self.algorithm == Alg::LeastConnections && self.members.contains(t) {
-            self.least.set(t, *o);
+        let o = *o;
+        if self.uses_tree() && self.members.contains(t) {
+            self.least.set(t, o);
         }
     }
 
@@ -451,9 +489,7 @@ impl Balancer {
                     0
                 };
                 self.next = start + 1;
-                self.least
-                    .first_min_from(start as u32)
-                    .expect("a member exists")
+                self.least_from(start)
             }
             Alg::PowerOfTwo => {
                 if n == 1 {
@@ -628,6 +664,45 @@ mod tests {
             "{} of 4000 moved",
             moved.len()
         );
+    }
+
+    #[test]
+    fn least_connections_scan_and_tree_pick_the_same_across_the_switch() {
+        let mut b = balancer(Algorithm::LeastConnections, &[(20, 1.0)]);
+        let mut x: u64 = 5;
+        let mut rnd = |m: u64| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x % m
+        };
+        for step in 0..3000 {
+            match rnd(10) {
+                0 => b.set_member(NodeId::new(0), InstanceId::new(rnd(60) as usize), true),
+                1 => b.set_member(NodeId::new(0), InstanceId::new(rnd(60) as usize), false),
+                _ => {
+                    let t = rnd(b.targets.len() as u64) as u32;
+                    let d = if b.outstanding[t as usize] > 0 && rnd(2) == 0 {
+                        -1
+                    } else {
+                        1
+                    };
+                    b.add_outstanding(t, d);
+                }
+            }
+            if b.members.is_empty() {
+                continue;
+            }
+            let n = b.targets.len();
+            let start = rnd(n as u64) as usize;
+            let want = (0..n)
+                .map(|k| ((start + k) % n) as u32)
+                .filter(|&t| b.members.contains(t))
+                .min_by_key(|&t| b.outstanding[t as usize])
+                .unwrap();
+            assert_eq!(b.least_from(start), want, "step {step}, {n} targets");
+        }
+        assert!(b.targets.len() > SCAN_MAX, "the tree was exercised");
     }
 
     #[test]

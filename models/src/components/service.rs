@@ -381,6 +381,7 @@ impl Pool {
         let now = cx.now;
         let st = &mut cx.k.nodes[self.id.index()];
         st.serving.set(now, self.ready as u64);
+        st.serving_min = st.serving_min.min(self.ready as u64);
         st.running.set(now, self.running as u64);
         st.running_window.set(now, self.running as u64);
         st.workers.set(now, self.working as u64 * self.cores as u64);
@@ -629,8 +630,9 @@ impl Pool {
 
 impl Component for Pool {
     fn on_enter(&mut self, cx: &mut Cx, f: Key) {
-        let fr = *cx.k.frames.get(f).expect("entering frame is live");
-        let chosen = match fr.inst {
+        let now = cx.now;
+        let fm = cx.k.frames.get_mut(f).expect("entering frame is live");
+        let chosen = match fm.inst {
             Some(i) => Some(i),
             None => self.pick(),
         };
@@ -639,8 +641,7 @@ impl Component for Pool {
         let Some(i) = chosen.filter(|i| self.instances[i.index()].is_working()) else {
             return cx.reject(f);
         };
-        let start = self.starts[fr.class.index()].expect("validated: class handled");
-        let now = cx.now;
+        let start = self.starts[fm.class.index()].expect("validated: class handled");
         let inst = &mut self.instances[i.index()];
         let stats = &mut cx.k.nodes[self.id.index()];
         if inst.busy < self.cores {
@@ -648,7 +649,6 @@ impl Component for Pool {
             inst.present += 1;
             stats.busy.add(now, 1);
             stats.present.add(now, 1);
-            let fm = cx.k.frames.get_mut(f).expect("live");
             (fm.inst, fm.pc, fm.entered, fm.holds, fm.placed) = (Some(i), start, now, true, true);
             self.execute(cx, f);
         } else if self
@@ -661,7 +661,6 @@ impl Component for Pool {
             inst.present += 1;
             stats.queued.add(now, 1);
             stats.present.add(now, 1);
-            let fm = cx.k.frames.get_mut(f).expect("live");
             (fm.inst, fm.pc, fm.entered, fm.placed) = (Some(i), start, now, true);
         }
     }

@@ -76,7 +76,7 @@ impl Report {
                     errors: st.rejected.get() as f64,
                     latency: Latency::of(&st.sojourn),
                     instances: Instances {
-                        min: st.serving.min() as f64,
+                        min: st.serving_min as f64,
                         max: st.serving.max() as f64,
                         mean: st.serving.mean(run.end),
                     },

@@ -18,6 +18,8 @@ pub struct NodeStats {
     pub workers: TimeWeighted,
     /// Serving (ready) instances, over the whole run.
     pub serving: TimeWeighted,
+    /// Fewest serving instances at any time of the run.
+    pub serving_min: u64,
     /// Billed instances (starting, serving, draining), over the whole run.
     pub running: TimeWeighted,
     /// Billed instances over the measured window (cost per request).
@@ -55,6 +57,7 @@ impl NodeStats {
             queued: TimeWeighted::default(),
             workers: TimeWeighted::new(t0, workers),
             serving: TimeWeighted::new(t0, instances),
+            serving_min: instances,
             running: TimeWeighted::new(t0, instances),
             running_window: TimeWeighted::new(t0, instances),
             sojourn: Histogram::new(),
