@@ -400,3 +400,16 @@ fn link_latency_applies_on_the_way_there_and_back() {
     assert_eq!(num(&r, "/nodes/0/latency/mean"), 0.008);
     assert_eq!(num(&r, "/nodes/1/latency/mean"), 0.003);
 }
+
+#[test]
+fn the_scale_out_scenario_shows_its_lesson() {
+    // The new instances boot 30 s into the rise: the checkout p99 SLO fails, while the
+    // default scenario's errors (over 5%) are gone; the kill fails only what was on it.
+    let r = run_json(std::path::Path::new("scenarios/scale-out.ron"), &[]);
+    assert_eq!(r["slo"][0]["pass"], false, "{}", r["slo"]);
+    assert_eq!(r["slo"][1]["pass"], true);
+    let web = &r["nodes"][1];
+    assert_eq!(web["instances"]["max"], 8);
+    assert!(num(web, "/killed") < 20.0, "{web}");
+    assert_eq!(r["timeline"].as_array().unwrap().len(), 3);
+}

@@ -202,3 +202,22 @@ fn actions_on_a_running_world_are_deterministic_across_threads() {
     assert!(one.status.success());
     assert_eq!(one.stdout, two.stdout);
 }
+
+#[test]
+fn actions_after_a_shortened_run_do_not_happen_and_the_report_says_so() {
+    let r = run_json(
+        std::path::Path::new("tests/golden/actions.ron"),
+        &["--duration", "2m30s"],
+    );
+    assert_eq!(
+        r["timeline"].as_array().unwrap().len(),
+        2,
+        "{}",
+        r["timeline"]
+    );
+    let w = r["warnings"][0].as_str().unwrap();
+    assert_eq!(
+        w,
+        "5 actions scripted after the end of the run (150.0s) did not happen"
+    );
+}

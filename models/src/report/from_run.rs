@@ -93,6 +93,14 @@ impl Report {
             0.0
         };
         let mut warnings = vec![];
+        let late = sc.actions.iter().filter(|a| a.at > run.end).count();
+        if late > 0 {
+            warnings.push(format!(
+                "{} scripted after the end of the run ({:.1}s) did not happen",
+                crate::world::plural(late as u64, "action"),
+                run.end.as_secs_f64()
+            ));
+        }
         let mut timeline = run.timeline.clone();
         let outcome = match run.outcome {
             Outcome::Completed => RunOutcome::Completed,

@@ -125,9 +125,10 @@ impl Report {
                 .filter(|n| n.killed > 0.0)
                 .map(|n| format!("{} {:.0}", n.name, n.killed))
                 .collect();
+            let what = if killed == 1.0 { "request" } else { "requests" };
             let _ = writeln!(
                 o,
-                "Killed:     {killed:.0} requests failed with their instance ({})",
+                "Killed:     {killed:.0} {what} failed with their instance ({})",
                 parts.join(", ")
             );
         }

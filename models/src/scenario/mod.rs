@@ -170,19 +170,12 @@ pub enum OverrideError {
         /// The scenario's sampling interval.
         every: SimTime,
     },
-    /// `--duration` cuts off scripted actions.
-    #[error("--duration {duration} ends before the action at {at}; drop the action or run longer")]
-    ActionAfterEnd {
-        /// Requested duration.
-        duration: SimTime,
-        /// The action's time.
-        at: SimTime,
-    },
 }
 
 impl Scenario {
     /// Replace the run length (from `--duration`). Every bound the file was checked
-    /// against is checked again.
+    /// against is checked again. Scripted actions after the new end do not happen (the
+    /// report warns).
     pub fn set_duration(&mut self, d: SimTime) -> Result<(), OverrideError> {
         if d == SimTime::ZERO {
             return Err(OverrideError::ZeroDuration);
@@ -197,12 +190,6 @@ impl Scenario {
             return Err(OverrideError::TooManySamples {
                 duration: d,
                 every: self.sample_every,
-            });
-        }
-        if let Some(a) = self.actions.iter().find(|a| a.at > d) {
-            return Err(OverrideError::ActionAfterEnd {
-                duration: d,
-                at: a.at,
             });
         }
         self.duration = d;

@@ -227,10 +227,11 @@ impl World {
                 }
                 let lost = cx.k.nodes[node.index()].killed.get() - killed_before;
                 format!(
-                    "kill {} ({} → {} serving); {lost} requests on {} failed",
+                    "kill {} ({} → {} serving); {} on {} failed",
                     instances(chosen.len() as u32),
                     before.1,
                     pool.ready(),
+                    plural(lost, "request"),
                     if chosen.len() == 1 { "it" } else { "them" }
                 )
             }
@@ -402,10 +403,15 @@ impl Model for World {
 
 /// "1 instance", "3 instances".
 fn instances(n: u32) -> String {
+    plural(n as u64, "instance")
+}
+
+/// "1 request", "0 requests".
+pub fn plural(n: u64, what: &str) -> String {
     if n == 1 {
-        "1 instance".into()
+        format!("1 {what}")
     } else {
-        format!("{n} instances")
+        format!("{n} {what}s")
     }
 }
 
