@@ -421,3 +421,62 @@ pub fn simulate(sc: &Arc<Scenario>, seed: u64) -> RunStats {
     World::run_to_end(&mut sim);
     World::finish(sim)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::report::Report;
+    use observe::Snapshot;
+
+    const BASE: &str = r#"Scenario(name: "step", duration: "3m", seed: 3,
+        sources: [Source(name: "in", target: "lb", rate: Constant(400))],
+        nodes: [LoadBalancer(name: "lb", algorithm: LeastConnections, backends: ["web"]),
+                Service(name: "web", instances: 2, cores: 2, startup: "10s",
+                        handlers: {"*": [Cpu(Exp("8ms"))]})]ACTIONS)"#;
+
+    fn scenario(actions: &str) -> Arc<Scenario> {
+        Arc::new(crate::load_str("step.ron", &BASE.replace("ACTIONS", actions)).unwrap())
+    }
+
+    #[test]
+    fn an_injected_change_runs_exactly_like_the_same_change_scripted() {
+        // 61.2345 s falls on no other event, so both orders are the same total order.
+        let scripted =
+            scenario(r#", actions: [At("61.2345s", SetInstances(node: "web", instances: 5))]"#);
+        let plain = scenario("");
+        let a = Report::from_run(&scripted, &simulate(&scripted, 9));
+
+        let mut sim = World::simulation(plain.clone(), 9);
+        let at = SimTime::from_nanos(61_234_500_000);
+        sim.run_until(at);
+        assert_eq!(sim.now(), at);
+        let mut snap = Snapshot::default();
+        sim.model().snapshot_into(sim.now(), &mut snap);
+        assert_eq!((snap.nodes[1].size, snap.nodes[1].serving), (2, 2));
+        let web = plain.node_id("web").unwrap();
+        sim.inject(Ev::Control(Verb::SetInstances {
+            node: web,
+            instances: 5,
+        }));
+        sim.step();
+        sim.model().snapshot_into(sim.now(), &mut snap);
+        assert_eq!(
+            (snap.nodes[1].size, snap.nodes[1].serving),
+            (5, 2),
+            "booting"
+        );
+        sim.run_until(at + SimTime::from_secs(10));
+        sim.model().snapshot_into(sim.now(), &mut snap);
+        assert_eq!(snap.nodes[1].serving, 5, "ready after the start-up time");
+        // The rest of the run, in uneven slices, as a terminal UI would drive it.
+        let mut t = sim.now();
+        while t < plain.duration {
+            t = (t + SimTime::from_nanos(777_000_000)).min(plain.duration);
+            sim.run_until(t);
+        }
+        let b = Report::from_run(&plain, &World::finish(sim));
+        assert_eq!(a, b);
+        assert_eq!(b.timeline.len(), 1);
+        assert_eq!(b.nodes[1].instances.max, 5.0);
+    }
+}
