@@ -213,29 +213,7 @@ impl LoadBalancer {
 
 impl Config for LoadBalancer {
     fn build(&self, id: NodeId, sc: &Scenario, rng: Stream) -> NodeState {
-        let mut b = Balancer {
-            id,
-            rng,
-            algorithm: Alg::of(&self.algorithm),
-            backends: self
-                .backends
-                .iter()
-                .map(|b| BackendState {
-                    node: b.node,
-                    link: b.link,
-                    weight: b.weight,
-                    current: 0.0,
-                    members: DenseSet::new(),
-                    rr: 0,
-                    target_of: vec![],
-                })
-                .collect(),
-            targets: vec![],
-            members: DenseSet::new(),
-            outstanding: vec![],
-            least: MinTree::new(),
-            next: 0,
-        };
+        let mut b = Balancer::new(id, self, rng);
         for (bi, backend) in self.backends.iter().enumerate() {
             let size = sc.nodes[backend.node.index()]
                 .kind
@@ -337,6 +315,33 @@ pub struct Balancer {
 }
 
 impl Balancer {
+    /// A balancer with no member yet.
+    fn new(id: NodeId, lb: &LoadBalancer, rng: Stream) -> Self {
+        Balancer {
+            id,
+            rng,
+            algorithm: Alg::of(&lb.algorithm),
+            backends: lb
+                .backends
+                .iter()
+                .map(|b| BackendState {
+                    node: b.node,
+                    link: b.link,
+                    weight: b.weight,
+                    current: 0.0,
+                    members: DenseSet::new(),
+                    rr: 0,
+                    target_of: vec![],
+                })
+                .collect(),
+            targets: vec![],
+            members: DenseSet::new(),
+            outstanding: vec![],
+            least: MinTree::new(),
+            next: 0,
+        }
+    }
+
     /// Number of routable targets.
     pub fn routable(&self) -> usize {
         self.members.len()
@@ -568,30 +573,7 @@ mod tests {
             algorithm: alg,
             backends,
         };
-        // A scenario is only read for pool sizes: build the state by hand instead.
-        let mut b = Balancer {
-            id: NodeId::new(99),
-            rng: RngStreams::new(1).get("lb"),
-            algorithm: Alg::of(&lb.algorithm),
-            backends: lb
-                .backends
-                .iter()
-                .map(|x| BackendState {
-                    node: x.node,
-                    link: None,
-                    weight: x.weight,
-                    current: 0.0,
-                    members: DenseSet::new(),
-                    rr: 0,
-                    target_of: vec![],
-                })
-                .collect(),
-            targets: vec![],
-            members: DenseSet::new(),
-            outstanding: vec![],
-            least: MinTree::new(),
-            next: 0,
-        };
+        let mut b = Balancer::new(NodeId::new(99), &lb, RngStreams::new(1).get("lb"));
         for (bi, &(n, _)) in pools.iter().enumerate() {
             for i in 0..n {
                 b.join(bi, InstanceId::new(i as usize));
