@@ -195,6 +195,16 @@ impl Cx<'_> {
         })
     }
 
+    /// The frame is taken in by its node now: it counts as present there (Little's `L`)
+    /// and its sojourn starts. Components that queue per instance do this themselves.
+    #[inline(always)]
+    pub fn accept(&mut self, f: Key) {
+        let fm = self.k.frames.get_mut(f).expect("accepted frame is live");
+        fm.entered = self.now;
+        let node = fm.node.index();
+        self.k.nodes[node].present.add(self.now, 1);
+    }
+
     /// The frame leaves its node after being served (done or failed): it is removed, and
     /// the node's presence, sojourn and departures are updated. The caller replies.
     #[inline(always)]

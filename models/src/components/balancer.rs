@@ -212,8 +212,8 @@ impl LoadBalancer {
 }
 
 impl Config for LoadBalancer {
-    fn build(&self, id: NodeId, sc: &Scenario, rng: Stream) -> NodeState {
-        let mut b = Balancer::new(id, self, rng);
+    fn build(&self, _id: NodeId, sc: &Scenario, rng: Stream) -> NodeState {
+        let mut b = Balancer::new(self, rng);
         for (bi, backend) in self.backends.iter().enumerate() {
             let size = sc.nodes[backend.node.index()]
                 .kind
@@ -297,7 +297,6 @@ struct BackendState {
 /// A load balancer at run time.
 #[derive(Debug, Clone)]
 pub struct Balancer {
-    id: NodeId,
     /// The node's stream `node/<name>` (random picks).
     rng: Stream,
     algorithm: Alg,
@@ -316,9 +315,8 @@ pub struct Balancer {
 
 impl Balancer {
     /// A balancer with no member yet.
-    fn new(id: NodeId, lb: &LoadBalancer, rng: Stream) -> Self {
+    fn new(lb: &LoadBalancer, rng: Stream) -> Self {
         Balancer {
-            id,
             rng,
             algorithm: Alg::of(&lb.algorithm),
             backends: lb
@@ -538,11 +536,8 @@ impl Component for Balancer {
         let target = self.targets[t as usize];
         let b = &self.backends[target.backend as usize];
         let (pool, link) = (b.node, b.link);
-        let now = cx.now;
-        let fm = cx.k.frames.get_mut(f).expect("live");
-        fm.pc = t;
-        fm.entered = now;
-        cx.k.nodes[self.id.index()].present.add(now, 1);
+        cx.k.frames.get_mut(f).expect("live").pc = t;
+        cx.accept(f);
         let child = cx.child(f, &fr, pool, Some(target.inst), link);
         cx.send(link, Ev::Enter(child, pool));
     }
@@ -573,7 +568,7 @@ mod tests {
             algorithm: alg,
             backends,
         };
-        let mut b = Balancer::new(NodeId::new(99), &lb, RngStreams::new(1).get("lb"));
+        let mut b = Balancer::new(&lb, RngStreams::new(1).get("lb"));
         for (bi, &(n, _)) in pools.iter().enumerate() {
             for i in 0..n {
                 b.join(bi, InstanceId::new(i as usize));

@@ -56,9 +56,11 @@
 //!     Delay(delay::RawDelay, delay::Delay, delay::DelayState) = "delay",
 //! ```
 //!
-//! With that, `Delay(name: "d", delay: "5ms")` parses, validates, runs, reports (as kind
-//! `"delay"`) and shows in `scalelab validate`. Add its bad-input cases to `tests/bad/` and
-//! a behaviour test that could fail.
+//! (`visit` and `response_time` are written short here; the full signatures are in
+//! [`Config`].) With that, `Delay(name: "d", delay: "5ms")` parses, validates, runs, reports
+//! (as kind `"delay"`) and shows in `scalelab validate` — this example was built exactly so,
+//! run, and removed again. Then add its bad-input cases to `tests/bad/`, a behaviour test
+//! that could fail, and its own `//!` docs.
 
 pub mod balancer;
 pub mod service;
