@@ -37,8 +37,9 @@ pub enum Ev {
         /// Whether it succeeded.
         ok: bool,
     },
-    /// The client gives up on a request (stale if the request already finished).
-    Timeout(Key),
+    /// A source's client-timeout timer: requests of that source whose deadline has come
+    /// and that are still unanswered time out.
+    SourceTimer(SourceId),
     /// An instance has started and begins to serve (stale if its epoch moved on).
     InstanceReady(NodeId, InstanceId, u32),
     /// A draining instance's time is up: what is left on it fails (stale if it finished).
@@ -67,6 +68,8 @@ pub struct Req {
     pub born: SimTime,
     /// The client's deadline (birth + timeout), if it has one.
     pub deadline: Option<SimTime>,
+    /// The source it was born at.
+    pub source: SourceId,
     /// The session (user) it belongs to, for sticky routing.
     pub session: u64,
     /// The key it reads or writes (caches, shards).

@@ -275,6 +275,9 @@ impl World {
             .reqs
             .remove(req)
             .expect("request is live until its reply");
+        if r.deadline.is_some() && !r.timed_out {
+            self.sources[r.source.index()].answered();
+        }
         if r.counted && !r.timed_out {
             let c = &mut self.k.classes[r.class.index()];
             if ok {
@@ -282,21 +285,6 @@ impl World {
                 c.latency.record(now - r.born);
             } else {
                 c.errors.inc();
-            }
-        }
-    }
-
-    fn timeout(&mut self, req: Key) {
-        // A stale key (the request already finished) resolves to None: the timer was
-        // cancelled by the request's completion, at no cost.
-        if let Some(r) = self.k.reqs.get_mut(req) {
-            if !r.timed_out {
-                r.timed_out = true;
-                if r.counted {
-                    let c = &mut self.k.classes[r.class.index()];
-                    c.errors.inc();
-                    c.timeouts.inc();
-                }
             }
         }
     }
@@ -361,7 +349,9 @@ impl Model for World {
                 self.states[node].on_reply(&mut cx, to, ok);
             }
             Ev::ClientDone { req, ok } => self.client_done(now, req, ok),
-            Ev::Timeout(req) => self.timeout(req),
+            Ev::SourceTimer(s) => {
+                self.sources[s.index()].on_timer(now, &mut self.k.reqs, &mut self.k.classes, q)
+            }
             Ev::InstanceReady(node, inst, epoch) => {
                 let mut cx = Cx {
                     k: &mut self.k,
