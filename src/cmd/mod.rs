@@ -14,6 +14,10 @@ use std::process::ExitCode;
 pub const DEFAULT_SCENARIO: &str = include_str!("../../scenarios/default.ron");
 const DEFAULT_NAME: &str = "scenarios/default.ron (built in)";
 
+/// Longest source line shown as a snippet under an error (bytes); longer lines get the
+/// location and message only.
+const MAX_SNIPPET_LINE: usize = 1000;
+
 /// Exit code for a report that could not be written.
 pub const EXIT_WRITE: u8 = 1;
 /// Exit code for bad input (scenario or flags).
@@ -34,8 +38,16 @@ pub fn report_error(e: &ScenarioError) -> ExitCode {
         None => e.file.clone(),
     };
     diag = diag.with_code(format!("scalelab::{:?}", e.kind).to_lowercase());
+    // A snippet only for lines a terminal can show: miette's renderer panics on very long
+    // lines (generated one-line files), and such a line says nothing on screen anyway.
+    let line_len = |src: &str, at: usize| {
+        let at = at.min(src.len());
+        let start = src[..at].rfind('\n').map_or(0, |i| i + 1);
+        let end = src[at..].find('\n').map_or(src.len(), |i| at + i);
+        end - start
+    };
     let report = match (&e.source, e.span) {
-        (Some(src), Some((s, end))) => {
+        (Some(src), Some((s, end))) if line_len(src, s) <= MAX_SNIPPET_LINE => {
             let len = end
                 .saturating_sub(s)
                 .max(1)

@@ -91,3 +91,46 @@ fn bad_flags_are_explained() {
     let e = check_rejected(&["run", "scenarios/default.ron", "--duration", "1000h"]);
     assert!(e.contains("more than 1000000 time-series samples"), "{e}");
 }
+
+#[test]
+fn generated_hostile_files_get_a_message_not_a_panic() {
+    let dir = tempfile::tempdir().unwrap();
+    let ok = r#"Scenario(name: "x", duration: "1m",
+        sources: [Source(name: "in", target: "s", rate: Constant(1))],
+        nodes: [Service(name: "s", handlers: {"*": [Cpu(Exp("1ms"))]})])"#;
+    let write = |name: &str, bytes: &[u8]| {
+        let p = dir.path().join(name);
+        std::fs::write(&p, bytes).unwrap();
+        p.display().to_string()
+    };
+    // An error 70 000 columns into one line: located, no snippet, no panic.
+    let long = ok.replace('\n', " ").replace(
+        "duration: \"1m\",",
+        &format!("duration: \"1m\",{}", " ".repeat(70_000)),
+    );
+    let long = long.replace("target: \"s\"", "target: \"zz\"");
+    let e = check_rejected(&["validate", &write("long.ron", long.as_bytes())]);
+    assert!(
+        e.contains("long.ron:1:") && e.contains("unknown node `zz`"),
+        "{e}"
+    );
+    // Not UTF-8: where.
+    let mut bad = ok.as_bytes().to_vec();
+    bad.insert(40, 0xFF);
+    let e = check_rejected(&["validate", &write("latin.ron", &bad)]);
+    assert!(e.contains("is not UTF-8 text: byte 40 (line 2)"), "{e}");
+    // Larger than the bound, and a device that never ends.
+    let big = vec![b' '; (16 << 20) + 1];
+    let e = check_rejected(&["validate", &write("big.ron", &big)]);
+    assert!(e.contains("is larger than 16 MiB"), "{e}");
+    let e = check_rejected(&["validate", "/dev/zero"]);
+    assert!(e.contains("is larger than 16 MiB"), "{e}");
+    // A byte-order mark is accepted.
+    let bom = [&[0xEF, 0xBB, 0xBF][..], ok.as_bytes()].concat();
+    let out = scalelab(&["validate", &write("bom.ron", &bom)]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}

@@ -22,7 +22,7 @@ use crate::analysis::capacity::{self, Flow};
 use crate::ids::{ClassId, InstanceId, NodeId};
 use crate::kernel::{Cx, Ev, Membership, Wake};
 use crate::scenario::program::{self, Handler, Op};
-use crate::scenario::raw::{Dur, NonNeg, RawStep};
+use crate::scenario::raw::{unique_map, Count, Dur, NonNeg, RawStep};
 use crate::scenario::{Resolver, Scenario, ScenarioError};
 use serde::Deserialize;
 use sim_core::{DenseSet, Key, SimTime, Stream};
@@ -33,8 +33,8 @@ pub const MAX_INSTANCES: u32 = 100_000;
 /// Most workers per instance.
 pub const MAX_CORES: u32 = 100_000;
 
-fn default_one() -> u32 {
-    1
+fn default_one() -> Count {
+    Count(1)
 }
 fn default_drain() -> Dur {
     Dur(SimTime::from_secs(30))
@@ -49,14 +49,14 @@ pub struct RawService {
     /// Number of instances at the start (all serving at time 0). Default: 1. At most
     /// 100 000.
     #[serde(default = "default_one")]
-    pub instances: u32,
+    pub instances: Count,
     /// Workers per instance (requests served in parallel). Default: 1. At most 100 000.
     #[serde(default = "default_one")]
-    pub cores: u32,
+    pub cores: Count,
     /// Waiting room per instance; a request finding it full is rejected (an error).
     /// Default: unbounded (then bounded only by `limits.max_in_flight`).
     #[serde(default)]
-    pub queue: Option<u32>,
+    pub queue: Option<Count>,
     /// What a worker does while its request waits on a `Call`. Default: `Hold`.
     #[serde(default)]
     pub on_call: CallMode,
@@ -75,7 +75,9 @@ pub struct RawService {
     /// Default: one zone, `["default"]`.
     #[serde(default)]
     pub zones: Option<Vec<String>>,
-    /// Program per request class; the key `"*"` serves every class not listed.
+    /// Program per request class; the key `"*"` serves every class not listed. Each class
+    /// at most once.
+    #[serde(deserialize_with = "unique_map")]
     pub handlers: BTreeMap<String, Vec<RawStep>>,
 }
 
@@ -122,7 +124,8 @@ impl RawConfig for RawService {
         let name = self.name.as_str();
         let decl = r.decl(name);
         let field = |r: &Resolver, f: &str| r.loc().field_in(name, f);
-        if self.instances == 0 {
+        let (instances, cores, queue) = (self.instances.0, self.cores.0, self.queue.map(|q| q.0));
+        if instances == 0 {
             return Err(r
                 .err(
                     field(r, "instances"),
@@ -130,23 +133,22 @@ impl RawConfig for RawService {
                 )
                 .with_hint("a pool needs at least 1 instance at the start (use actions to stop them later)"));
         }
-        if self.instances > MAX_INSTANCES {
+        if instances > MAX_INSTANCES {
             return Err(r
                 .err(
                     field(r, "instances"),
                     format!(
-                        "service `{name}` has {} instances, more than the limit of {MAX_INSTANCES}",
-                        self.instances
+                        "service `{name}` has {instances} instances, more than the limit of {MAX_INSTANCES}"
                     ),
                 )
                 .with_hint("model a very large pool with fewer, bigger instances (more cores)"));
         }
-        if self.cores > MAX_CORES {
+        if cores > MAX_CORES {
             return Err(r
-                .err(field(r, "cores"), format!("service `{name}` has {} cores per instance, more than the limit of {MAX_CORES}", self.cores))
+                .err(field(r, "cores"), format!("service `{name}` has {cores} cores per instance, more than the limit of {MAX_CORES}"))
                 .with_hint("use more instances instead"));
         }
-        if self.cores == 0 {
+        if cores == 0 {
             return Err(r
                 .err(field(r, "cores"), format!("service `{name}` has 0 cores"))
                 .with_hint("each instance needs at least 1 worker"));
@@ -169,6 +171,9 @@ impl RawConfig for RawService {
                             format!("service `{name}`: zone `{}` is listed twice", dup.1),
                         )
                         .with_hint("each zone once; instances are spread over them in turn"));
+                }
+                for zone in z {
+                    r.check_name("zone", zone)?;
                 }
                 z.clone()
             }
@@ -206,9 +211,9 @@ impl RawConfig for RawService {
             }
         }
         Ok(NodeKind::Service(Service {
-            instances: self.instances,
-            cores: self.cores,
-            queue: self.queue,
+            instances,
+            cores,
+            queue,
             on_call: self.on_call,
             cost_per_hour: self.cost_per_hour.0,
             startup: self.startup.0,

@@ -74,12 +74,14 @@ impl Scenario {
     }
 
     pub(super) fn check_coverage(&self, r: &Resolver) -> Result<(), ScenarioError> {
+        // (node, class) pairs already walked, for any source: each is checked once, so the
+        // work is bounded by nodes × classes, not sources × nodes.
+        let mut seen: std::collections::BTreeSet<(NodeId, ClassId)> = Default::default();
         for s in &self.sources {
             for m in &s.mix {
                 let mut stack: Vec<(NodeId, Option<NodeId>)> = vec![(s.target, None)];
-                let mut seen = vec![false; self.nodes.len()];
                 while let Some((n, from)) = stack.pop() {
-                    if std::mem::replace(&mut seen[n.index()], true) {
+                    if !seen.insert((n, m.class)) {
                         continue;
                     }
                     let node = &self.nodes[n.index()];

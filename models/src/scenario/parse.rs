@@ -1,9 +1,18 @@
 //! Reading a scenario file into its raw form, with located, hinted errors.
+//!
+//! Bounds: a file is at most [`MAX_FILE_BYTES`]; values nest at most [`MAX_NESTING`] deep
+//! (RON's recursion limit, which also bounds every recursive walk of handler steps later).
+//! A UTF-8 byte-order mark at the start is accepted and ignored.
 
 use super::error::{did_you_mean, ErrorKind, ScenarioError};
 use super::raw::RawScenario;
 use std::path::Path;
 use std::sync::Arc;
+
+/// Largest scenario file read (16 MiB); a larger one is refused before it is parsed.
+pub const MAX_FILE_BYTES: u64 = 16 << 20;
+/// Deepest nesting of values (brackets and parentheses) in a scenario.
+pub const MAX_NESTING: usize = 128;
 
 /// Read and parse the file at `path` (no validation yet).
 pub fn read_file(path: &Path) -> Result<(RawScenario, Arc<str>), ScenarioError> {
@@ -16,19 +25,44 @@ pub fn read_file(path: &Path) -> Result<(RawScenario, Arc<str>), ScenarioError> 
         )
         .with_hint("pass a .ron file, e.g. scenarios/default.ron"));
     }
-    let text = std::fs::read_to_string(path).map_err(|e| {
+    let io = |e: std::io::Error| {
         let (msg, hint) = match e.kind() {
             std::io::ErrorKind::NotFound => (
                 "no such file".to_string(),
                 "check the path; curated scenarios live in scenarios/, e.g. scenarios/default.ron",
             ),
-            std::io::ErrorKind::InvalidData => (
-                "is not UTF-8 text".to_string(),
-                "a scenario is a RON text file",
-            ),
             _ => (format!("cannot read: {e}"), "check the file's permissions"),
         };
         ScenarioError::new(ErrorKind::Io, &shown, msg).with_hint(hint)
+    };
+    let mut bytes = vec![];
+    use std::io::Read;
+    std::fs::File::open(path)
+        .map_err(io)?
+        .take(MAX_FILE_BYTES + 1)
+        .read_to_end(&mut bytes)
+        .map_err(io)?;
+    if bytes.len() as u64 > MAX_FILE_BYTES {
+        return Err(ScenarioError::new(
+            ErrorKind::Io,
+            &shown,
+            format!(
+                "is larger than {} MiB, the most a scenario may be",
+                MAX_FILE_BYTES >> 20
+            ),
+        )
+        .with_hint("a scenario is a short RON text file; is this the right file?"));
+    }
+    let text = String::from_utf8(bytes).map_err(|e| {
+        let at = e.utf8_error().valid_up_to();
+        let b = e.as_bytes();
+        let line = b[..at].iter().filter(|&&c| c == b'\n').count() + 1;
+        ScenarioError::new(
+            ErrorKind::Io,
+            &format!("{shown}:{line}"),
+            format!("is not UTF-8 text: byte {at} (line {line}) is not part of a UTF-8 character"),
+        )
+        .with_hint("a scenario is a RON text file in UTF-8")
     })?;
     let text: Arc<str> = text.into();
     parse_str(&shown, text.clone()).map(|raw| (raw, text))
@@ -40,13 +74,18 @@ pub fn parse_str(file: &str, text: Arc<str>) -> Result<RawScenario, ScenarioErro
         return Err(ScenarioError::new(ErrorKind::Empty, file, "the file is empty")
             .with_hint("a scenario starts with `Scenario(name: \"...\", duration: \"...\", sources: [...], nodes: [...])`"));
     }
-    let opts = ron::Options::default().with_default_extension(
-        ron::extensions::Extensions::IMPLICIT_SOME
-            | ron::extensions::Extensions::UNWRAP_VARIANT_NEWTYPES,
-    );
-    opts.from_str::<RawScenario>(&text).map_err(|e| {
-        let start = offset_of(&text, e.span.start.line, e.span.start.col);
-        let end = offset_of(&text, e.span.end.line, e.span.end.col).max(start);
+    let opts = ron::Options::default()
+        .with_default_extension(
+            ron::extensions::Extensions::IMPLICIT_SOME
+                | ron::extensions::Extensions::UNWRAP_VARIANT_NEWTYPES,
+        )
+        .with_recursion_limit(MAX_NESTING);
+    // A byte-order mark is not part of the text: parse after it, locate errors in the whole.
+    let bom = if text.starts_with('\u{feff}') { 3 } else { 0 };
+    opts.from_str::<RawScenario>(&text[bom..]).map_err(|e| {
+        let body = &text[bom..];
+        let start = bom + offset_of(body, e.span.start.line, e.span.start.col);
+        let end = (bom + offset_of(body, e.span.end.line, e.span.end.col)).max(start);
         let (message, hint) = describe(&e.code);
         let mut err = ScenarioError::new(ErrorKind::Parse, file, message);
         err.hint = hint;
@@ -132,6 +171,13 @@ fn describe(code: &ron::Error) -> (String, Option<String>) {
                 Some("keep one".into()),
             )
         }
+        E::ExceededRecursionLimit => (
+            format!("values nest more than {MAX_NESTING} levels deep"),
+            Some(
+                "flatten the nesting (e.g. fewer Branch levels); no scenario needs this depth"
+                    .into(),
+            ),
+        ),
         E::Message(m) => {
             let hint = if m.contains("time unit") || m.contains("duration") {
                 Some(

@@ -43,6 +43,57 @@ impl<'de> Deserialize<'de> for NonNeg {
     }
 }
 
+/// A whole number written in the file (`instances: 4`). Read as a number first, so that
+/// `2.5` or `-1` get a clear message instead of a syntax error.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Count(pub u32);
+
+impl<'de> Deserialize<'de> for Count {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let v = f64::deserialize(d)?;
+        if !(v.is_finite() && v >= 0.0 && v.fract() == 0.0 && v <= u32::MAX as f64) {
+            return Err(serde::de::Error::custom(format!(
+                "expected a whole number from 0 to {}, found {v}",
+                u32::MAX
+            )));
+        }
+        Ok(Count(v as u32))
+    }
+}
+
+/// A map whose keys must be unique: `{"a": ..., "a": ...}` is an error, not "the last
+/// wins" (serde's maps keep the last silently).
+pub fn unique_map<'de, D, V>(d: D) -> Result<std::collections::BTreeMap<String, V>, D::Error>
+where
+    D: Deserializer<'de>,
+    V: Deserialize<'de>,
+{
+    struct Unique<V>(std::marker::PhantomData<V>);
+    impl<'de, V: Deserialize<'de>> serde::de::Visitor<'de> for Unique<V> {
+        type Value = std::collections::BTreeMap<String, V>;
+        fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+            f.write_str("a map with unique keys")
+        }
+        fn visit_map<A: serde::de::MapAccess<'de>>(
+            self,
+            mut m: A,
+        ) -> Result<Self::Value, A::Error> {
+            let mut out = std::collections::BTreeMap::new();
+            while let Some(k) = m.next_key::<String>()? {
+                if out.contains_key(&k) {
+                    return Err(serde::de::Error::custom(format!(
+                        "the key \"{k}\" is given twice"
+                    )));
+                }
+                let v = m.next_value()?;
+                out.insert(k, v);
+            }
+            Ok(out)
+        }
+    }
+    d.deserialize_map(Unique(std::marker::PhantomData))
+}
+
 /// A probability in `[0, 1]`.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Prob(pub f64);

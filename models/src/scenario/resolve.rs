@@ -27,6 +27,7 @@ pub struct Resolver<'a> {
     raw: &'a RawScenario,
     node_names: Vec<&'a str>,
     classes: Vec<String>,
+    class_index: BTreeMap<String, usize>,
     link_index: BTreeMap<(String, String), usize>,
     used_links: Vec<bool>,
     ops: Vec<Op>,
@@ -97,10 +98,7 @@ impl<'a> Resolver<'a> {
 
     /// The class called `name`.
     pub fn class(&self, name: &str) -> Option<ClassId> {
-        self.classes
-            .iter()
-            .position(|c| c == name)
-            .map(ClassId::new)
+        self.class_index.get(name).map(|&i| ClassId::new(i))
     }
 
     /// "`message`" for an unknown class, located after `from`, with a did-you-mean.
@@ -131,6 +129,68 @@ impl<'a> Resolver<'a> {
     }
 }
 
+/// Most request classes in a scenario.
+pub const MAX_CLASSES: usize = 10_000;
+/// Most sources in a scenario.
+pub const MAX_SOURCES: usize = 10_000;
+/// Most nodes in a scenario.
+pub const MAX_NODES: usize = 10_000;
+
+/// Longest name (of a source, node, class or zone), in characters.
+pub const MAX_NAME_CHARS: usize = 128;
+
+impl Resolver<'_> {
+    /// A name must be 1 to [`MAX_NAME_CHARS`] characters with no control characters (a
+    /// newline or tab would break the report's tables and the JSON's readers).
+    pub fn check_name(&self, what: &str, name: &str) -> Result<(), ScenarioError> {
+        let bad = if name.is_empty() {
+            Some(format!("a {what} name is empty"))
+        } else if name.chars().count() > MAX_NAME_CHARS {
+            Some(format!(
+                "the {what} name `{}…` is longer than {MAX_NAME_CHARS} characters",
+                name.chars().take(20).collect::<String>()
+            ))
+        } else if name.chars().any(char::is_control) {
+            Some(format!("the {what} name {name:?} has a control character"))
+        } else {
+            None
+        };
+        match bad {
+            None => Ok(()),
+            Some(m) => {
+                // Written with escapes (`"a\nb"`): look for the escaped form, preferring
+                // its declaration `name: "..."`.
+                let escaped = format!("{name:?}");
+                let src = self.loc().src;
+                let mut span = None;
+                let mut from = 0;
+                while let Some(i) = src.get(from..).and_then(|t| t.find(&escaped)) {
+                    let at = (from + i, from + i + escaped.len());
+                    let line_start = src[..at.0].rfind('\n').map_or(0, |k| k + 1);
+                    if src[line_start..at.0].contains("//") {
+                        from = at.1; // in a comment
+                        continue;
+                    }
+                    span = span.or(Some(at));
+                    if src[..at.0]
+                        .trim_end()
+                        .strip_suffix(':')
+                        .is_some_and(|b| b.trim_end().ends_with("name"))
+                    {
+                        span = Some(at);
+                        break;
+                    }
+                    from = at.1;
+                }
+                let span = span.or(self.loc().field("name", 0));
+                Err(self.err(span, m).with_hint(
+                    "names are 1 to 128 characters: letters, digits, spaces, - _ . / ...",
+                ))
+            }
+        }
+    }
+}
+
 impl Scenario {
     /// Validate `raw`, read from `file` whose text is `src` (for error locations).
     pub fn validate(
@@ -144,6 +204,7 @@ impl Scenario {
             raw,
             node_names: raw.nodes.iter().map(RawNode::name).collect(),
             classes: vec![],
+            class_index: BTreeMap::new(),
             link_index: BTreeMap::new(),
             used_links: vec![],
             ops: vec![],
@@ -180,6 +241,19 @@ impl Scenario {
                 )
                 .with_hint("add a Source(...)"));
         }
+        for (what, n, max) in [
+            ("sources", raw.sources.len(), MAX_SOURCES),
+            ("nodes", raw.nodes.len(), MAX_NODES),
+        ] {
+            if n > max {
+                return Err(r
+                    .err(
+                        loc.field(what, 0),
+                        format!("{n} {what}, more than the limit of {max}"),
+                    )
+                    .with_hint("model many similar things as one with a bigger rate or pool"));
+            }
+        }
         if raw.nodes.is_empty() {
             return Err(r
                 .err(loc.field("nodes", 0), "no nodes: nothing to simulate")
@@ -194,9 +268,7 @@ impl Scenario {
             .map(|s| s.name.as_str())
             .chain(r.node_names.iter().copied())
         {
-            if name.is_empty() {
-                return Err(r.err(loc.field("name", 0), "a name is empty"));
-            }
+            r.check_name("source or node", name)?;
             if seen.insert(name, ()).is_some() {
                 let first = loc.decl(name).map_or(0, |s| s.1);
                 let span = loc.quoted(name, first).or(loc.decl(name));
@@ -206,17 +278,36 @@ impl Scenario {
             }
         }
 
-        // Classes, in order of first appearance.
+        // Classes, in order of first appearance (a map for lookups: many classes stay fast).
+        let mut class_index: BTreeMap<String, usize> = BTreeMap::new();
         for s in &raw.sources {
-            if s.mix.is_empty() && !r.classes.iter().any(|c| c == "default") {
-                r.classes.push("default".into());
-            }
-            for c in &s.mix {
-                if !r.classes.contains(&c.name) {
-                    r.classes.push(c.name.clone());
+            let names = s.mix.iter().map(|c| c.name.as_str());
+            let names: Vec<&str> = if s.mix.is_empty() {
+                vec!["default"]
+            } else {
+                names.collect()
+            };
+            for name in names {
+                if class_index.contains_key(name) {
+                    continue;
                 }
+                r.check_name("class", name)?;
+                let after = loc.field("sources", 0).map_or(0, |f| f.1);
+                if name == "*" {
+                    return Err(r
+                        .err(loc.quoted(name, after), "a class cannot be called \"*\"")
+                        .with_hint("\"*\" in handlers means every class not listed; name the class otherwise"));
+                }
+                if class_index.len() >= MAX_CLASSES {
+                    return Err(r
+                        .err(loc.quoted(name, after), format!("more than {MAX_CLASSES} request classes"))
+                        .with_hint("classes are kinds of request (browse, checkout); keys and sessions model many users or items"));
+                }
+                class_index.insert(name.to_string(), r.classes.len());
+                r.classes.push(name.to_string());
             }
         }
+        r.class_index = class_index;
 
         // Links.
         let mut links = vec![];
