@@ -90,6 +90,8 @@ fn bad_flags_are_explained() {
     // Every bound the file was checked against holds again after the flags apply.
     let e = check_rejected(&["run", "scenarios/default.ron", "--duration", "1000h"]);
     assert!(e.contains("more than 1000000 time-series samples"), "{e}");
+    let e = check_rejected(&["run", "scenarios/default.ron", "--duration", "1000000h"]);
+    assert!(e.contains("requests, more than 1e11"), "{e}");
 }
 
 #[test]

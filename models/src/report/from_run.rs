@@ -133,6 +133,15 @@ impl Report {
                 warnings.push(text);
                 RunOutcome::InFlightLimit
             }
+            Outcome::Stalled { at } => {
+                warnings.push(format!(
+                    "run cut at {:.6}s: simulated time stopped advancing (more than {} events at one instant); \
+                     look for work that takes no time in a loop, or rates the 1 ns clock cannot resolve",
+                    at.as_secs_f64(),
+                    crate::world::MAX_EVENTS_AT_ONE_INSTANT
+                ));
+                RunOutcome::Stalled
+            }
             Outcome::EventLimit { at } => {
                 warnings.push(format!(
                     "run cut at {:.1}s: limits.max_events ({}) reached",

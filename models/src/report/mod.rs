@@ -194,6 +194,8 @@ pub enum RunOutcome {
     InFlightLimit,
     /// Cut at `limits.max_events`.
     EventLimit,
+    /// Cut because simulated time stopped advancing.
+    Stalled,
 }
 
 impl TimelineKind {
@@ -217,6 +219,7 @@ impl RunOutcome {
             RunOutcome::Completed => "completed",
             RunOutcome::InFlightLimit => "in_flight_limit",
             RunOutcome::EventLimit => "event_limit",
+            RunOutcome::Stalled => "stalled",
         }
     }
 }

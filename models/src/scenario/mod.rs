@@ -35,6 +35,11 @@ pub use crate::components::service::{MAX_CORES, MAX_INSTANCES};
 
 /// Most time-series samples per run (`duration / sample_every`).
 pub const MAX_SAMPLES: u64 = 1_000_000;
+/// Most requests a run may be expected to simulate (the sources' rates over the duration)
+/// unless `limits.max_events` is set: 10^11 is about 14 hours of computing at 2 M
+/// requests/s, far past any intended run and short of a typo's `rate: Constant(1e9)` for a
+/// day.
+pub const MAX_EXPECTED_REQUESTS: f64 = 1e11;
 
 /// A validated scenario. Build it with [`Scenario::validate`] (or [`crate::load`]).
 #[derive(Debug, Clone)]
@@ -149,7 +154,7 @@ pub struct Link {
 }
 
 /// Why a command-line override of the scenario is refused.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum OverrideError {
     /// `--duration 0s`.
     #[error("--duration must be above zero")]
@@ -161,6 +166,14 @@ pub enum OverrideError {
         duration: SimTime,
         /// The scenario's warm-up.
         warmup: SimTime,
+    },
+    /// `--duration` makes the run too large to finish.
+    #[error("--duration {duration} means about {requests:.1e} requests, more than {MAX_EXPECTED_REQUESTS:e}; shorten it, or set limits.max_events in the file to accept a run cut there")]
+    TooManyRequests {
+        /// Requested duration.
+        duration: SimTime,
+        /// Expected requests.
+        requests: f64,
     },
     /// `--duration` gives more time-series samples than the bound.
     #[error("--duration {duration} gives more than {MAX_SAMPLES} time-series samples at sample_every {every}; sample less often in the file")]
@@ -186,6 +199,13 @@ impl Scenario {
                 warmup: self.warmup,
             });
         }
+        let requests = self.expected_requests(d);
+        if requests > MAX_EXPECTED_REQUESTS && self.max_events.is_none() {
+            return Err(OverrideError::TooManyRequests {
+                duration: d,
+                requests,
+            });
+        }
         if d.0 / self.sample_every.0 > MAX_SAMPLES {
             return Err(OverrideError::TooManySamples {
                 duration: d,
@@ -194,6 +214,15 @@ impl Scenario {
         }
         self.duration = d;
         Ok(())
+    }
+
+    /// Requests the sources send over a run of length `d` (their rates integrated).
+    pub fn expected_requests(&self, d: SimTime) -> f64 {
+        let s = d.as_secs_f64();
+        self.sources
+            .iter()
+            .map(|src| src.profile.cumulative(0.0, s))
+            .sum()
     }
 
     /// The id of the node called `name`.

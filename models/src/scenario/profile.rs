@@ -10,6 +10,10 @@
 use super::raw::{Dur, RawProfile};
 use sim_core::SimTime;
 
+/// Highest rate of one source, requests per second: one per nanosecond, the clock's
+/// resolution.
+pub const MAX_RATE: f64 = 1e9;
+
 /// Why a rate profile is refused.
 #[derive(Debug, Clone, Copy, PartialEq, thiserror::Error)]
 pub enum ProfileError {
@@ -37,6 +41,9 @@ pub enum ProfileError {
     /// `Diurnal` with a zero period.
     #[error("Diurnal period must be above zero")]
     DiurnalPeriodZero,
+    /// A rate the 1 ns clock cannot resolve.
+    #[error("a rate of {0:e}/s is above {MAX_RATE:e}/s, one request per nanosecond (the clock's resolution)")]
+    TooFast(f64),
     /// The rate is zero over the whole run.
     #[error("the rate is zero for the whole run, so this source sends nothing")]
     NothingSent,
@@ -125,7 +132,11 @@ impl Profile {
                 }
             }
         };
-        if p.max_rate(horizon_s) <= 0.0 {
+        let peak = p.max_rate(horizon_s);
+        if peak > MAX_RATE {
+            return Err(ProfileError::TooFast(peak));
+        }
+        if peak <= 0.0 {
             return Err(ProfileError::NothingSent);
         }
         Ok(p)
@@ -144,14 +155,30 @@ impl Profile {
         }
     }
 
-    /// The highest rate over `[0, horizon_s]`.
+    /// The highest rate held over some time within `[0, horizon_s]`. A value touched only
+    /// at an instant (a spike with zero rise, hold and fall; several points at one time)
+    /// sends nothing and does not count, so `validate` and `run` agree.
     pub fn max_rate(&self, horizon_s: f64) -> f64 {
         match self {
-            Profile::Linear(pts) => pts
-                .iter()
-                .filter(|p| p.0 <= horizon_s)
-                .map(|p| p.1)
-                .fold(self.rate(0.0).max(self.rate(horizon_s)), f64::max),
+            Profile::Linear(pts) => {
+                let (first, last) = (pts[0], pts[pts.len() - 1]);
+                let mut m: f64 = 0.0;
+                if first.0 > 0.0 {
+                    m = m.max(first.1); // constant from 0 to the first point
+                }
+                if last.0 < horizon_s {
+                    m = m.max(last.1); // constant after the last point
+                }
+                for w in pts.windows(2) {
+                    let (a, b) = (w[0], w[1]);
+                    let (lo, hi) = (a.0.max(0.0), b.0.min(horizon_s));
+                    if b.0 > a.0 && hi > lo {
+                        let at = |t: f64| a.1 + (b.1 - a.1) * (t - a.0) / (b.0 - a.0);
+                        m = m.max(at(lo)).max(at(hi));
+                    }
+                }
+                m
+            }
             Profile::Diurnal { .. } => (0..=1000)
                 .map(|i| self.rate(horizon_s * i as f64 / 1000.0))
                 .fold(0.0, f64::max),
@@ -412,6 +439,47 @@ mod tests {
         assert_eq!(step.rate(249.0), 100.0);
         assert_eq!(step.rate(250.0), 20.0);
         assert!((step.mean_rate(500.0) - 60.0).abs() < 1e-9);
+    }
+
+    #[test]
+    fn a_peak_held_for_no_time_is_no_peak() {
+        // Zero rise, hold and fall: the 1000/s is touched at an instant only.
+        let spike = RawProfile::Spike {
+            base: n(10.0),
+            peak: n(1000.0),
+            at: d("10s"),
+            rise: d("0s"),
+            hold: d("0s"),
+            fall: d("0s"),
+        };
+        let p = Profile::from_raw(&spike, 100.0).unwrap();
+        assert_eq!(p.max_rate(100.0), 10.0);
+        assert!((p.cumulative(0.0, 100.0) - 1000.0).abs() < 1e-9);
+        let three_at_once = RawProfile::Piecewise(vec![
+            (d("5s"), n(0.0)),
+            (d("5s"), n(900.0)),
+            (d("5s"), n(0.0)),
+        ]);
+        assert_eq!(
+            Profile::from_raw(&three_at_once, 100.0),
+            Err(ProfileError::NothingSent)
+        );
+        // A held peak still counts, also when the run ends inside the ramp.
+        let ramp = Profile::from_raw(
+            &RawProfile::Ramp {
+                from: n(0.0),
+                to: n(100.0),
+                start: d("0s"),
+                over: d("100s"),
+            },
+            50.0,
+        )
+        .unwrap();
+        assert!((ramp.max_rate(50.0) - 50.0).abs() < 1e-9);
+        assert_eq!(
+            Profile::from_raw(&RawProfile::Constant(n(2e9)), 10.0),
+            Err(ProfileError::TooFast(2e9))
+        );
     }
 
     #[test]

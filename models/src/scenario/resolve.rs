@@ -489,6 +489,18 @@ impl Scenario {
             actions: vec![],
             slos: vec![],
         };
+        let requests = scenario.expected_requests(duration);
+        if requests > super::MAX_EXPECTED_REQUESTS && scenario.max_events.is_none() {
+            return Err(r
+                .err(
+                    loc.field("duration", 0),
+                    format!(
+                        "this run would simulate about {requests:.1e} requests, more than {:e}",
+                        super::MAX_EXPECTED_REQUESTS
+                    ),
+                )
+                .with_hint("shorten the duration or lower the rates; or set limits: (max_events: N) to accept a run cut at N events"));
+        }
         scenario.check_cycles(&r)?;
         scenario.check_coverage(&r)?;
         scenario.actions = Action::validate_all(&raw.actions, &scenario, &r)?;

@@ -23,6 +23,10 @@ use sim_core::{EventQueue, Key, Model, RngStreams, SimTime, Simulation, Slab, St
 use stats::{ClassStats, NodeStats, Outcome, RunStats};
 use std::sync::Arc;
 
+/// Most events at one simulated instant before the run is cut as stalled: time has
+/// stopped advancing (a loop of zero-time work), and the run would never end.
+pub const MAX_EVENTS_AT_ONE_INSTANT: u64 = 10_000_000;
+
 /// Most entries on a run's timeline; later ones are counted, not kept.
 pub const MAX_TIMELINE: usize = 10_000;
 
@@ -35,6 +39,10 @@ pub struct World {
     timeline: Vec<TimelineEntry>,
     timeline_dropped: u64,
     stop: Option<Outcome>,
+    /// The instant of the last event, and how many events ran at it.
+    instant: (SimTime, u64),
+    /// Events at one instant before the run counts as stalled.
+    stall_limit: u64,
 }
 
 impl World {
@@ -83,6 +91,8 @@ impl World {
             timeline: vec![],
             timeline_dropped: 0,
             stop: None,
+            instant: (SimTime::ZERO, 0),
+            stall_limit: MAX_EVENTS_AT_ONE_INSTANT,
         }
     }
 
@@ -307,6 +317,14 @@ impl Model for World {
 
     #[inline]
     fn handle(&mut self, now: SimTime, ev: Ev, q: &mut EventQueue<Ev>) {
+        if now == self.instant.0 {
+            self.instant.1 += 1;
+            if self.instant.1 > self.stall_limit {
+                self.stop = Some(Outcome::Stalled { at: now });
+            }
+        } else {
+            self.instant = (now, 0);
+        }
         match ev {
             Ev::Arrival(s) => {
                 let mut cx = Cx {
@@ -468,5 +486,31 @@ mod tests {
         assert_eq!(a, b);
         assert_eq!(b.timeline.len(), 1);
         assert_eq!(b.nodes[1].instances.max, 5.0);
+    }
+
+    #[test]
+    fn a_run_whose_time_stops_advancing_is_cut_as_stalled() {
+        let sc = scenario("");
+        let mut sim = World::simulation(sc.clone(), 1);
+        sim.model_mut().stall_limit = 1000;
+        sim.run_until(SimTime::from_secs(5));
+        let web = sc.node_id("web").unwrap();
+        for _ in 0..2000 {
+            sim.inject(Ev::Control(Verb::Degrade {
+                node: web,
+                factor: 1.0,
+            }));
+        }
+        World::run_to_end(&mut sim);
+        let stats = World::finish(sim);
+        assert_eq!(
+            stats.outcome,
+            Outcome::Stalled {
+                at: SimTime::from_secs(5)
+            }
+        );
+        let r = Report::from_run(&sc, &stats);
+        assert_eq!(r.outcome, crate::report::RunOutcome::Stalled);
+        assert!(r.warnings[0].contains("simulated time stopped advancing"));
     }
 }

@@ -119,6 +119,12 @@ pub enum Outcome {
         /// When.
         at: SimTime,
     },
+    /// Cut: simulated time stopped advancing (more than `MAX_EVENTS_AT_ONE_INSTANT` events
+    /// at one instant).
+    Stalled {
+        /// When.
+        at: SimTime,
+    },
 }
 
 /// Everything one run measured.
