@@ -7,7 +7,7 @@ pub mod validate;
 use miette::{LabeledSpan, MietteDiagnostic, NamedSource};
 use models::{Scenario, ScenarioError};
 use std::io::Write;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 /// The built-in default scenario (the same file as `scenarios/default.ron`).
@@ -70,16 +70,81 @@ pub fn load(file: Option<&Path>) -> Result<Scenario, ScenarioError> {
     }
 }
 
-/// Write to a temporary file beside `path`, then rename over it: readers see the old file
-/// or the whole new one, never a half-written report.
-pub fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    let dir = match path.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p,
-        _ => Path::new("."),
-    };
-    let mut tmp = tempfile::NamedTempFile::new_in(dir)?;
-    tmp.write_all(bytes)?;
-    tmp.as_file().sync_all()?;
-    tmp.persist(path).map_err(|e| e.error)?;
-    Ok(())
+/// Where a report goes: stdout, or a file written whole or not at all. Opened before the
+/// simulation runs, so an unwritable path fails at once, not after an hour of simulating.
+pub enum Output {
+    /// Standard output.
+    Stdout,
+    /// A regular file (or a new one): a temporary file beside it, renamed over it at the
+    /// end, with the old file's permissions (0644 for a new one).
+    Atomic {
+        /// The file to replace (symbolic links resolved: the link keeps pointing there).
+        target: PathBuf,
+        /// The temporary file being written.
+        tmp: tempfile::NamedTempFile,
+        /// Permissions to give it.
+        mode: std::fs::Permissions,
+    },
+    /// Something that is not a regular file (a device, a pipe): written through directly.
+    Direct(std::fs::File),
+}
+
+impl Output {
+    /// Prepare to write to `path` (stdout when `None`).
+    pub fn open(path: Option<&Path>) -> std::io::Result<Output> {
+        let Some(path) = path else {
+            return Ok(Output::Stdout);
+        };
+        // Write through symbolic links: replace what the link points to, not the link.
+        let target = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
+        match std::fs::metadata(&target) {
+            Ok(m) if !m.is_file() && !m.is_dir() => {
+                return Ok(Output::Direct(
+                    std::fs::OpenOptions::new().write(true).open(&target)?,
+                ))
+            }
+            Ok(m) if m.is_dir() => {
+                return Err(std::io::Error::new(
+                    std::io::ErrorKind::IsADirectory,
+                    "is a directory",
+                ))
+            }
+            _ => {}
+        }
+        let mode = match std::fs::metadata(&target) {
+            Ok(m) => m.permissions(),
+            Err(_) => {
+                use std::os::unix::fs::PermissionsExt;
+                std::fs::Permissions::from_mode(0o644)
+            }
+        };
+        let dir = match target.parent() {
+            Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+            _ => PathBuf::from("."),
+        };
+        let tmp = tempfile::NamedTempFile::new_in(dir)?;
+        Ok(Output::Atomic { target, tmp, mode })
+    }
+
+    /// Write the whole report. A closed pipe on stdout is not an error (`| head`).
+    pub fn write(self, bytes: &[u8]) -> std::io::Result<()> {
+        match self {
+            Output::Stdout => match std::io::stdout().lock().write_all(bytes) {
+                Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+                r => r,
+            },
+            Output::Direct(mut f) => f.write_all(bytes),
+            Output::Atomic {
+                target,
+                mut tmp,
+                mode,
+            } => {
+                tmp.write_all(bytes)?;
+                tmp.as_file().set_permissions(mode)?;
+                tmp.as_file().sync_all()?;
+                tmp.persist(&target).map_err(|e| e.error)?;
+                Ok(())
+            }
+        }
+    }
 }

@@ -1,12 +1,9 @@
 //! `scalelab run`: simulate a scenario and print its report.
 
-use super::{
-    load, report_error, write_atomically, EXIT_BAD_INPUT, EXIT_LIMIT, EXIT_SLO, EXIT_WRITE,
-};
+use super::{load, report_error, Output, EXIT_BAD_INPUT, EXIT_LIMIT, EXIT_SLO, EXIT_WRITE};
 use models::report::RunOutcome;
 use models::RunOptions;
 use sim_core::{parse_duration, SimTime};
-use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -62,6 +59,17 @@ pub fn run(args: RunArgs) -> ExitCode {
             return ExitCode::from(EXIT_BAD_INPUT);
         }
     }
+    let target = |p: Option<&PathBuf>| p.map_or("stdout".into(), |p| p.display().to_string());
+    let out = match Output::open(args.out.as_deref()) {
+        Ok(o) => o,
+        Err(e) => {
+            eprintln!(
+                "error: cannot write the report to {}: {e}",
+                target(args.out.as_ref())
+            );
+            return ExitCode::from(EXIT_WRITE);
+        }
+    };
     let opts = RunOptions {
         seed: args.seed,
         replications: args.replications,
@@ -79,16 +87,11 @@ pub fn run(args: RunArgs) -> ExitCode {
     } else {
         report.to_human(ci.as_ref())
     };
-    let written = match &args.out {
-        Some(path) => write_atomically(path, text.as_bytes()),
-        None => std::io::stdout().write_all(text.as_bytes()),
-    };
-    if let Err(e) = written {
-        let target = args
-            .out
-            .as_ref()
-            .map_or("stdout".into(), |p| p.display().to_string());
-        eprintln!("error: cannot write the report to {target}: {e}");
+    if let Err(e) = out.write(text.as_bytes()) {
+        eprintln!(
+            "error: cannot write the report to {}: {e}",
+            target(args.out.as_ref())
+        );
         return ExitCode::from(EXIT_WRITE);
     }
     // The human report on stdout already lists warnings; repeat them on stderr only when

@@ -87,6 +87,9 @@ pub fn run(file: &Path) -> ExitCode {
         let _ = writeln!(o, "\nPredicted bottleneck: {} (ρ = {:.2} at peak); maximum throughput ≈ {:.0} req/s at this mix",
             n.name, n.rho, est.max_throughput);
     }
-    print!("{o}");
+    if let Err(e) = super::Output::Stdout.write(o.as_bytes()) {
+        eprintln!("error: cannot write to stdout: {e}");
+        return ExitCode::from(super::EXIT_WRITE);
+    }
     ExitCode::SUCCESS
 }

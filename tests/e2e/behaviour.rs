@@ -413,3 +413,55 @@ fn the_scale_out_scenario_shows_its_lesson() {
     assert!(num(web, "/killed") < 20.0, "{web}");
     assert_eq!(r["timeline"].as_array().unwrap().len(), 3);
 }
+
+#[test]
+fn out_keeps_the_file_mode_writes_through_links_and_fails_before_simulating() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let report = dir.path().join("r.json");
+    let r = report.to_str().unwrap();
+    let run = |out: &str| scalelab(&["run", "--duration", "1m", "--json", "--out", out]);
+    assert!(run(r).status.success());
+    let mode = |p: &std::path::Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode(&report), 0o644, "a new report is 0644");
+    std::fs::set_permissions(&report, std::fs::Permissions::from_mode(0o640)).unwrap();
+    assert!(run(r).status.success());
+    assert_eq!(mode(&report), 0o640, "replacing keeps the mode");
+    let link = dir.path().join("latest.json");
+    std::os::unix::fs::symlink(&report, &link).unwrap();
+    assert!(run(link.to_str().unwrap()).status.success());
+    assert!(std::fs::symlink_metadata(&link)
+        .unwrap()
+        .file_type()
+        .is_symlink());
+    let o = run("/nonexistent-dir/r.json");
+    assert_eq!(o.status.code(), Some(1));
+    let e = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        e.contains("cannot write the report to /nonexistent-dir/r.json"),
+        "{e}"
+    );
+    assert!(!e.contains("warning"), "it simulated first: {e}");
+}
+
+#[test]
+fn a_closed_pipe_ends_the_command_quietly() {
+    use std::process::{Command, Stdio};
+    for args in [
+        &["run", "--duration", "2m"][..],
+        &["validate", "scenarios/default.ron"],
+    ] {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_scalelab"))
+            .args(args)
+            .current_dir(env!("CARGO_MANIFEST_DIR"))
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        drop(child.stdout.take()); // the reader goes away, like `| head -0`
+        let out = child.wait_with_output().unwrap();
+        let e = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(0), "{args:?}: {e}");
+        assert!(!e.contains("Broken pipe") && !e.contains("panicked"), "{e}");
+    }
+}
