@@ -6,7 +6,7 @@
 
 use crate::report::Report;
 use crate::scenario::Scenario;
-use crate::world::simulate;
+use crate::world::{simulate, simulate_with};
 use std::sync::Arc;
 
 /// How to run a scenario.
@@ -43,7 +43,7 @@ pub fn replicate(sc: &Arc<Scenario>, opts: &RunOptions) -> Replications {
     let seed = opts.seed.unwrap_or(sc.seed);
     let n = opts.replications.max(1);
     let mut reports = sim_core::replicate(n, seed, opts.threads, |_, s| {
-        let r = run_once(sc, s);
+        let r = Report::from_run(sc, &simulate_with(sc, s, opts.series));
         if opts.series {
             r
         } else {

@@ -138,6 +138,8 @@ pub struct Kernel {
     pub nodes: Vec<NodeStats>,
     /// Statistics per class, seen from the client.
     pub classes: Vec<ClassStats>,
+    /// Instance slots of all pools together (bounded by `MAX_TOTAL_INSTANCES`).
+    pub instance_slots: u64,
     /// Membership changes announced by pools, applied to balancers by the world after the
     /// event that caused them. Empty between events.
     pub membership: Vec<Membership>,

@@ -59,6 +59,12 @@ pub fn run(args: RunArgs) -> ExitCode {
             return ExitCode::from(EXIT_BAD_INPUT);
         }
     }
+    if args.series {
+        if let Err(m) = sc.check_series() {
+            eprintln!("error: {m}");
+            return ExitCode::from(EXIT_BAD_INPUT);
+        }
+    }
     let target = |p: Option<&PathBuf>| p.map_or("stdout".into(), |p| p.display().to_string());
     let out = match Output::open(args.out.as_deref()) {
         Ok(o) => o,

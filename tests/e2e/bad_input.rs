@@ -90,6 +90,20 @@ fn bad_flags_are_explained() {
     // Every bound the file was checked against holds again after the flags apply.
     let e = check_rejected(&["run", "scenarios/default.ron", "--duration", "1000h"]);
     assert!(e.contains("more than 1000000 time-series samples"), "{e}");
+    let (_d, many) = super::scenario_file(&format!(
+        r#"Scenario(name: "s", duration: "1000s", sample_every: "1ms",
+            sources: [Source(name: "in", target: "n0", rate: Constant(1))],
+            nodes: [{}])"#,
+        (0..20)
+            .map(|i| format!(r#"Service(name: "n{i}", handlers: {{"*": [Cpu(Exp("1ms"))]}})"#))
+            .collect::<Vec<_>>()
+            .join(", ")
+    ));
+    let e = check_rejected(&["run", many.to_str().unwrap(), "--series"]);
+    assert!(
+        e.contains("--series would keep 20000000 points (20 nodes × 1000000 samples)"),
+        "{e}"
+    );
     let e = check_rejected(&["run", "scenarios/default.ron", "--duration", "1000000h"]);
     assert!(e.contains("requests, more than 1e11"), "{e}");
 }

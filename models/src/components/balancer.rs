@@ -23,7 +23,7 @@ use super::{Component, Config, NodeKind, NodeState, RawConfig};
 use crate::analysis::capacity::Flow;
 use crate::ids::{ClassId, InstanceId, LinkId, NodeId};
 use crate::kernel::{Cx, Ev};
-use crate::scenario::raw::NonNeg;
+use crate::scenario::raw::{NonNeg, MAX_WEIGHT};
 use crate::scenario::{Resolver, Scenario, ScenarioError};
 use serde::Deserialize;
 use sim_core::{DenseSet, Key, MinTree, Stream};
@@ -143,6 +143,19 @@ impl RawConfig for RawBalancer {
                             ),
                         )
                         .with_hint("give one weight per backend, in the same order"));
+                }
+                if let Some(w) = weights.iter().find(|w| w.0 > MAX_WEIGHT) {
+                    return Err(r
+                        .err(
+                            r.loc().field_in(name, "weights"),
+                            format!(
+                                "load balancer `{name}`: weight {:e} is above {MAX_WEIGHT:e}",
+                                w.0
+                            ),
+                        )
+                        .with_hint(
+                            "weights are relative: [3, 1] sends three quarters to the first",
+                        ));
                 }
                 if weights.iter().all(|w| w.0 == 0.0) {
                     return Err(r

@@ -22,7 +22,7 @@ use crate::analysis::capacity::{self, Flow};
 use crate::ids::{ClassId, InstanceId, NodeId};
 use crate::kernel::{Cx, Ev, Membership, Wake};
 use crate::scenario::program::{self, Handler, Op};
-use crate::scenario::raw::{unique_map, Count, Dur, NonNeg, RawStep};
+use crate::scenario::raw::{unique_map, Count, Dur, NonNeg, RawStep, MAX_PRICE};
 use crate::scenario::{Resolver, Scenario, ScenarioError};
 use serde::Deserialize;
 use sim_core::{DenseSet, Key, SimTime, Stream};
@@ -30,6 +30,9 @@ use std::collections::BTreeMap;
 
 /// Most instances in one service pool (at the start, and ever at once).
 pub const MAX_INSTANCES: u32 = 100_000;
+/// Most instances of all pools together, at the start and ever at once (each costs
+/// memory whether it serves or not).
+pub const MAX_TOTAL_INSTANCES: u64 = 1_000_000;
 /// Most workers per instance.
 pub const MAX_CORES: u32 = 100_000;
 
@@ -178,6 +181,17 @@ impl RawConfig for RawService {
                 z.clone()
             }
         };
+        if self.cost_per_hour.0 > MAX_PRICE {
+            return Err(r
+                .err(
+                    field(r, "cost_per_hour"),
+                    format!(
+                        "service `{name}`: cost_per_hour {:e} is above {MAX_PRICE:e}",
+                        self.cost_per_hour.0
+                    ),
+                )
+                .with_hint("the price of one instance for one hour, e.g. 0.17"));
+        }
         if self.handlers.is_empty() {
             return Err(r
                 .err(
@@ -393,7 +407,8 @@ impl Pool {
     }
 
     /// Start `n` instances (reusing stopped slots first). Each serves after the pool's
-    /// `startup` time. Returns how many started (fewer only at [`MAX_INSTANCES`]).
+    /// `startup` time. Returns how many started (fewer only at [`MAX_INSTANCES`] in the
+    /// pool or [`MAX_TOTAL_INSTANCES`] in the world).
     pub fn start(&mut self, cx: &mut Cx, n: u32) -> u32 {
         let mut started = 0;
         let mut free = 0;
@@ -402,9 +417,12 @@ impl Pool {
                 free += 1;
             }
             if free == self.instances.len() {
-                if self.instances.len() >= MAX_INSTANCES as usize {
+                if self.instances.len() >= MAX_INSTANCES as usize
+                    || cx.k.instance_slots >= MAX_TOTAL_INSTANCES
+                {
                     break;
                 }
+                cx.k.instance_slots += 1;
                 let zone = self.instances.len() as u32 % self.zones;
                 self.instances
                     .push(Instance::new(Life::Stopped, zone, cx.now));

@@ -35,6 +35,10 @@ pub use crate::components::service::{MAX_CORES, MAX_INSTANCES};
 
 /// Most time-series samples per run (`duration / sample_every`).
 pub const MAX_SAMPLES: u64 = 1_000_000;
+/// Most time-series points a run with `--series` keeps: nodes × samples (each point is
+/// four numbers: queue, utilisation, instances, throughput).
+pub const MAX_SERIES_POINTS: u64 = 10_000_000;
+
 /// Most requests a run may be expected to simulate (the sources' rates over the duration)
 /// unless `limits.max_events` is set: 10^11 is about 14 hours of computing at 2 M
 /// requests/s, far past any intended run and short of a typo's `rate: Constant(1e9)` for a
@@ -175,6 +179,16 @@ pub enum OverrideError {
         /// Expected requests.
         requests: f64,
     },
+    /// `--series` over more nodes × samples than the bound.
+    #[error("--series would keep {points} points ({nodes} nodes × {samples} samples), more than {MAX_SERIES_POINTS}; raise sample_every in the file")]
+    TooManySeriesPoints {
+        /// Nodes × samples.
+        points: u64,
+        /// Nodes.
+        nodes: u64,
+        /// Samples.
+        samples: u64,
+    },
     /// `--duration` gives more time-series samples than the bound.
     #[error("--duration {duration} gives more than {MAX_SAMPLES} time-series samples at sample_every {every}; sample less often in the file")]
     TooManySamples {
@@ -213,6 +227,21 @@ impl Scenario {
             });
         }
         self.duration = d;
+        Ok(())
+    }
+
+    /// Whether keeping time series (`--series`) stays within [`MAX_SERIES_POINTS`].
+    pub fn check_series(&self) -> Result<(), OverrideError> {
+        let nodes = self.nodes.len() as u64;
+        let samples = self.duration.0 / self.sample_every.0;
+        let points = nodes.saturating_mul(samples);
+        if points > MAX_SERIES_POINTS {
+            return Err(OverrideError::TooManySeriesPoints {
+                points,
+                nodes,
+                samples,
+            });
+        }
         Ok(())
     }
 

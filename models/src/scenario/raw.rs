@@ -94,6 +94,12 @@ where
     d.deserialize_map(Unique(std::marker::PhantomData))
 }
 
+/// Largest weight (of a class in a mix, of a balancer's backend). Weights are relative,
+/// so this loses nothing, and their sums stay finite.
+pub const MAX_WEIGHT: f64 = 1e9;
+/// Largest price of one instance per hour.
+pub const MAX_PRICE: f64 = 1e6;
+
 /// A probability in `[0, 1]`.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Prob(pub f64);

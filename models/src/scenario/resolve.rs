@@ -363,6 +363,21 @@ impl Scenario {
                     keys: KeyDist::Uniform(1_000_000),
                 });
             } else {
+                if let Some(c) = s.mix.iter().find(|c| c.weight.0 > super::raw::MAX_WEIGHT) {
+                    return Err(r
+                        .err(
+                            loc.field("weight", loc.quoted(&c.name, decl).map_or(decl, |x| x.0)),
+                            format!(
+                                "class `{}`: weight {:e} is above {:e}",
+                                c.name,
+                                c.weight.0,
+                                super::raw::MAX_WEIGHT
+                            ),
+                        )
+                        .with_hint(
+                            "weights are relative: 3 and 1 send three quarters to the first",
+                        ));
+                }
                 let total: f64 = s.mix.iter().map(|c| c.weight.0).sum();
                 if total <= 0.0 {
                     return Err(r
@@ -445,6 +460,19 @@ impl Scenario {
             });
         }
 
+        let total: u64 = nodes
+            .iter()
+            .map(|n: &Node| n.kind.as_service().map_or(0, |s| s.instances as u64))
+            .sum();
+        let max_total = crate::components::service::MAX_TOTAL_INSTANCES;
+        if total > max_total {
+            return Err(r
+                .err(
+                    loc.field("nodes", 0),
+                    format!("the pools have {total} instances together, more than the limit of {max_total}"),
+                )
+                .with_hint("model very large pools with fewer, bigger instances (more cores)"));
+        }
         if let Some(i) = r.used_links.iter().position(|u| !u) {
             let l = &links[i];
             return Err(r

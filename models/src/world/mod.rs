@@ -43,11 +43,15 @@ pub struct World {
     instant: (SimTime, u64),
     /// Events at one instant before the run counts as stalled.
     stall_limit: u64,
+    /// Keep the time series (`Sample` events still run either way, so the event count of
+    /// a run does not depend on it).
+    series: bool,
 }
 
 impl World {
-    /// Build the world for one run with `seed` (the scenario's own seed is ignored here).
-    pub fn new(sc: Arc<Scenario>, seed: u64) -> Self {
+    /// Build the world for one run with `seed` (the scenario's own seed is ignored here);
+    /// with `series`, the per-node time series are kept.
+    pub fn new(sc: Arc<Scenario>, seed: u64, series: bool) -> Self {
         let streams = RngStreams::new(seed);
         let states = sc
             .nodes
@@ -63,7 +67,13 @@ impl World {
             .iter()
             .map(|n| {
                 let instances = n.kind.as_service().map_or(0, |s| s.instances as u64);
-                NodeStats::new(instances, n.kind.workers(), sc.sample_every, sc.duration)
+                NodeStats::new(
+                    instances,
+                    n.kind.workers(),
+                    sc.sample_every,
+                    sc.duration,
+                    series,
+                )
             })
             .collect();
         World {
@@ -84,6 +94,11 @@ impl World {
                 nodes,
                 classes: vec![ClassStats::default(); sc.classes.len()],
                 membership: Vec::with_capacity(16),
+                instance_slots: sc
+                    .nodes
+                    .iter()
+                    .map(|n| n.kind.as_service().map_or(0, |s| s.instances as u64))
+                    .sum(),
                 sc,
             },
             states,
@@ -93,12 +108,19 @@ impl World {
             stop: None,
             instant: (SimTime::ZERO, 0),
             stall_limit: MAX_EVENTS_AT_ONE_INSTANT,
+            series,
         }
     }
 
-    /// A simulation of `sc` with `seed`, with its initial events scheduled.
+    /// A simulation of `sc` with `seed`, with its initial events scheduled, keeping time
+    /// series.
     pub fn simulation(sc: Arc<Scenario>, seed: u64) -> Simulation<World> {
-        let mut w = World::new(sc.clone(), seed);
+        Self::simulation_with(sc, seed, true)
+    }
+
+    /// A simulation of `sc` with `seed`; `series` says whether to keep time series.
+    pub fn simulation_with(sc: Arc<Scenario>, seed: u64, series: bool) -> Simulation<World> {
+        let mut w = World::new(sc.clone(), seed, series);
         let mut q = EventQueue::with_capacity(4096);
         for s in &mut w.sources {
             s.schedule_next(&mut q);
@@ -259,7 +281,12 @@ impl World {
     fn sample(&mut self, now: SimTime, q: &mut EventQueue<Ev>) {
         let sc = &self.k.sc;
         let interval_s = sc.sample_every.as_secs_f64();
-        for (n, state) in self.k.nodes.iter_mut().zip(&self.states) {
+        let nodes = if self.series {
+            &mut self.k.nodes[..]
+        } else {
+            &mut []
+        };
+        for (n, state) in nodes.iter_mut().zip(&self.states) {
             n.queue_series.push(n.queued.value() as f64);
             let workers = n.workers.value();
             n.util_series.push(if workers > 0 {
@@ -423,9 +450,14 @@ pub fn plural(n: u64, what: &str) -> String {
     }
 }
 
-/// Run `sc` once with `seed`, to the end.
+/// Run `sc` once with `seed`, to the end, keeping time series.
 pub fn simulate(sc: &Arc<Scenario>, seed: u64) -> RunStats {
-    let mut sim = World::simulation(sc.clone(), seed);
+    simulate_with(sc, seed, true)
+}
+
+/// Run `sc` once with `seed`, to the end; `series` says whether to keep time series.
+pub fn simulate_with(sc: &Arc<Scenario>, seed: u64, series: bool) -> RunStats {
+    let mut sim = World::simulation_with(sc.clone(), seed, series);
     World::run_to_end(&mut sim);
     World::finish(sim)
 }

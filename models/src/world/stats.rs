@@ -48,9 +48,23 @@ pub struct NodeStats {
 
 impl NodeStats {
     /// Empty statistics for a node with `instances` serving and `workers` workers at the
-    /// start, sampled every `every` up to `horizon`.
-    pub fn new(instances: u64, workers: u64, every: SimTime, horizon: SimTime) -> Self {
+    /// start; with `series`, sampled every `every` up to `horizon` (otherwise the series
+    /// stay empty and allocate nothing).
+    pub fn new(
+        instances: u64,
+        workers: u64,
+        every: SimTime,
+        horizon: SimTime,
+        series: bool,
+    ) -> Self {
         let t0 = SimTime::ZERO;
+        let series = || {
+            if series {
+                TimeSeries::new(every, horizon)
+            } else {
+                TimeSeries::default()
+            }
+        };
         NodeStats {
             present: TimeWeighted::default(),
             busy: TimeWeighted::default(),
@@ -64,10 +78,10 @@ impl NodeStats {
             departures: Counter::default(),
             rejected: Counter::default(),
             killed: Counter::default(),
-            queue_series: TimeSeries::new(every, horizon),
-            util_series: TimeSeries::new(every, horizon),
-            instance_series: TimeSeries::new(every, horizon),
-            throughput_series: TimeSeries::new(every, horizon),
+            queue_series: series(),
+            util_series: series(),
+            instance_series: series(),
+            throughput_series: series(),
             departed_total: 0,
             departed_at_last_sample: 0,
         }
