@@ -311,8 +311,14 @@ impl Scenario {
 
         // Links.
         let mut links = vec![];
+        // Each link is located at its own `Link(`, counted from `links:` on.
+        let mut link_at = loc.field("links", 0).map_or(0, |s| s.1);
         for l in &raw.links {
-            let at = loc.quoted(&l.from, 0).map_or(0, |s| s.0);
+            link_at = src
+                .get(link_at..)
+                .and_then(|t| t.find("Link("))
+                .map_or(link_at, |i| link_at + i + 1);
+            let at = link_at - 1;
             let known: Vec<&str> = raw
                 .sources
                 .iter()
