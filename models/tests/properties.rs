@@ -168,3 +168,135 @@ fn random_edits_never_panic() {
     }
     assert!(ok > 100 && rejected > 1000, "ok {ok}, rejected {rejected}");
 }
+
+mod extreme {
+    //! Scenarios built from parts, with numbers at the edges of what is legal: rates from
+    //! 1e-6/s to the clock's 1e9/s, zero-width and jumping profiles, pools and cores at
+    //! their bounds, weights near their bound and near zero, zero and hour-long service
+    //! times, every balancer. Each must load or be refused with an error; one that loads
+    //! must run (to a step budget) within a memory budget, without panicking, and its
+    //! static estimate and its run must agree on whether traffic flows.
+
+    use super::peak_bytes;
+    use models::world::World;
+    use proptest::prelude::*;
+    use std::sync::Arc;
+
+    fn rate() -> impl Strategy<Value = String> {
+        let r = prop_oneof![
+            Just(0.0),
+            Just(1e-6),
+            Just(0.5),
+            Just(1.0),
+            Just(1e3),
+            Just(1e6),
+            Just(1e9),
+            Just(2e9)
+        ];
+        prop_oneof![
+            r.clone().prop_map(|r| format!("Constant({r})")),
+            (r.clone(), r.clone()).prop_map(|(a, b)| format!(
+                r#"Spike(base: {a}, peak: {b}, at: "1ms", rise: "0s", hold: "0s", fall: "0s")"#
+            )),
+            (r.clone(), r.clone()).prop_map(|(a, b)| format!(
+                r#"Piecewise([("0s", {a}), ("1ms", {b}), ("1ms", 0), ("1ms", {a})])"#
+            )),
+            r.clone()
+                .prop_map(|a| format!(r#"Diurnal(mean: {a}, amplitude: {a}, period: "1ms")"#)),
+            (r.clone(), r).prop_map(|(a, b)| format!(r#"Step(from: {a}, to: {b}, at: "0s")"#)),
+        ]
+    }
+
+    fn dist() -> impl Strategy<Value = &'static str> {
+        prop_oneof![
+            Just(r#"Constant("0ns")"#),
+            Just(r#"Exp("1ns")"#),
+            Just(r#"Exp("10us")"#),
+            Just(r#"Exp("1h")"#),
+            Just(r#"Uniform(min: "0ns", max: "1ms")"#),
+            Just(r#"Erlang(k: 1000, mean: "1ms")"#),
+            Just(r#"LogNormal(mean: "1ms", p99: "14.9ms")"#),
+        ]
+    }
+
+    fn scenario() -> impl Strategy<Value = String> {
+        let algorithm = prop_oneof![
+            Just("RoundRobin".to_string()),
+            Just("Random".to_string()),
+            Just("LeastConnections".to_string()),
+            Just("PowerOfTwoChoices".to_string()),
+            Just("ConsistentHash".to_string()),
+            (prop_oneof![Just(1e9), Just(1e-300), Just(0.0)], Just(1.0))
+                .prop_map(|(a, b)| format!("WeightedRoundRobin(weights: [{a}, {b}])")),
+        ];
+        let count = prop_oneof![Just(1u32), Just(3), Just(100_000)];
+        let queue = prop_oneof![Just(""), Just("queue: 0,"), Just("queue: 1,")];
+        let duration = prop_oneof![Just("1ns"), Just("10ms"), Just("2s"), Just("1h")];
+        let weight = prop_oneof![Just(1e9), Just(1e-300), Just(1.0)];
+        let timeout = prop_oneof![
+            Just(""),
+            Just(r#"timeout: "1ns","#),
+            Just(r#"timeout: "1h","#)
+        ];
+        (
+            (rate(), algorithm, count.clone(), count, queue),
+            (dist(), dist(), duration, weight, timeout),
+        )
+            .prop_map(
+                |((rate, alg, instances, cores, queue), (d1, d2, duration, w, timeout))| {
+                    format!(
+                        r#"Scenario(name: "x", duration: "{duration}", sample_every: "1s",
+                sources: [Source(name: "in", target: "lb", rate: {rate}, {timeout}
+                    mix: [Class(name: "a", weight: {w}), Class(name: "b", weight: 1)])],
+                nodes: [
+                    LoadBalancer(name: "lb", algorithm: {alg}, backends: ["web", "api"]),
+                    Service(name: "web", instances: {instances}, cores: {cores}, {queue}
+                            handlers: {{"*": [Cpu({d1}), Branch(p: 0.5, then: [Call("db")])]}}),
+                    Service(name: "api", instances: 2, on_call: Release,
+                            handlers: {{"*": [Cpu({d2}), Call("db")]}}),
+                    Service(name: "db", cores: 4, handlers: {{"*": [Cpu({d1})]}}),
+                ],
+                actions: [At("{duration}", SetInstances(node: "web", instances: 1))])"#
+                    )
+                },
+            )
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 96, ..ProptestConfig::default() })]
+
+        #[test]
+        fn extreme_but_legal_scenarios_load_or_fail_cleanly_and_run_within_budgets(text in scenario()) {
+            let sc = match models::load_str("x.ron", &text) {
+                Ok(sc) => Arc::new(sc),
+                Err(e) => {
+                    // Refused: with a message, never a panic.
+                    prop_assert!(!e.message.is_empty());
+                    return Ok(());
+                }
+            };
+            let (peak, stats) = peak_bytes(|| {
+                let mut sim = World::simulation_with(sc.clone(), 1, false).with_event_limit(200_000);
+                World::run_to_end(&mut sim);
+                World::finish(sim)
+            });
+            prop_assert!(peak < 512 << 20, "{} MB for\n{text}", peak >> 20);
+            prop_assert!(stats.events <= 200_000);
+            // Estimate and run agree on whether traffic flows: what the rate promised over
+            // the time the run reached must show up as requests (P(none | mean 20) = 2e-9).
+            let peak = models::analysis::capacity::Estimate::of(&sc).peak_rate;
+            prop_assert!(
+                peak <= 0.0 || sc.expected_requests(sc.duration) > 0.0,
+                "validate's peak {peak}/s, but nothing is sent over the run in\n{text}"
+            );
+            let promised = sc.expected_requests(stats.end);
+            let born: u64 = stats.classes.iter().map(|c| c.requests.get()).sum();
+            if promised >= 20.0 {
+                prop_assert!(born > 0, "{promised} expected, none born, in\n{text}");
+            }
+            if born > 0 {
+                prop_assert!(sc.expected_requests(sc.duration) > 0.0);
+            }
+        }
+    }
+}
