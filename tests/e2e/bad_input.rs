@@ -150,3 +150,29 @@ fn generated_hostile_files_get_a_message_not_a_panic() {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+#[test]
+fn too_many_nodes_or_classes_are_refused_with_the_bound() {
+    let classes: Vec<String> = (0..1001)
+        .map(|i| format!(r#"Class(name: "c{i}", weight: 1)"#))
+        .collect();
+    let (_d, f) = super::scenario_file(&format!(
+        r#"Scenario(name: "s", duration: "1s",
+            sources: [Source(name: "in", target: "n", rate: Constant(1), mix: [{}])],
+            nodes: [Service(name: "n", handlers: {{"*": [Cpu(Exp("1ms"))]}})])"#,
+        classes.join(", ")
+    ));
+    let e = check_rejected(&["validate", f.to_str().unwrap()]);
+    assert!(e.contains("more than 1000 request classes"), "{e}");
+    let nodes: Vec<String> = (0..1001)
+        .map(|i| format!(r#"Service(name: "n{i}", handlers: {{"*": [Cpu(Exp("1ms"))]}})"#))
+        .collect();
+    let (_e, f) = super::scenario_file(&format!(
+        r#"Scenario(name: "s", duration: "1s",
+            sources: [Source(name: "in", target: "n0", rate: Constant(1))],
+            nodes: [{}])"#,
+        nodes.join(", ")
+    ));
+    let e = check_rejected(&["validate", f.to_str().unwrap()]);
+    assert!(e.contains("1001 nodes, more than the limit of 1000"), "{e}");
+}
