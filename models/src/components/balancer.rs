@@ -26,7 +26,7 @@ use crate::kernel::{Cx, Ev};
 use crate::scenario::raw::{NonNeg, MAX_WEIGHT};
 use crate::scenario::{Resolver, Scenario, ScenarioError};
 use serde::Deserialize;
-use sim_core::{DenseSet, Key, MinTree, Stream};
+use sim_core::{mix64, DenseSet, Key, MinTree, Stream};
 
 /// Up to this many targets, `LeastConnections` scans (cheaper than a tree for a handful);
 /// beyond, it keeps a min-tree. Both pick the same target.
@@ -35,14 +35,6 @@ const SCAN_MAX: usize = 32;
 /// Probes of the jump hash before a request of a session whose targets are all gone falls
 /// back to a plain pick among the routable targets.
 const MAX_PROBES: u32 = 64;
-
-/// SplitMix64's finaliser: a fast, well-mixed 64-bit hash.
-fn hash64(mut z: u64) -> u64 {
-    z = z.wrapping_add(0x9E37_79B9_7F4A_7C15);
-    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-    z ^ (z >> 31)
-}
 
 /// Jump consistent hash (Lamping & Veach, 2014): a bucket in `0..n` for `key`. When `n`
 /// grows by one, only the keys that move to the new bucket change. No memory; O(ln n).
@@ -522,13 +514,13 @@ impl Balancer {
             }
             Alg::Hash => {
                 let n = self.targets.len() as u32;
-                let mut key = hash64(session ^ 0xC0FF_EE00);
+                let mut key = mix64(session ^ 0xC0FF_EE00);
                 for _ in 0..MAX_PROBES {
                     let t = jump(key, n);
                     if self.members.contains(t) {
                         return Some(t);
                     }
-                    key = hash64(key);
+                    key = mix64(key);
                 }
                 // Every probe met a gone target (almost all are gone): any routable one.
                 self.members.get((key % self.members.len() as u64) as usize)
@@ -619,7 +611,7 @@ mod tests {
     fn jump_hash_moves_only_the_keys_of_the_new_bucket_and_spreads_evenly() {
         let mut counts = [0u32; 10];
         for k in 0..100_000u64 {
-            let key = hash64(k);
+            let key = mix64(k);
             let b = jump(key, 10);
             counts[b as usize] += 1;
             let grown = jump(key, 11);
@@ -631,7 +623,7 @@ mod tests {
         for c in counts {
             assert!((9_500..10_500).contains(&c), "{counts:?}");
         }
-        assert_eq!(jump(hash64(7), 1), 0);
+        assert_eq!(jump(mix64(7), 1), 0);
     }
 
     #[test]
