@@ -51,6 +51,27 @@ pub fn run(file: &Path) -> ExitCode {
         };
         let _ = writeln!(o, "  {} ({}){arrow}", n.name, n.kind.kind().label());
     }
+    if !sc.actions.is_empty() {
+        let _ = writeln!(o, "\nActions");
+        for a in &sc.actions {
+            let _ = writeln!(
+                o,
+                "  {:>10}  {:<14} {}",
+                a.at.to_string(),
+                sc.nodes[a.verb.node().index()].name,
+                a.verb.describe()
+            );
+        }
+    }
+    if !sc.slos.is_empty() {
+        let _ = writeln!(
+            o,
+            "\nSLOs (checked by run; --fail-on-slo exits 4 when one fails)"
+        );
+        for s in &sc.slos {
+            let _ = writeln!(o, "  {}", s.name(&sc));
+        }
+    }
     let _ = writeln!(
         o,
         "\nCapacity at peak load ({:.0} req/s from all sources)",

@@ -412,6 +412,14 @@ fn the_scale_out_scenario_shows_its_lesson() {
     assert_eq!(web["instances"]["max"], 8);
     assert!(num(web, "/killed") < 20.0, "{web}");
     assert_eq!(r["timeline"].as_array().unwrap().len(), 3);
+    // `validate` shows what the scenario will do to itself.
+    let v = scalelab(&["validate", "scenarios/scale-out.ron"]);
+    let v = String::from_utf8_lossy(&v.stdout);
+    assert!(
+        v.contains("Actions\n       1m30s  web            set instances to 8"),
+        "{v}"
+    );
+    assert!(v.contains("p99_latency(checkout) ≤ 0.2s"), "{v}");
 }
 
 #[test]

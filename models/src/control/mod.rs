@@ -52,6 +52,22 @@ pub enum Verb {
 }
 
 impl Verb {
+    /// What it does, in words (for `validate` and the terminal UI).
+    pub fn describe(&self) -> String {
+        match *self {
+            Verb::SetInstances { instances, .. } => format!("set instances to {instances}"),
+            Verb::StartInstances { count, .. } => format!("start {count}"),
+            Verb::StopInstances { count, drain, .. } => {
+                format!(
+                    "stop {count}{}",
+                    if drain { ", draining" } else { " at once" }
+                )
+            }
+            Verb::KillInstances { count, .. } => format!("kill {count}"),
+            Verb::Degrade { factor, .. } => format!("CPU speed × {factor}"),
+        }
+    }
+
     /// The node the verb acts on.
     pub fn node(&self) -> NodeId {
         match *self {
