@@ -3,6 +3,7 @@
 
 mod bad_input;
 mod behaviour;
+mod cache;
 mod determinism;
 mod golden;
 mod lifecycle;

@@ -63,6 +63,7 @@
 //! that could fail, and its own `//!` docs.
 
 pub mod balancer;
+pub mod cache;
 pub mod service;
 pub mod source;
 pub mod station;
@@ -173,6 +174,8 @@ components! {$
     LoadBalancer(balancer::RawBalancer, balancer::LoadBalancer, balancer::Balancer) = "load_balancer",
     /// A pool of identical instances, each with `cores` workers and its own FIFO queue.
     Service(service::RawService, service::Service, service::Pool) = "service",
+    /// A key store of bounded capacity with its own workers, read-through to a node behind.
+    Cache(cache::RawCache, cache::Cache, cache::CacheState) = "cache",
 }
 
 pub(crate) use dispatch;

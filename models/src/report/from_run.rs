@@ -83,6 +83,18 @@ impl Report {
                     cost: node_cost,
                     instance_hours: billed * run_h,
                     killed: st.killed.get() as f64,
+                    cache: matches!(n.kind, crate::components::NodeKind::Cache(_)).then(|| {
+                        let c = st.cache.clone().unwrap_or_default();
+                        let (h, m) = (c.hits.get() as f64, c.misses.get() as f64);
+                        super::CacheReport {
+                            hits: h,
+                            misses: m,
+                            hit_ratio: if h + m > 0.0 { h / (h + m) } else { 0.0 },
+                            evictions: c.evictions.get() as f64,
+                            expirations: c.expirations.get() as f64,
+                            invalidations: c.invalidations.get() as f64,
+                        }
+                    }),
                 }
             })
             .collect();

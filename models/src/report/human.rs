@@ -117,6 +117,15 @@ impl Report {
                 self.cost.per_million_requests
             );
         }
+        for n in &self.nodes {
+            if let Some(c) = &n.cache {
+                let _ = writeln!(
+                    o,
+                    "Cache:      {} hit ratio {:.3} ({:.0} hits, {:.0} misses, {:.0} evictions, {:.0} expirations, {:.0} invalidations)",
+                    n.name, c.hit_ratio, c.hits, c.misses, c.evictions, c.expirations, c.invalidations
+                );
+            }
+        }
         let killed: f64 = self.nodes.iter().map(|n| n.killed).sum();
         if killed > 0.0 {
             let parts: Vec<String> = self

@@ -139,6 +139,31 @@ pub struct NodeReport {
     /// Requests that failed because their instance was killed or stopped undrained.
     #[serde(serialize_with = "count")]
     pub killed: f64,
+    /// Cache figures (caches only).
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub cache: Option<CacheReport>,
+}
+
+/// What a cache did over the measured window.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+pub struct CacheReport {
+    /// Reads answered from the store.
+    #[serde(serialize_with = "count")]
+    pub hits: f64,
+    /// Reads not found (expired ones included).
+    #[serde(serialize_with = "count")]
+    pub misses: f64,
+    /// hits / (hits + misses); 0 without reads.
+    pub hit_ratio: f64,
+    /// Keys pushed out to make room.
+    #[serde(serialize_with = "count")]
+    pub evictions: f64,
+    /// Keys found expired.
+    #[serde(serialize_with = "count")]
+    pub expirations: f64,
+    /// Keys removed by writes.
+    #[serde(serialize_with = "count")]
+    pub invalidations: f64,
 }
 
 /// The node that limits throughput, and why.

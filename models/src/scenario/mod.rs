@@ -66,6 +66,8 @@ pub struct Scenario {
     pub max_events: Option<u64>,
     /// Every request class, across all sources (index = class id).
     pub classes: Vec<String>,
+    /// What each class does to its key (index = class id).
+    pub class_ops: Vec<raw::KeyOp>,
     /// Sources.
     pub sources: Vec<Source>,
     /// Nodes (index = node id).
@@ -120,7 +122,14 @@ pub enum KeyDist {
     /// `0..n` uniformly.
     Uniform(u64),
     /// Zipf over `1..=n`, reported as `0..n`.
-    Zipf(rand_distr::Zipf<f64>),
+    Zipf {
+        /// The sampler.
+        dist: rand_distr::Zipf<f64>,
+        /// Number of keys.
+        n: u64,
+        /// Skew.
+        s: f64,
+    },
 }
 
 impl KeyDist {
@@ -129,9 +138,9 @@ impl KeyDist {
     pub fn sample(&self, rng: &mut sim_core::Stream) -> u64 {
         match *self {
             KeyDist::Uniform(n) => rng.below(n),
-            KeyDist::Zipf(z) => {
+            KeyDist::Zipf { dist, .. } => {
                 use rand_distr::Distribution;
-                (z.sample(&mut **rng) as u64).saturating_sub(1)
+                (dist.sample(&mut **rng) as u64).saturating_sub(1)
             }
         }
     }

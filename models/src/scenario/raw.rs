@@ -243,6 +243,19 @@ pub struct RawClass {
     /// Key distribution (for caches and shards). Default: `Uniform(n: 1000000)`.
     #[serde(default = "default_keys")]
     pub keys: Keys,
+    /// What the class does to its key at a cache or database. Default: `Read`.
+    #[serde(default)]
+    pub op: KeyOp,
+}
+
+/// What a request does to its key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+pub enum KeyOp {
+    /// Reads it (a cache may answer).
+    #[default]
+    Read,
+    /// Writes it (a cache invalidates it and passes the write on).
+    Write,
 }
 
 /// Which key a request touches.

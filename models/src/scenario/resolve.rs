@@ -348,6 +348,30 @@ impl Scenario {
         }
         r.used_links = vec![false; links.len()];
 
+        // What each class does to its key: one op per class, wherever it is sent from.
+        let mut class_ops = vec![None; r.classes.len()];
+        for s in &raw.sources {
+            for c in &s.mix {
+                let i = r.class(&c.name).expect("collected above").index();
+                match class_ops[i] {
+                    None => class_ops[i] = Some(c.op),
+                    Some(op) if op != c.op => {
+                        return Err(r
+                            .err(
+                                loc.field("op", loc.quoted(&c.name, loc.decl(&s.name).map_or(0, |d| d.1)).map_or(0, |x| x.0)),
+                                format!("class `{}` is a {op:?} in one source and a {:?} in another", c.name, c.op),
+                            )
+                            .with_hint("a class does one thing to its key; give the other a name of its own"));
+                    }
+                    Some(_) => {}
+                }
+            }
+        }
+        let class_ops: Vec<super::raw::KeyOp> = class_ops
+            .into_iter()
+            .map(Option::unwrap_or_default)
+            .collect();
+
         // Sources.
         let horizon_s = duration.as_secs_f64();
         let mut sources = vec![];
@@ -399,11 +423,13 @@ impl Scenario {
                     let keys = match c.keys {
                         Keys::Uniform { n } if n >= 1 => KeyDist::Uniform(n),
                         Keys::Zipf { n, s: skew } if n >= 1 && skew > 0.0 && skew.is_finite() => {
-                            KeyDist::Zipf(
-                                rand_distr::Zipf::new(n as f64, skew).map_err(|e| {
+                            KeyDist::Zipf {
+                                dist: rand_distr::Zipf::new(n as f64, skew).map_err(|e| {
                                     r.err(loc.field("keys", at), format!("Zipf: {e}"))
                                 })?,
-                            )
+                                n,
+                                s: skew,
+                            }
                         }
                         _ => {
                             return Err(r
@@ -516,6 +542,7 @@ impl Scenario {
             max_in_flight: raw.limits.max_in_flight,
             max_events: raw.limits.max_events,
             classes: r.classes.clone(),
+            class_ops,
             sources,
             nodes,
             links,
@@ -554,7 +581,11 @@ mod tests {
         let draws = 200_000;
         // Zipf(n = 100, s = 1.1): P(key k) = (k+1)^-s / H(n, s).
         let (n, skew) = (100u64, 1.1);
-        let z = KeyDist::Zipf(rand_distr::Zipf::new(n as f64, skew).unwrap());
+        let z = KeyDist::Zipf {
+            dist: rand_distr::Zipf::new(n as f64, skew).unwrap(),
+            n,
+            s: skew,
+        };
         let mut counts = vec![0u64; n as usize];
         for _ in 0..draws {
             counts[z.sample(&mut rng) as usize] += 1;

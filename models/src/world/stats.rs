@@ -32,6 +32,8 @@ pub struct NodeStats {
     pub rejected: Counter,
     /// Requests that failed because their instance was killed (or stopped undrained).
     pub killed: Counter,
+    /// Cache counters (caches only).
+    pub cache: Option<crate::components::cache::CacheStats>,
     /// Queue length, sampled every `sample_every`.
     pub queue_series: TimeSeries,
     /// Busy workers / workers, sampled every `sample_every`.
@@ -78,6 +80,7 @@ impl NodeStats {
             departures: Counter::default(),
             rejected: Counter::default(),
             killed: Counter::default(),
+            cache: None,
             queue_series: series(),
             util_series: series(),
             instance_series: series(),
@@ -98,6 +101,9 @@ impl NodeStats {
         self.departures = Counter::default();
         self.rejected = Counter::default();
         self.killed = Counter::default();
+        if let Some(c) = &mut self.cache {
+            *c = Default::default();
+        }
     }
 }
 

@@ -1,0 +1,743 @@
+//! Caches (Redis / Memcached-like): a key store of bounded capacity in front of a slower
+//! node, with its own cores and queue so a cache can saturate too.
+//!
+//! A request reaching a cache performs its class's operation (`op`) on its key:
+//! - `Read`: after the lookup time (`hit`), a key present and not expired is a **hit** and
+//!   the reply goes back at once. A **miss** with `read_through` asks that node (the worker
+//!   is freed meanwhile) and stores the key when the answer comes back; without
+//!   `read_through` the cache answers "not here" (the caller's program decides).
+//! - `Write`: the key is invalidated (removed) and, with `read_through`, the write is passed
+//!   on; the reply waits for it.
+//!
+//! Evictions when full: `Lru` (least recently used), `Lfu` (least frequently used, ties to
+//! the oldest), `Fifo` (oldest inserted), `Random` (from the node's stream). A `ttl`
+//! expires keys lazily: an expired key found by a lookup is removed and counts as a miss
+//! and an expiration. All operations are O(1) (O(log n) for `Lfu`) and allocate nothing
+//! once the store is full.
+//!
+//! Metrics (report `nodes[].cache`): hits, misses, `hit_ratio`, evictions, expirations,
+//! invalidations, over the measured window.
+
+use super::station::{Instance, Life};
+use super::{Component, Config, NodeKind, NodeState, RawConfig};
+use crate::analysis::capacity::Flow;
+use crate::ids::{ClassId, LinkId, NodeId};
+use crate::kernel::{Cx, Ev, Wake};
+use crate::scenario::dist::Dist;
+use crate::scenario::raw::{Count, Dur, KeyOp, RawDist};
+use crate::scenario::{KeyDist, Resolver, Scenario, ScenarioError};
+use serde::Deserialize;
+use sim_core::{mix64, Counter, Key, SimTime, Stream};
+use std::collections::{BTreeSet, HashMap};
+use std::hash::{BuildHasherDefault, Hasher};
+
+/// Most keys one cache holds.
+pub const MAX_CACHE_KEYS: u32 = 10_000_000;
+
+fn default_hit() -> RawDist {
+    RawDist::Exp(Dur(SimTime::from_nanos(300_000)))
+}
+fn default_one() -> Count {
+    Count(1)
+}
+
+/// A cache as written.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, rename = "Cache")]
+pub struct RawCache {
+    /// Unique name.
+    pub name: String,
+    /// Keys it holds (1 to 10 000 000).
+    pub capacity: Count,
+    /// What goes when it is full. Default: `Lru`.
+    #[serde(default)]
+    pub eviction: Eviction,
+    /// Keys expire this long after they were stored. Default: never.
+    #[serde(default)]
+    pub ttl: Option<Dur>,
+    /// Time of a lookup, hit or miss (it holds a worker). Default: `Exp("300us")`.
+    #[serde(default = "default_hit")]
+    pub hit: RawDist,
+    /// The node a miss is fetched from (and writes are passed to). Default: none.
+    #[serde(default)]
+    pub read_through: Option<String>,
+    /// Workers. Default: 1.
+    #[serde(default = "default_one")]
+    pub cores: Count,
+    /// Waiting room; full ⇒ the request is rejected. Default: unbounded.
+    #[serde(default)]
+    pub queue: Option<Count>,
+}
+
+/// Which key leaves a full cache.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+pub enum Eviction {
+    /// Least recently used.
+    #[default]
+    Lru,
+    /// Least frequently used (ties: the least recently inserted of them).
+    Lfu,
+    /// Oldest inserted.
+    Fifo,
+    /// A random one.
+    Random,
+}
+
+/// A validated cache.
+#[derive(Debug, Clone)]
+pub struct Cache {
+    /// Keys it holds.
+    pub capacity: u32,
+    /// Eviction policy.
+    pub eviction: Eviction,
+    /// Time to live.
+    pub ttl: Option<SimTime>,
+    /// Lookup time.
+    pub hit: Dist,
+    /// Where misses and writes go, and the link to it.
+    pub read_through: Option<(NodeId, Option<LinkId>)>,
+    /// Workers.
+    pub cores: u32,
+    /// Queue capacity.
+    pub queue: Option<u32>,
+}
+
+impl RawConfig for RawCache {
+    fn name(&self) -> &str {
+        &self.name
+    }
+
+    fn validate(&self, r: &mut Resolver) -> Result<NodeKind, ScenarioError> {
+        let name = self.name.as_str();
+        let decl = r.decl(name);
+        let field = |r: &Resolver, f: &str| r.loc().field_in(name, f);
+        if self.capacity.0 == 0 || self.capacity.0 > MAX_CACHE_KEYS {
+            return Err(r
+                .err(
+                    field(r, "capacity"),
+                    format!(
+                        "cache `{name}`: capacity {} is outside 1..={MAX_CACHE_KEYS} keys",
+                        self.capacity.0
+                    ),
+                )
+                .with_hint("the number of keys the cache holds, e.g. capacity: 50000"));
+        }
+        if self.cores.0 == 0 || self.cores.0 > super::service::MAX_CORES {
+            return Err(r
+                .err(
+                    field(r, "cores"),
+                    format!("cache `{name}`: cores must be 1 to 100000"),
+                )
+                .with_hint("workers serving lookups in parallel"));
+        }
+        let ttl = match self.ttl {
+            Some(Dur(t)) if t == SimTime::ZERO => {
+                return Err(r
+                    .err(
+                        field(r, "ttl"),
+                        format!("cache `{name}`: a ttl of 0 keeps nothing"),
+                    )
+                    .with_hint(
+                        "leave ttl out for keys that never expire, or give e.g. ttl: \"5m\"",
+                    ))
+            }
+            t => t.map(|d| d.0),
+        };
+        let hit = Dist::from_raw(&self.hit)
+            .map_err(|m| r.err(field(r, "hit"), format!("cache `{name}`: {m}")))?;
+        let read_through = match &self.read_through {
+            None => None,
+            Some(target) => {
+                let node = r.node(target, decl)?;
+                if target == name {
+                    return Err(r
+                        .err(
+                            r.loc().quoted(target, decl),
+                            format!("cache `{name}` reads through itself"),
+                        )
+                        .with_hint("name the database (or service) behind the cache"));
+                }
+                Some((node, r.link_of(name, target)))
+            }
+        };
+        Ok(NodeKind::Cache(Cache {
+            capacity: self.capacity.0,
+            eviction: self.eviction,
+            ttl,
+            hit,
+            read_through,
+            cores: self.cores.0,
+            queue: self.queue.map(|q| q.0),
+        }))
+    }
+}
+
+/// The hit ratio of an LRU cache of `capacity` keys under independent requests with
+/// popularities `p` (summing to 1), by Che's approximation: find the characteristic time
+/// `T` with `Σ (1 − e^(−p_i T)) = C`; then the hit ratio is `Σ p_i (1 − e^(−p_i T))`.
+pub fn che_hit_ratio(p: &[f64], capacity: f64) -> f64 {
+    if capacity >= p.len() as f64 {
+        return 1.0;
+    }
+    let filled = |t: f64| p.iter().map(|&q| 1.0 - (-q * t).exp()).sum::<f64>();
+    let (mut lo, mut hi) = (0.0, 1.0);
+    while filled(hi) < capacity {
+        hi *= 2.0;
+    }
+    for _ in 0..100 {
+        let mid = 0.5 * (lo + hi);
+        if filled(mid) < capacity {
+            lo = mid;
+        } else {
+            hi = mid;
+        }
+    }
+    p.iter().map(|&q| q * (1.0 - (-q * hi).exp())).sum()
+}
+
+impl Cache {
+    /// Predicted share of reads that miss, for `class` (capacity estimate): `1 − C/n` for
+    /// uniform keys, Che's approximation for Zipf keys with up to 2 000 000 keys (an
+    /// estimate for `Lru`, used for every policy), all of them otherwise.
+    fn miss_ratio(&self, class: ClassId, sc: &Scenario) -> f64 {
+        let keys = sc
+            .sources
+            .iter()
+            .flat_map(|s| &s.mix)
+            .find(|m| m.class == class)
+            .map(|m| m.keys);
+        let c = self.capacity as f64;
+        match keys {
+            Some(KeyDist::Uniform(n)) => (1.0 - c / n as f64).max(0.0),
+            Some(KeyDist::Zipf { n, s, .. }) if n <= 2_000_000 => {
+                let w: Vec<f64> = (1..=n).map(|k| (k as f64).powf(-s)).collect();
+                let total: f64 = w.iter().sum();
+                let p: Vec<f64> = w.iter().map(|x| x / total).collect();
+                1.0 - che_hit_ratio(&p, c)
+            }
+            _ => 1.0,
+        }
+    }
+}
+
+impl Config for Cache {
+    fn build(&self, id: NodeId, sc: &Scenario, rng: Stream) -> NodeState {
+        NodeState::Cache(CacheState {
+            id,
+            rng,
+            hit: self.hit,
+            cores: self.cores,
+            queue_cap: self.queue,
+            read_through: self.read_through,
+            ops: sc.class_ops.clone(),
+            station: Instance::new(Life::Ready, 0, SimTime::ZERO),
+            store: Store::new(self.capacity as usize, self.eviction, self.ttl),
+        })
+    }
+
+    fn callees(&self, _class: ClassId, out: &mut Vec<NodeId>) {
+        out.extend(self.read_through.map(|r| r.0));
+    }
+
+    fn workers(&self) -> u64 {
+        self.cores as u64
+    }
+
+    fn visit(&self, id: NodeId, class: ClassId, rate: f64, flow: &mut Flow) {
+        flow.demand[id.index()] += rate * self.hit.mean_s();
+        if let Some((node, _)) = self.read_through {
+            let passed = match flow.sc.class_ops[class.index()] {
+                KeyOp::Read => self.miss_ratio(class, flow.sc),
+                KeyOp::Write => 1.0,
+            };
+            flow.visit(node, class, rate * passed);
+        }
+    }
+
+    fn response_time(&self, class: ClassId, sc: &Scenario) -> f64 {
+        let behind = self.read_through.map_or(0.0, |(node, link)| {
+            let link = link.map_or(0.0, |l| sc.links[l.index()].latency.mean_s());
+            let passed = match sc.class_ops[class.index()] {
+                KeyOp::Read => self.miss_ratio(class, sc),
+                KeyOp::Write => 1.0,
+            };
+            passed * (2.0 * link + sc.nodes[node.index()].kind.response_time(class, sc))
+        });
+        self.hit.mean_s() + behind
+    }
+}
+
+/// A cache's counters over the measured window.
+#[derive(Debug, Clone, Default)]
+pub struct CacheStats {
+    /// Reads answered from the store.
+    pub hits: Counter,
+    /// Reads not found (expired ones included).
+    pub misses: Counter,
+    /// Keys pushed out to make room.
+    pub evictions: Counter,
+    /// Keys found expired.
+    pub expirations: Counter,
+    /// Keys removed by writes.
+    pub invalidations: Counter,
+}
+
+/// A cache at run time.
+#[derive(Debug, Clone)]
+pub struct CacheState {
+    id: NodeId,
+    rng: Stream,
+    hit: Dist,
+    cores: u32,
+    queue_cap: Option<u32>,
+    read_through: Option<(NodeId, Option<LinkId>)>,
+    ops: Vec<KeyOp>,
+    station: Instance,
+    store: Store,
+}
+
+impl CacheState {
+    /// Empty the store (a fault's `flush`).
+    pub fn flush(&mut self) {
+        self.store.clear();
+    }
+
+    /// Keys held now.
+    pub fn len(&self) -> usize {
+        self.store.len()
+    }
+
+    /// Whether the store is empty.
+    pub fn is_empty(&self) -> bool {
+        self.store.len() == 0
+    }
+
+    fn release_worker(&mut self, cx: &mut Cx) {
+        let st = &mut cx.k.nodes[self.id.index()];
+        match self.station.queue.pop_front() {
+            Some(next) => {
+                st.queued.add(cx.now, -1);
+                cx.k.frames
+                    .get_mut(next)
+                    .expect("queued frame is live")
+                    .holds = true;
+                cx.wake_at(cx.now, next, self.id, Wake::Resume);
+            }
+            None => {
+                self.station.busy -= 1;
+                st.busy.add(cx.now, -1);
+            }
+        }
+    }
+
+    fn finish(&mut self, cx: &mut Cx, f: Key, ok: bool) {
+        let fr = cx.leave(f);
+        if fr.holds {
+            self.release_worker(cx);
+        }
+        cx.reply(fr, ok);
+    }
+
+    fn stats<'a>(&self, cx: &'a mut Cx) -> &'a mut CacheStats {
+        cx.k.nodes[self.id.index()]
+            .cache
+            .get_or_insert_with(CacheStats::default)
+    }
+
+    /// Free the worker and send the request on to the node behind.
+    fn pass_on(&mut self, cx: &mut Cx, f: Key, node: NodeId, link: Option<LinkId>) {
+        let fr = *cx.k.frames.get(f).expect("live");
+        let child = cx.child(f, &fr, node, None, link);
+        cx.k.frames.get_mut(f).expect("live").holds = false;
+        self.release_worker(cx);
+        cx.send(link, Ev::Enter(child, node));
+    }
+}
+
+impl Component for CacheState {
+    fn on_enter(&mut self, cx: &mut Cx, f: Key) {
+        let now = cx.now;
+        if self.station.busy < self.cores {
+            self.station.busy += 1;
+            cx.k.nodes[self.id.index()].busy.add(now, 1);
+            cx.accept(f);
+            let fm = cx.k.frames.get_mut(f).expect("live");
+            (fm.holds, fm.placed) = (true, true);
+            let dt = self.hit.sample(&mut self.rng);
+            cx.wake_at(now + dt, f, self.id, Wake::CpuDone);
+        } else if self
+            .queue_cap
+            .is_some_and(|cap| self.station.queue.len() >= cap as usize)
+        {
+            cx.reject(f);
+        } else {
+            self.station.queue.push_back(f);
+            cx.k.nodes[self.id.index()].queued.add(now, 1);
+            cx.accept(f);
+            cx.k.frames.get_mut(f).expect("live").placed = true;
+        }
+    }
+
+    fn on_wake(&mut self, cx: &mut Cx, f: Key, why: Wake) {
+        let Some(fr) = cx.k.frames.get(f).copied() else {
+            return;
+        };
+        if why == Wake::Resume {
+            // Got a worker from the queue: now the lookup.
+            let dt = self.hit.sample(&mut self.rng);
+            return cx.wake_at(cx.now + dt, f, self.id, Wake::CpuDone);
+        }
+        let key = cx.k.reqs.get(fr.req).map_or(0, |r| r.key);
+        match self.ops[fr.class.index()] {
+            KeyOp::Read => match self.store.get(key, cx.now) {
+                Lookup::Hit => {
+                    self.stats(cx).hits.inc();
+                    self.finish(cx, f, true);
+                }
+                miss => {
+                    let st = self.stats(cx);
+                    st.misses.inc();
+                    if miss == Lookup::Expired {
+                        st.expirations.inc();
+                    }
+                    match self.read_through {
+                        Some((node, link)) => self.pass_on(cx, f, node, link),
+                        None => self.finish(cx, f, true),
+                    }
+                }
+            },
+            KeyOp::Write => {
+                if self.store.remove(key) {
+                    self.stats(cx).invalidations.inc();
+                }
+                match self.read_through {
+                    Some((node, link)) => self.pass_on(cx, f, node, link),
+                    None => self.finish(cx, f, true),
+                }
+            }
+        }
+    }
+
+    fn on_reply(&mut self, cx: &mut Cx, f: Key, ok: bool) {
+        let Some(fr) = cx.k.frames.get(f).copied() else {
+            return;
+        };
+        if ok && self.ops[fr.class.index()] == KeyOp::Read {
+            let key = cx.k.reqs.get(fr.req).map_or(0, |r| r.key);
+            if self.store.insert(key, cx.now, &mut self.rng) {
+                self.stats(cx).evictions.inc();
+            }
+        }
+        self.finish(cx, f, ok);
+    }
+}
+
+/// The result of a lookup.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Lookup {
+    Hit,
+    Miss,
+    Expired,
+}
+
+/// `u64` keys hashed with SplitMix64: fast, and the same on every machine.
+#[derive(Default)]
+struct KeyHasher(u64);
+
+impl Hasher for KeyHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = mix64(self.0 ^ b as u64);
+        }
+    }
+    fn write_u64(&mut self, k: u64) {
+        self.0 = mix64(k);
+    }
+}
+
+const NIL: u32 = u32::MAX;
+
+#[derive(Debug, Clone, Copy)]
+struct Entry {
+    key: u64,
+    expires: SimTime,
+    /// Towards the most recent (`NIL` at the head).
+    prev: u32,
+    /// Towards the oldest (`NIL` at the tail).
+    next: u32,
+    /// `Lfu`: uses, and the insertion tick that breaks ties.
+    uses: u32,
+    tick: u64,
+}
+
+/// The key store: entries in a dense array, a map from key to position, a list from most
+/// recently used (or inserted) to least, and for `Lfu` an ordered set of (uses, tick, key).
+#[derive(Debug, Clone)]
+struct Store {
+    cap: usize,
+    eviction: Eviction,
+    ttl: Option<SimTime>,
+    entries: Vec<Entry>,
+    index: HashMap<u64, u32, BuildHasherDefault<KeyHasher>>,
+    head: u32,
+    tail: u32,
+    lfu: BTreeSet<(u32, u64, u64)>,
+    tick: u64,
+}
+
+impl Store {
+    fn new(cap: usize, eviction: Eviction, ttl: Option<SimTime>) -> Self {
+        Store {
+            cap,
+            eviction,
+            ttl,
+            entries: Vec::new(),
+            index: HashMap::default(),
+            head: NIL,
+            tail: NIL,
+            lfu: BTreeSet::new(),
+            tick: 0,
+        }
+    }
+
+    fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    fn clear(&mut self) {
+        self.entries.clear();
+        self.index.clear();
+        self.lfu.clear();
+        (self.head, self.tail) = (NIL, NIL);
+    }
+
+    fn unlink(&mut self, i: u32) {
+        let Entry { prev, next, .. } = self.entries[i as usize];
+        if prev == NIL {
+            self.head = next;
+        } else {
+            self.entries[prev as usize].next = next;
+        }
+        if next == NIL {
+            self.tail = prev;
+        } else {
+            self.entries[next as usize].prev = prev;
+        }
+    }
+
+    fn push_front(&mut self, i: u32) {
+        let e = &mut self.entries[i as usize];
+        (e.prev, e.next) = (NIL, self.head);
+        if self.head != NIL {
+            self.entries[self.head as usize].prev = i;
+        } else {
+            self.tail = i;
+        }
+        self.head = i;
+    }
+
+    fn get(&mut self, key: u64, now: SimTime) -> Lookup {
+        let Some(&i) = self.index.get(&key) else {
+            return Lookup::Miss;
+        };
+        let e = self.entries[i as usize];
+        if e.expires <= now {
+            self.remove_at(i);
+            return Lookup::Expired;
+        }
+        match self.eviction {
+            Eviction::Lru => {
+                self.unlink(i);
+                self.push_front(i);
+            }
+            Eviction::Lfu => {
+                self.lfu.remove(&(e.uses, e.tick, key));
+                self.lfu.insert((e.uses + 1, e.tick, key));
+                self.entries[i as usize].uses += 1;
+            }
+            Eviction::Fifo | Eviction::Random => {}
+        }
+        Lookup::Hit
+    }
+
+    /// Store `key`; returns whether another key was evicted for it.
+    fn insert(&mut self, key: u64, now: SimTime, rng: &mut Stream) -> bool {
+        let expires = self.ttl.map_or(SimTime(u64::MAX), |t| now + t);
+        if let Some(&i) = self.index.get(&key) {
+            // Filled again (two misses raced): refresh it.
+            self.entries[i as usize].expires = expires;
+            if self.eviction == Eviction::Lru {
+                self.unlink(i);
+                self.push_front(i);
+            }
+            return false;
+        }
+        let mut evicted = false;
+        if self.entries.len() >= self.cap {
+            let victim = match self.eviction {
+                Eviction::Lru | Eviction::Fifo => self.tail,
+                Eviction::Random => rng.below(self.entries.len() as u64) as u32,
+                Eviction::Lfu => {
+                    let &(_, _, k) = self.lfu.first().expect("a full store has entries");
+                    self.index[&k]
+                }
+            };
+            self.remove_at(victim);
+            evicted = true;
+        }
+        self.tick += 1;
+        let i = self.entries.len() as u32;
+        self.entries.push(Entry {
+            key,
+            expires,
+            prev: NIL,
+            next: NIL,
+            uses: 1,
+            tick: self.tick,
+        });
+        self.index.insert(key, i);
+        self.push_front(i);
+        if self.eviction == Eviction::Lfu {
+            self.lfu.insert((1, self.tick, key));
+        }
+        evicted
+    }
+
+    fn remove(&mut self, key: u64) -> bool {
+        match self.index.get(&key) {
+            Some(&i) => {
+                self.remove_at(i);
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// Remove the entry at `i`; the last entry moves into its place.
+    fn remove_at(&mut self, i: u32) {
+        let e = self.entries[i as usize];
+        self.unlink(i);
+        self.index.remove(&e.key);
+        if self.eviction == Eviction::Lfu {
+            self.lfu.remove(&(e.uses, e.tick, e.key));
+        }
+        let last = self.entries.len() as u32 - 1;
+        self.entries.swap_remove(i as usize);
+        if i != last {
+            // The moved entry's neighbours and the map point at its new place.
+            let m = self.entries[i as usize];
+            if m.prev == NIL {
+                self.head = i;
+            } else {
+                self.entries[m.prev as usize].next = i;
+            }
+            if m.next == NIL {
+                self.tail = i;
+            } else {
+                self.entries[m.next as usize].prev = i;
+            }
+            self.index.insert(m.key, i);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use sim_core::RngStreams;
+
+    fn keys_in_order(s: &Store) -> Vec<u64> {
+        let mut out = vec![];
+        let mut i = s.head;
+        while i != NIL {
+            out.push(s.entries[i as usize].key);
+            i = s.entries[i as usize].next;
+        }
+        out
+    }
+
+    #[test]
+    fn lru_fifo_lfu_evict_the_right_key_and_ttl_expires() {
+        let mut rng = RngStreams::new(1).get("c");
+        let t = SimTime::ZERO;
+        let mut lru = Store::new(3, Eviction::Lru, None);
+        let mut fifo = Store::new(3, Eviction::Fifo, None);
+        let mut lfu = Store::new(3, Eviction::Lfu, None);
+        for s in [&mut lru, &mut fifo, &mut lfu] {
+            for k in [1, 2, 3] {
+                assert!(!s.insert(k, t, &mut rng));
+            }
+            assert_eq!(s.get(1, t), Lookup::Hit); // 1 is now the most recent / used twice
+            assert_eq!(s.get(1, t), Lookup::Hit);
+            assert_eq!(s.get(3, t), Lookup::Hit);
+            assert!(s.insert(4, t, &mut rng));
+        }
+        assert_eq!(keys_in_order(&lru), vec![4, 3, 1], "LRU evicts 2");
+        assert_eq!(keys_in_order(&fifo), vec![4, 3, 2], "FIFO evicts 1");
+        assert_eq!(
+            lfu.get(2, t),
+            Lookup::Miss,
+            "LFU evicts 2 (one use, the oldest such)"
+        );
+        assert_eq!(lfu.get(1, t), Lookup::Hit);
+        let mut ttl = Store::new(3, Eviction::Lru, Some(SimTime::from_secs(10)));
+        ttl.insert(7, t, &mut rng);
+        assert_eq!(ttl.get(7, SimTime::from_secs(9)), Lookup::Hit);
+        assert_eq!(ttl.get(7, SimTime::from_secs(10)), Lookup::Expired);
+        assert_eq!(ttl.get(7, SimTime::from_secs(11)), Lookup::Miss);
+    }
+
+    #[test]
+    fn the_store_stays_consistent_under_random_operations() {
+        let mut rng = RngStreams::new(2).get("c");
+        for eviction in [
+            Eviction::Lru,
+            Eviction::Lfu,
+            Eviction::Fifo,
+            Eviction::Random,
+        ] {
+            let mut s = Store::new(50, eviction, Some(SimTime::from_nanos(500)));
+            let mut x: u64 = 3;
+            for step in 0..20_000u64 {
+                x ^= x << 13;
+                x ^= x >> 7;
+                x ^= x << 17;
+                let key = x % 120;
+                let now = SimTime::from_nanos(step);
+                match x % 5 {
+                    0 => {
+                        s.remove(key);
+                    }
+                    1 | 2 => {
+                        s.get(key, now);
+                    }
+                    _ => {
+                        s.insert(key, now, &mut rng);
+                    }
+                }
+                assert!(s.len() <= 50);
+                assert_eq!(s.index.len(), s.len());
+                assert_eq!(keys_in_order(&s).len(), s.len(), "{eviction:?} list");
+                for (i, e) in s.entries.iter().enumerate() {
+                    assert_eq!(s.index[&e.key], i as u32);
+                }
+                if eviction == Eviction::Lfu {
+                    assert_eq!(s.lfu.len(), s.len());
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn che_approximation_matches_the_oracle() {
+        // shared/anchors/analytic.py che --s 0.8 --N 100000 --C 1000: hit_ratio_lru 0.204334.
+        let w: Vec<f64> = (1..=100_000).map(|k| (k as f64).powf(-0.8)).collect();
+        let total: f64 = w.iter().sum();
+        let p: Vec<f64> = w.iter().map(|x| x / total).collect();
+        let h = che_hit_ratio(&p, 1000.0);
+        assert!((h - 0.204_333_763).abs() < 1e-6, "{h}");
+    }
+}
