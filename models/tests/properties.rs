@@ -87,6 +87,33 @@ fn the_hot_loop_allocates_nothing_per_event() {
 }
 
 #[test]
+fn a_cache_allocates_nothing_per_event_once_full() {
+    let text = r#"Scenario(name: "c", duration: "10s", sample_every: "1s",
+        sources: [Source(name: "in", target: "cache", rate: Constant(20000),
+            mix: [Class(name: "get", weight: 0.9, keys: Zipf(n: 100000, s: 0.9)),
+                  Class(name: "put", weight: 0.1, op: Write, keys: Uniform(n: 100000))])],
+        nodes: [Cache(name: "cache", capacity: 5000, ttl: "3s", cores: 8, read_through: "db"),
+                Service(name: "db", cores: 64, handlers: {"*": [Cpu(Exp("1ms"))]})])"#;
+    let run = |secs: u64| {
+        let mut sc = models::load_str("c.ron", text).unwrap();
+        sc.set_duration(SimTime::from_secs(secs)).unwrap();
+        let sc = std::sync::Arc::new(sc);
+        let before = allocations();
+        let stats = models::world::simulate(&sc, 3);
+        (allocations() - before, stats.events)
+    };
+    let (short_allocs, short_events) = run(10);
+    let (long_allocs, long_events) = run(40);
+    assert!(long_events > short_events + 1_000_000);
+    let extra = long_allocs.saturating_sub(short_allocs);
+    assert!(
+        extra < 100,
+        "{extra} more allocations for {} more events",
+        long_events - short_events
+    );
+}
+
+#[test]
 fn a_long_client_timeout_holds_nothing_for_answered_requests() {
     // 100 000 req/s answered in ~1 ms, each with a 1 h timeout: 2 M requests in 20 s, about
     // 100 in flight. One pending timer per request would hold 2 M events (48 MB); bounded
