@@ -31,12 +31,14 @@ impl Key {
     }
 }
 
+#[derive(Debug, Clone)]
 struct Slot<T> {
     gen: u32,
     value: Option<T>,
 }
 
 /// Generational slab. See the module docs.
+#[derive(Debug, Clone)]
 pub struct Slab<T> {
     slots: Vec<Slot<T>>,
     free: Vec<u32>,

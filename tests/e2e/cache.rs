@@ -109,3 +109,55 @@ fn a_ttl_expires_keys() {
     assert!((4500.0..5100.0).contains(&exp), "{exp} expirations");
     assert_eq!(c["evictions"], 0);
 }
+
+#[test]
+fn a_stampede_sends_a_burst_downstream_and_coalescing_sends_one_query() {
+    // One hot key, read 1 000 times a second, expires every second; the database takes
+    // 100 ms to answer. Without coalescing, every read in those 100 ms misses and queries
+    // the database (~100 per expiry); with it, exactly one query per expiry.
+    let run = |coalesce: bool| {
+        let (_d, f) = scenario_file(&format!(
+            r#"Scenario(name: "stampede", duration: "62s", warmup: "2s",
+                sources: [Source(name: "in", target: "cache", rate: Constant(1000), arrivals: Deterministic,
+                                 mix: [Class(name: "get", weight: 1, keys: Uniform(n: 1))])],
+                nodes: [Cache(name: "cache", capacity: 10, ttl: "1s", hit: Constant("0s"), cores: 1000,
+                              read_through: "db", coalesce_misses: {coalesce}),
+                        Service(name: "db", cores: 1000, handlers: {{"*": [Cpu(Constant("100ms"))]}})])"#
+        ));
+        run_json(&f, &[])
+    };
+    let plain = run(false);
+    let c = &plain["nodes"][0]["cache"];
+    let (fetches, expirations) = (num(c, "/fetches"), num(c, "/expirations"));
+    // Each racing fetch refreshes the key when it lands: it lives from the last one
+    // (~200 ms after expiry) for 1 s, so 60 s hold about 50 expiries.
+    assert!(
+        (45.0..=61.0).contains(&expirations),
+        "{expirations} expirations"
+    );
+    assert!(
+        fetches > 90.0 * expirations,
+        "{fetches} queries for {expirations} expiries"
+    );
+    assert_eq!(num(c, "/coalesced"), 0.0);
+    let one = run(true);
+    let c = &one["nodes"][0]["cache"];
+    let (fetches, expirations) = (num(c, "/fetches"), num(c, "/expirations"));
+    // One fetch per 1.1 s cycle (1 s of life + 100 ms fetch): about 55.
+    assert!(
+        (50.0..=61.0).contains(&expirations),
+        "{expirations} expirations"
+    );
+    assert_eq!(fetches, expirations, "exactly one query per expiry");
+    assert!(num(c, "/coalesced") > 90.0 * expirations);
+    // Everyone got an answer: the waiters were answered by the one fetch.
+    assert_eq!(one["summary"]["errors"], 0);
+    let done = num(&one, "/summary/completed") + num(&one, "/in_flight_end");
+    assert_eq!(done, num(&one, "/summary/requests"));
+    // At most the reads of one fetch's 100 ms are still waiting at the end.
+    assert!(
+        num(&one, "/in_flight_end") <= 100.0,
+        "{}",
+        one["in_flight_end"]
+    );
+}

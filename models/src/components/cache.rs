@@ -15,8 +15,13 @@
 //! and an expiration. All operations are O(1) (O(log n) for `Lfu`) and allocate nothing
 //! once the store is full.
 //!
-//! Metrics (report `nodes[].cache`): hits, misses, `hit_ratio`, evictions, expirations,
-//! invalidations, over the measured window.
+//! Miss coalescing (`coalesce_misses: true`): while a key is being fetched, further misses
+//! on it wait for that fetch instead of sending their own — without it, a hot key that
+//! expires under load sends a burst of identical queries downstream (the stampede).
+//!
+//! Metrics (report `nodes[].cache`): hits, misses, `hit_ratio`, fetches (queries sent
+//! downstream for misses), coalesced misses, evictions, expirations, invalidations, over the
+//! measured window.
 
 use super::station::{Instance, Life};
 use super::{Component, Config, NodeKind, NodeState, RawConfig};
@@ -27,7 +32,7 @@ use crate::scenario::dist::Dist;
 use crate::scenario::raw::{Count, Dur, KeyOp, RawDist};
 use crate::scenario::{KeyDist, Resolver, Scenario, ScenarioError};
 use serde::Deserialize;
-use sim_core::{mix64, Counter, Key, SimTime, Stream};
+use sim_core::{mix64, Counter, Key, SimTime, Slab, Stream};
 use std::collections::{BTreeSet, HashMap};
 use std::hash::{BuildHasherDefault, Hasher};
 
@@ -67,6 +72,9 @@ pub struct RawCache {
     /// Waiting room; full ⇒ the request is rejected. Default: unbounded.
     #[serde(default)]
     pub queue: Option<Count>,
+    /// Misses on a key already being fetched wait for that fetch. Default: `false`.
+    #[serde(default)]
+    pub coalesce_misses: bool,
 }
 
 /// Which key leaves a full cache.
@@ -100,6 +108,8 @@ pub struct Cache {
     pub cores: u32,
     /// Queue capacity.
     pub queue: Option<u32>,
+    /// Coalesce misses on a key being fetched.
+    pub coalesce: bool,
 }
 
 impl RawConfig for RawCache {
@@ -168,6 +178,7 @@ impl RawConfig for RawCache {
             read_through,
             cores: self.cores.0,
             queue: self.queue.map(|q| q.0),
+            coalesce: self.coalesce_misses,
         }))
     }
 }
@@ -232,6 +243,9 @@ impl Config for Cache {
             ops: sc.class_ops.clone(),
             station: Instance::new(Life::Ready, 0, SimTime::ZERO),
             store: Store::new(self.capacity as usize, self.eviction, self.ttl),
+            coalesce: self.coalesce,
+            fetching: HashMap::default(),
+            waiters: Slab::with_capacity(0),
         })
     }
 
@@ -280,6 +294,10 @@ pub struct CacheStats {
     pub expirations: Counter,
     /// Keys removed by writes.
     pub invalidations: Counter,
+    /// Queries sent downstream for misses.
+    pub fetches: Counter,
+    /// Misses that waited for a fetch already under way.
+    pub coalesced: Counter,
 }
 
 /// A cache at run time.
@@ -294,6 +312,11 @@ pub struct CacheState {
     ops: Vec<KeyOp>,
     station: Instance,
     store: Store,
+    coalesce: bool,
+    /// Keys being fetched (with coalescing): the first waiting frame, if any.
+    fetching: HashMap<u64, Option<Key>, BuildHasherDefault<KeyHasher>>,
+    /// Frames waiting for a fetch, each linked to the next waiting for the same key.
+    waiters: Slab<(Key, Option<Key>)>,
 }
 
 impl CacheState {
@@ -401,7 +424,21 @@ impl Component for CacheState {
                         st.expirations.inc();
                     }
                     match self.read_through {
-                        Some((node, link)) => self.pass_on(cx, f, node, link),
+                        Some((node, link)) => {
+                            if self.coalesce {
+                                if let Some(first) = self.fetching.get_mut(&key) {
+                                    // A fetch is under way: wait for it, without a worker.
+                                    let w = self.waiters.insert((f, *first));
+                                    *first = Some(w);
+                                    self.stats(cx).coalesced.inc();
+                                    cx.k.frames.get_mut(f).expect("live").holds = false;
+                                    return self.release_worker(cx);
+                                }
+                                self.fetching.insert(key, None);
+                            }
+                            self.stats(cx).fetches.inc();
+                            self.pass_on(cx, f, node, link)
+                        }
                         None => self.finish(cx, f, true),
                     }
                 }
@@ -422,10 +459,23 @@ impl Component for CacheState {
         let Some(fr) = cx.k.frames.get(f).copied() else {
             return;
         };
-        if ok && self.ops[fr.class.index()] == KeyOp::Read {
+        if self.ops[fr.class.index()] == KeyOp::Read {
             let key = cx.k.reqs.get(fr.req).map_or(0, |r| r.key);
-            if self.store.insert(key, cx.now, &mut self.rng) {
+            if ok && self.store.insert(key, cx.now, &mut self.rng) {
                 self.stats(cx).evictions.inc();
+            }
+            // Those waiting for this fetch get its answer.
+            if let Some(mut next) = self.fetching.remove(&key).flatten() {
+                loop {
+                    let (w, after) = self.waiters.remove(next).expect("waiter is live");
+                    if cx.k.frames.get(w).is_some() {
+                        self.finish(cx, w, ok);
+                    }
+                    match after {
+                        Some(a) => next = a,
+                        None => break,
+                    }
+                }
             }
         }
         self.finish(cx, f, ok);

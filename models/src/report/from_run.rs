@@ -93,6 +93,8 @@ impl Report {
                             evictions: c.evictions.get() as f64,
                             expirations: c.expirations.get() as f64,
                             invalidations: c.invalidations.get() as f64,
+                            fetches: c.fetches.get() as f64,
+                            coalesced: c.coalesced.get() as f64,
                         }
                     }),
                 }

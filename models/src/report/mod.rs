@@ -164,6 +164,12 @@ pub struct CacheReport {
     /// Keys removed by writes.
     #[serde(serialize_with = "count")]
     pub invalidations: f64,
+    /// Queries sent downstream for misses.
+    #[serde(serialize_with = "count")]
+    pub fetches: f64,
+    /// Misses that waited for a fetch already under way (`coalesce_misses`).
+    #[serde(serialize_with = "count")]
+    pub coalesced: f64,
 }
 
 /// The node that limits throughput, and why.
