@@ -78,6 +78,8 @@ pub struct Req {
     pub class: ClassId,
     /// Attempt number: 1 for the first try (retries come with the chaos issue).
     pub attempt: u16,
+    /// A queue's message (processed in the background), not a client's request.
+    pub message: Option<NodeId>,
     /// Born after the warm-up: counted in the statistics.
     pub counted: bool,
     /// The client gave up on it.

@@ -7,6 +7,7 @@ mod cache;
 mod determinism;
 mod golden;
 mod lifecycle;
+mod queue;
 mod readme;
 mod slo;
 mod truth;

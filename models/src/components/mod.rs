@@ -64,6 +64,7 @@
 
 pub mod balancer;
 pub mod cache;
+pub mod queue;
 pub mod service;
 pub mod source;
 pub mod station;
@@ -176,6 +177,8 @@ components! {$
     Service(service::RawService, service::Service, service::Pool) = "service",
     /// A key store of bounded capacity with its own workers, read-through to a node behind.
     Cache(cache::RawCache, cache::Cache, cache::CacheState) = "cache",
+    /// A message queue: the producer returns at enqueue; a consumer pool processes them.
+    Queue(queue::RawQueue, queue::Queue, queue::QueueState) = "queue",
 }
 
 pub(crate) use dispatch;
@@ -248,6 +251,13 @@ impl NodeState {
     pub fn as_pool(&self) -> Option<&service::Pool> {
         match self {
             NodeState::Service(p) => Some(p),
+            _ => None,
+        }
+    }
+    /// The queue, if this is one.
+    pub fn as_queue_mut(&mut self) -> Option<&mut queue::QueueState> {
+        match self {
+            NodeState::Queue(q) => Some(q),
             _ => None,
         }
     }

@@ -97,6 +97,7 @@ impl SourceState {
             key,
             class,
             attempt: 1,
+            message: None,
             counted,
             timed_out: false,
         });

@@ -83,6 +83,15 @@ impl Report {
                     cost: node_cost,
                     instance_hours: billed * run_h,
                     killed: st.killed.get() as f64,
+                    messages: matches!(n.kind, crate::components::NodeKind::Queue(_)).then(|| {
+                        let m = st.messages.clone().unwrap_or_default();
+                        super::MessagesReport {
+                            enqueued: m.enqueued.get() as f64,
+                            processed: m.processed.get() as f64,
+                            failed: m.failed.get() as f64,
+                            processing_latency: Latency::of(&m.latency),
+                        }
+                    }),
                     cache: matches!(n.kind, crate::components::NodeKind::Cache(_)).then(|| {
                         let c = st.cache.clone().unwrap_or_default();
                         let (h, m) = (c.hits.get() as f64, c.misses.get() as f64);

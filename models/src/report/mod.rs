@@ -142,6 +142,25 @@ pub struct NodeReport {
     /// Cache figures (caches only).
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub cache: Option<CacheReport>,
+    /// Message figures (queues only); the backlog is the node's queue figures.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub messages: Option<MessagesReport>,
+}
+
+/// What a queue's messages did over the measured window.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+pub struct MessagesReport {
+    /// Messages accepted.
+    #[serde(serialize_with = "count")]
+    pub enqueued: f64,
+    /// Messages processed successfully.
+    #[serde(serialize_with = "count")]
+    pub processed: f64,
+    /// Messages whose processing failed.
+    #[serde(serialize_with = "count")]
+    pub failed: f64,
+    /// Enqueue to done, for processed messages.
+    pub processing_latency: Latency,
 }
 
 /// What a cache did over the measured window.

@@ -306,12 +306,23 @@ impl World {
         }
     }
 
-    fn client_done(&mut self, now: SimTime, req: Key, ok: bool) {
+    fn client_done(&mut self, now: SimTime, req: Key, ok: bool, q: &mut EventQueue<Ev>) {
         let r = self
             .k
             .reqs
             .remove(req)
             .expect("request is live until its reply");
+        if let Some(queue) = r.message {
+            let mut cx = Cx {
+                k: &mut self.k,
+                q,
+                now,
+            };
+            if let Some(qs) = self.states[queue.index()].as_queue_mut() {
+                qs.on_done(&mut cx, &r, ok);
+            }
+            return;
+        }
         if r.deadline.is_some() && !r.timed_out {
             self.sources[r.source.index()].answered();
         }
@@ -393,7 +404,7 @@ impl Model for World {
                 };
                 self.states[node].on_reply(&mut cx, to, ok);
             }
-            Ev::ClientDone { req, ok } => self.client_done(now, req, ok),
+            Ev::ClientDone { req, ok } => self.client_done(now, req, ok, q),
             Ev::SourceTimer(s) => {
                 self.sources[s.index()].on_timer(now, &mut self.k.reqs, &mut self.k.classes, q)
             }

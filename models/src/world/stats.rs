@@ -32,6 +32,8 @@ pub struct NodeStats {
     pub rejected: Counter,
     /// Requests that failed because their instance was killed (or stopped undrained).
     pub killed: Counter,
+    /// Message figures (queues only).
+    pub messages: Option<crate::components::queue::QueueStats>,
     /// Cache counters (caches only).
     pub cache: Option<crate::components::cache::CacheStats>,
     /// Queue length, sampled every `sample_every`.
@@ -81,6 +83,7 @@ impl NodeStats {
             rejected: Counter::default(),
             killed: Counter::default(),
             cache: None,
+            messages: None,
             queue_series: series(),
             util_series: series(),
             instance_series: series(),
@@ -103,6 +106,9 @@ impl NodeStats {
         self.killed = Counter::default();
         if let Some(c) = &mut self.cache {
             *c = Default::default();
+        }
+        if let Some(m) = &mut self.messages {
+            *m = Default::default();
         }
     }
 }

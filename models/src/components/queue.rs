@@ -1,0 +1,221 @@
+//! Message queues (asynchronous processing): the producer's call returns as soon as the
+//! message is enqueued, so the user-facing latency excludes the work; a consumer node (a
+//! service pool) takes messages while it has free workers.
+//!
+//! - A message is a request of its own (same class and key as the one that sent it), so
+//!   the consumer runs its usual handler for that class. It counts toward
+//!   `limits.max_in_flight`, which bounds an unbounded queue.
+//! - The queue hands a message over when the consumer has a worker free (its serving and
+//!   draining instances' cores, read at every hand-over and completion), in FIFO order: a
+//!   consumer of one instance with `c` cores behind a queue is an M/M/c system.
+//! - `capacity` bounds the backlog: an enqueue finding it full fails (the producer's call
+//!   gets an error).
+//!
+//! Metrics: the node's queue figures are the backlog (`mean_queue`, `max_queue`,
+//! `queue_end`, and the `queue` time series); `nodes[].messages` has enqueued, processed,
+//! failed and the processing latency (enqueue to done).
+
+use super::{Component, Config, NodeKind, NodeState, RawConfig};
+use crate::analysis::capacity::Flow;
+use crate::ids::{ClassId, LinkId, NodeId};
+use crate::kernel::{Cx, Ev, Frame, Req};
+use crate::scenario::raw::Count;
+use crate::scenario::{Resolver, Scenario, ScenarioError};
+use serde::Deserialize;
+use sim_core::{Counter, Histogram, Key, Stream};
+use std::collections::VecDeque;
+
+/// A queue as written.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, rename = "Queue")]
+pub struct RawQueue {
+    /// Unique name.
+    pub name: String,
+    /// The node that processes the messages (a service pool).
+    pub consumer: String,
+    /// Most messages waiting; full ⇒ the enqueue fails. Default: unbounded (then bounded
+    /// by `limits.max_in_flight`).
+    #[serde(default)]
+    pub capacity: Option<Count>,
+}
+
+/// A validated queue.
+#[derive(Debug, Clone)]
+pub struct Queue {
+    /// The consumer and the link to it.
+    pub consumer: (NodeId, Option<LinkId>),
+    /// Backlog bound.
+    pub capacity: Option<u32>,
+}
+
+impl RawConfig for RawQueue {
+    fn name(&self) -> &str {
+        &self.name
+    }
+
+    fn validate(&self, r: &mut Resolver) -> Result<NodeKind, ScenarioError> {
+        let name = self.name.as_str();
+        let decl = r.decl(name);
+        let node = r.node(&self.consumer, decl)?;
+        if !r.is_service(node) {
+            return Err(r
+                .err(
+                    r.loc().quoted(&self.consumer, decl),
+                    format!(
+                        "queue `{name}`: consumer `{}` is not a service",
+                        self.consumer
+                    ),
+                )
+                .with_hint("a queue's messages are processed by the workers of a service pool"));
+        }
+        if self.capacity.is_some_and(|c| c.0 == 0) {
+            return Err(r
+                .err(
+                    r.loc().field_in(name, "capacity"),
+                    format!("queue `{name}`: a capacity of 0 takes no message"),
+                )
+                .with_hint("leave capacity out for an unbounded queue"));
+        }
+        Ok(NodeKind::Queue(Queue {
+            consumer: (node, r.link_of(name, &self.consumer)),
+            capacity: self.capacity.map(|c| c.0),
+        }))
+    }
+}
+
+impl Config for Queue {
+    fn build(&self, id: NodeId, _sc: &Scenario, _rng: Stream) -> NodeState {
+        NodeState::Queue(QueueState {
+            id,
+            consumer: self.consumer,
+            capacity: self.capacity,
+            backlog: VecDeque::new(),
+            outstanding: 0,
+        })
+    }
+
+    fn callees(&self, _class: ClassId, out: &mut Vec<NodeId>) {
+        out.push(self.consumer.0);
+    }
+
+    fn visit(&self, _id: NodeId, class: ClassId, rate: f64, flow: &mut Flow) {
+        // Decoupled, but every message is processed: the consumer sees the same rate.
+        flow.visit(self.consumer.0, class, rate);
+    }
+
+    fn response_time(&self, _class: ClassId, _sc: &Scenario) -> f64 {
+        0.0 // the producer waits for the enqueue only
+    }
+}
+
+/// A queue's message figures over the measured window.
+#[derive(Debug, Clone, Default)]
+pub struct QueueStats {
+    /// Messages accepted.
+    pub enqueued: Counter,
+    /// Messages processed successfully.
+    pub processed: Counter,
+    /// Messages whose processing failed.
+    pub failed: Counter,
+    /// Enqueue to done, for processed messages.
+    pub latency: Histogram,
+}
+
+/// A queue at run time.
+#[derive(Debug, Clone)]
+pub struct QueueState {
+    id: NodeId,
+    consumer: (NodeId, Option<LinkId>),
+    capacity: Option<u32>,
+    /// Messages waiting, oldest first.
+    backlog: VecDeque<Key>,
+    /// Messages handed to the consumer and not done.
+    outstanding: u64,
+}
+
+impl QueueState {
+    fn stats<'a>(&self, cx: &'a mut Cx) -> &'a mut QueueStats {
+        cx.k.nodes[self.id.index()]
+            .messages
+            .get_or_insert_with(QueueStats::default)
+    }
+
+    /// Hand messages to the consumer while it has workers free.
+    fn dispatch(&mut self, cx: &mut Cx) {
+        let (node, link) = self.consumer;
+        while self.outstanding < cx.k.nodes[node.index()].workers.value() {
+            let Some(msg) = self.backlog.pop_front() else {
+                return;
+            };
+            cx.k.nodes[self.id.index()].queued.add(cx.now, -1);
+            self.outstanding += 1;
+            let class = cx.k.reqs.get(msg).expect("message is live").class;
+            let f = cx.k.frames.insert(Frame {
+                req: msg,
+                parent: Key::NONE,
+                entered: cx.now,
+                node,
+                inst: None,
+                pc: 0,
+                link,
+                class,
+                holds: false,
+                placed: false,
+            });
+            cx.send(link, Ev::Enter(f, node));
+        }
+    }
+
+    /// A message's processing ended (`ok` or failed) and its request is gone.
+    pub fn on_done(&mut self, cx: &mut Cx, msg: &Req, ok: bool) {
+        self.outstanding -= 1;
+        if msg.counted {
+            let now = cx.now;
+            let st = self.stats(cx);
+            if ok {
+                st.processed.inc();
+                st.latency.record(now - msg.born);
+            } else {
+                st.failed.inc();
+            }
+        }
+        self.dispatch(cx);
+    }
+}
+
+impl Component for QueueState {
+    fn on_enter(&mut self, cx: &mut Cx, f: Key) {
+        if self
+            .capacity
+            .is_some_and(|cap| self.backlog.len() >= cap as usize)
+        {
+            return cx.reject(f);
+        }
+        let now = cx.now;
+        let fr = *cx.k.frames.get(f).expect("entering frame is live");
+        let Some(&from) = cx.k.reqs.get(fr.req) else {
+            return cx.reject(f);
+        };
+        let msg = cx.k.reqs.insert(Req {
+            born: now,
+            deadline: None,
+            timed_out: false,
+            counted: now >= cx.k.sc.warmup,
+            attempt: 1,
+            message: Some(self.id),
+            ..from
+        });
+        if now >= cx.k.sc.warmup {
+            self.stats(cx).enqueued.inc();
+        }
+        self.backlog.push_back(msg);
+        cx.k.nodes[self.id.index()].queued.add(now, 1);
+        // The producer's call is done: acknowledged at enqueue.
+        cx.accept(f);
+        let fr = cx.leave(f);
+        cx.reply(fr, true);
+        self.dispatch(cx);
+    }
+
+    fn on_reply(&mut self, _cx: &mut Cx, _f: Key, _ok: bool) {}
+}

@@ -1,0 +1,66 @@
+//! Queues through the user's path: the producer returns at enqueue; a consumer pool with
+//! `c` workers behind a queue is M/M/c.
+
+use super::{num, run_json, scenario_file};
+
+fn queued(rate: f64, capacity: &str, duration: &str, reps: &str) -> serde_json::Value {
+    let (_d, f) = scenario_file(&format!(
+        r#"Scenario(name: "queue", duration: "{duration}", warmup: "5s",
+            sources: [Source(name: "in", target: "jobs", rate: Constant({rate}))],
+            nodes: [Queue(name: "jobs", consumer: "workers" {capacity}),
+                    Service(name: "workers", cores: 4, handlers: {{"*": [Cpu(Exp("1ms"))]}})])"#
+    ));
+    run_json(&f, &["--replications", reps])
+}
+
+#[test]
+fn a_queue_with_a_pool_of_c_workers_is_mmc() {
+    // λ = 3 200/s, μ = 1 000/s, c = 4 (ρ = 0.8): enqueue-to-done is Erlang C's response.
+    let r = queued(3200.0, "", "65s", "20");
+    let want = super::truth::mmc_w(3200.0, 1000.0, 4);
+    let m = &r["nodes"][0]["messages"];
+    let mean = num(m, "/processing_latency/mean");
+    let ci = num(m, "/processing_latency/mean_ci95");
+    assert!(
+        (mean - want).abs() <= ci,
+        "Erlang C {want:.6} outside {mean:.6} ± {ci:.6}"
+    );
+    assert!(ci < 0.05 * want, "CI ±{ci} too wide");
+    // The producer is answered at enqueue: its latency excludes the work.
+    assert!(
+        num(&r, "/summary/latency/mean") < 1e-6,
+        "{}",
+        r["summary"]["latency"]
+    );
+    // Little on the backlog: mean waiting = λ × Wq.
+    let wq = want - 0.001;
+    let backlog = num(&r, "/nodes/0/mean_queue");
+    assert!(
+        (backlog - 3200.0 * wq).abs() < 0.05 * 3200.0 * wq,
+        "backlog {backlog}"
+    );
+    assert!((num(&r, "/nodes/1/utilization") - 0.8).abs() < 0.01);
+}
+
+#[test]
+fn a_full_queue_fails_the_enqueue_and_an_unbounded_one_keeps_everything() {
+    // Twice the consumer's capacity: a bounded queue fills and refuses the rest.
+    let r = queued(8000.0, ", capacity: 100", "20s", "1");
+    let m = &r["nodes"][0]["messages"];
+    let refused = num(&r, "/nodes/0/errors");
+    assert!(refused > 30_000.0, "{refused} refused");
+    assert_eq!(num(&r, "/summary/errors"), refused);
+    assert!(num(&r, "/nodes/0/max_queue") <= 100.0);
+    let accepted = num(&r, "/summary/completed");
+    assert!((num(m, "/enqueued") - accepted).abs() < 1.0);
+    // Processed at the consumer's pace: 4 000/s.
+    assert!((num(m, "/processed") / 15.0 - 4000.0).abs() < 100.0, "{m}");
+    // Unbounded: nothing refused, the backlog grows (about 4 000/s).
+    let r = queued(8000.0, "", "20s", "1");
+    assert_eq!(r["summary"]["errors"], 0);
+    assert!(
+        num(&r, "/nodes/0/queue_end") > 70_000.0,
+        "{}",
+        r["nodes"][0]["queue_end"]
+    );
+}
