@@ -473,3 +473,63 @@ fn a_closed_pipe_ends_the_command_quietly() {
         assert!(!e.contains("Broken pipe") && !e.contains("panicked"), "{e}");
     }
 }
+
+#[test]
+fn the_queue_scenario_absorbs_the_spike_the_synchronous_design_rejects() {
+    let path = std::path::Path::new("scenarios/queue-absorbs-spike.ron");
+    let r = run_json(path, &[]);
+    assert_eq!(r["summary"]["errors"], 0);
+    assert!(
+        num(&r, "/summary/latency/p99") < 0.05,
+        "{}",
+        r["summary"]["latency"]
+    );
+    let q = &r["nodes"][1];
+    assert!(
+        num(q, "/max_queue") > 50_000.0,
+        "backlog {}",
+        q["max_queue"]
+    );
+    assert_eq!(q["queue_end"], 0, "the backlog drains");
+    assert!(num(q, "/messages/processing_latency/p99") > 60.0);
+    assert_eq!(r["slo"][0]["pass"], true);
+    // The same spike with the email sent inside the request: rejected orders.
+    let text = std::fs::read_to_string(path)
+        .unwrap()
+        .replace(r#"Call("emails")"#, r#"Call("mailers")"#);
+    let (_d, f) = scenario_file(&text);
+    let sync = run_json(&f, &[]);
+    assert!(
+        num(&sync, "/summary/error_rate") > 0.1,
+        "{}",
+        sync["summary"]
+    );
+    assert_eq!(sync["slo"][1]["pass"], false);
+}
+
+#[test]
+fn the_stampede_scenario_fails_without_coalescing_and_holds_with_it() {
+    let path = std::path::Path::new("scenarios/cache-stampede.ron");
+    let r = run_json(path, &[]);
+    let c = &r["nodes"][0]["cache"];
+    assert_eq!(r["summary"]["errors"], 0);
+    assert!(num(c, "/coalesced") > 10.0 * num(c, "/fetches"), "{c}");
+    assert!(r["slo"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|s| s["pass"] == true));
+    let text = std::fs::read_to_string(path)
+        .unwrap()
+        .replace("coalesce_misses: true", "coalesce_misses: false");
+    let (_d, f) = scenario_file(&text);
+    let stampede = run_json(&f, &[]);
+    assert!(
+        num(&stampede, "/summary/error_rate") > 0.05,
+        "{}",
+        stampede["summary"]
+    );
+    let fetches = num(&stampede, "/nodes/0/cache/fetches");
+    assert!(fetches > 100.0 * num(c, "/fetches"), "{fetches} queries");
+    assert_eq!(stampede["slo"][1]["pass"], false);
+}
