@@ -161,3 +161,22 @@ fn a_stampede_sends_a_burst_downstream_and_coalescing_sends_one_query() {
         one["in_flight_end"]
     );
 }
+
+#[test]
+fn a_saturated_cache_is_the_bottleneck() {
+    // One worker, 1 ms per lookup, 1 200 reads/s: the cache itself cannot keep up.
+    let (_d, f) = scenario_file(
+        r#"Scenario(name: "slow-cache", duration: "20s",
+            sources: [Source(name: "in", target: "cache", rate: Constant(1200),
+                             mix: [Class(name: "get", weight: 1, keys: Uniform(n: 10))])],
+            nodes: [Cache(name: "cache", capacity: 10, hit: Constant("1ms"), queue: 100, read_through: "db"),
+                    Service(name: "db", cores: 8, handlers: {"*": [Cpu(Exp("1ms"))]})])"#,
+    );
+    let r = run_json(&f, &[]);
+    assert_eq!(r["bottleneck"]["node"], "cache", "{}", r["bottleneck"]);
+    assert!(num(&r, "/nodes/0/utilization") > 0.95);
+    assert!(
+        num(&r, "/nodes/0/errors") > 0.0,
+        "a full cache queue rejects"
+    );
+}

@@ -1,6 +1,5 @@
 //! The bottleneck: which node limits throughput, and why, in words.
 
-use crate::components::Kind;
 use crate::report::{Bottleneck, Report, RunOutcome};
 use std::fmt::Write as _;
 
@@ -25,7 +24,7 @@ pub fn find_bottleneck(r: &Report, depth: &[u32]) -> Bottleneck {
     let util: Vec<Option<f64>> = r
         .nodes
         .iter()
-        .map(|n| (n.kind == Kind::Service).then_some(n.utilization))
+        .map(|n| n.kind.has_workers().then_some(n.utilization))
         .collect();
     let Some(i) = pick_bottleneck(&util, depth) else {
         return Bottleneck {

@@ -183,6 +183,14 @@ components! {$
 
 pub(crate) use dispatch;
 
+impl Kind {
+    /// Whether nodes of this kind have workers of their own: a utilisation in the report
+    /// and a place in the bottleneck rule. A new kind with workers adds itself here.
+    pub fn has_workers(self) -> bool {
+        matches!(self, Kind::Service | Kind::Cache)
+    }
+}
+
 impl RawNode {
     /// The node's name.
     pub fn name(&self) -> &str {

@@ -6,7 +6,6 @@ use super::{
 };
 use crate::analysis::bottleneck::{find_bottleneck, pick_bottleneck};
 use crate::analysis::slo;
-use crate::components::Kind;
 use crate::scenario::Scenario;
 use crate::world::stats::{ClassStats, Outcome, RunStats};
 
@@ -130,7 +129,7 @@ impl Report {
             Outcome::InFlightLimit { node, at } => {
                 let util: Vec<Option<f64>> = nodes
                     .iter()
-                    .map(|n| (n.kind == Kind::Service).then_some(n.utilization))
+                    .map(|n| n.kind.has_workers().then_some(n.utilization))
                     .collect();
                 let n = &nodes[pick_bottleneck(&util, &sc.depths()).unwrap_or(node.index())];
                 let pile = &nodes[node.index()];

@@ -75,7 +75,7 @@ impl Report {
             "p99"
         );
         for n in &self.nodes {
-            let util = if n.kind == Kind::Service {
+            let util = if n.kind.has_workers() {
                 format!("{:.2}", n.utilization)
             } else {
                 "-".into()
