@@ -269,6 +269,13 @@ impl NodeState {
             _ => None,
         }
     }
+    /// The cache, if this is one.
+    pub fn as_cache_mut(&mut self) -> Option<&mut cache::CacheState> {
+        match self {
+            NodeState::Cache(c) => Some(c),
+            _ => None,
+        }
+    }
     /// The load balancer, if this is one.
     pub fn as_balancer_mut(&mut self) -> Option<&mut balancer::Balancer> {
         match self {

@@ -81,6 +81,18 @@ impl Action {
                 }
             };
             let verb = match action {
+                RawAction::FlushCache { node } => {
+                    let id = r.node(node, from)?;
+                    if !matches!(sc.nodes[id.index()].kind, NodeKind::Cache(_)) {
+                        return Err(r
+                            .err(
+                                r.loc().quoted(node, from),
+                                format!("`{node}` is not a cache"),
+                            )
+                            .with_hint("FlushCache names a Cache"));
+                    }
+                    Verb::FlushCache { node: id }
+                }
                 RawAction::SetInstances { node, instances } => {
                     let node = pool(node)?;
                     if !(0..=MAX_INSTANCES as i64).contains(instances) {

@@ -49,6 +49,11 @@ pub enum Verb {
         /// Speed factor in (0, 1].
         factor: f32,
     },
+    /// Empty a cache.
+    FlushCache {
+        /// The cache.
+        node: NodeId,
+    },
 }
 
 impl Verb {
@@ -65,6 +70,7 @@ impl Verb {
             }
             Verb::KillInstances { count, .. } => format!("kill {count}"),
             Verb::Degrade { factor, .. } => format!("CPU speed × {factor}"),
+            Verb::FlushCache { .. } => "flush the cache".into(),
         }
     }
 
@@ -75,7 +81,8 @@ impl Verb {
             | Verb::StartInstances { node, .. }
             | Verb::StopInstances { node, .. }
             | Verb::KillInstances { node, .. }
-            | Verb::Degrade { node, .. } => node,
+            | Verb::Degrade { node, .. }
+            | Verb::FlushCache { node } => node,
         }
     }
 }

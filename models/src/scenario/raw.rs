@@ -446,6 +446,11 @@ pub enum RawAction {
         /// How many.
         count: u32,
     },
+    /// Empty a cache: every key is gone (what a restart or `FLUSHALL` does).
+    FlushCache {
+        /// A cache.
+        node: String,
+    },
     /// Run every current instance of the pool at `factor` of its CPU speed (a noisy
     /// neighbour); `1.0` restores full speed.
     Degrade {

@@ -220,6 +220,15 @@ impl World {
     /// Apply a verb (scripted, or injected by a fault, an autoscaler or the UI).
     fn control(&mut self, now: SimTime, verb: Verb, q: &mut EventQueue<Ev>) {
         let node = verb.node();
+        if let Verb::FlushCache { .. } = verb {
+            if let Some(c) = self.states[node.index()].as_cache_mut() {
+                let keys = c.len();
+                c.flush();
+                let text = format!("flush: {} gone", plural(keys as u64, "key"));
+                self.note(now, TimelineKind::Action, node, text);
+            }
+            return;
+        }
         let mut cx = Cx {
             k: &mut self.k,
             q,
@@ -267,6 +276,7 @@ impl World {
                     if chosen.len() == 1 { "it" } else { "them" }
                 )
             }
+            Verb::FlushCache { .. } => unreachable!("handled above"),
             Verb::Degrade { factor, .. } => {
                 for i in 0..pool.instances.len() {
                     pool.degrade(crate::ids::InstanceId::new(i), factor as f64);
