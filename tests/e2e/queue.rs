@@ -64,3 +64,25 @@ fn a_full_queue_fails_the_enqueue_and_an_unbounded_one_keeps_everything() {
         r["nodes"][0]["queue_end"]
     );
 }
+
+#[test]
+fn failed_messages_are_retried_up_to_max_attempts_then_dead_lettered() {
+    // The consumer calls `broken`, whose only worker the first call holds for an hour: it
+    // refuses every later call. So every message but the first fails each of its 3 tries.
+    let (_d, f) = scenario_file(
+        r#"Scenario(name: "retry", duration: "60s",
+            sources: [Source(name: "in", target: "jobs", rate: Constant(10), arrivals: Deterministic)],
+            nodes: [Queue(name: "jobs", consumer: "workers", max_attempts: 3),
+                    Service(name: "workers", cores: 4, handlers: {"*": [Call("broken")]}),
+                    Service(name: "broken", queue: 0, handlers: {"*": [Cpu(Constant("1h"))]})])"#,
+    );
+    let r = run_json(&f, &[]);
+    let m = &r["nodes"][0]["messages"];
+    assert_eq!(m["enqueued"], 600);
+    assert_eq!(m["processed"], 0);
+    assert_eq!(m["dead_letters"], 599, "{m}");
+    assert_eq!(m["failed"], 599);
+    assert_eq!(m["retries"], 2 * 599);
+    // The producers never notice: their enqueues all succeeded.
+    assert_eq!(r["summary"]["errors"], 0);
+}

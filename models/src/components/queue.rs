@@ -10,6 +10,9 @@
 //!   consumer of one instance with `c` cores behind a queue is an M/M/c system.
 //! - `capacity` bounds the backlog: an enqueue finding it full fails (the producer's call
 //!   gets an error).
+//! - A message whose processing fails is enqueued again (at the back) until it has been
+//!   tried `max_attempts` times; then it is dead-lettered. Its processing latency counts
+//!   from the first enqueue.
 //!
 //! Metrics: the node's queue figures are the backlog (`mean_queue`, `max_queue`,
 //! `queue_end`, and the `queue` time series); `nodes[].messages` has enqueued, processed,
@@ -37,6 +40,13 @@ pub struct RawQueue {
     /// by `limits.max_in_flight`).
     #[serde(default)]
     pub capacity: Option<Count>,
+    /// Tries per message before it is dead-lettered (1 to 100). Default: 1 (no retry).
+    #[serde(default = "one")]
+    pub max_attempts: Count,
+}
+
+fn one() -> Count {
+    Count(1)
 }
 
 /// A validated queue.
@@ -46,6 +56,8 @@ pub struct Queue {
     pub consumer: (NodeId, Option<LinkId>),
     /// Backlog bound.
     pub capacity: Option<u32>,
+    /// Tries per message.
+    pub max_attempts: u16,
 }
 
 impl RawConfig for RawQueue {
@@ -76,9 +88,21 @@ impl RawConfig for RawQueue {
                 )
                 .with_hint("leave capacity out for an unbounded queue"));
         }
+        if !(1..=100).contains(&self.max_attempts.0) {
+            return Err(r
+                .err(
+                    r.loc().field_in(name, "max_attempts"),
+                    format!(
+                        "queue `{name}`: max_attempts {} is outside 1..=100",
+                        self.max_attempts.0
+                    ),
+                )
+                .with_hint("tries per message, the first included: 3 retries twice"));
+        }
         Ok(NodeKind::Queue(Queue {
             consumer: (node, r.link_of(name, &self.consumer)),
             capacity: self.capacity.map(|c| c.0),
+            max_attempts: self.max_attempts.0 as u16,
         }))
     }
 }
@@ -89,6 +113,7 @@ impl Config for Queue {
             id,
             consumer: self.consumer,
             capacity: self.capacity,
+            max_attempts: self.max_attempts,
             backlog: VecDeque::new(),
             outstanding: 0,
         })
@@ -117,6 +142,10 @@ pub struct QueueStats {
     pub processed: Counter,
     /// Messages whose processing failed.
     pub failed: Counter,
+    /// Failed tries sent back to the queue.
+    pub retries: Counter,
+    /// Messages given up after `max_attempts` failed tries.
+    pub dead_letters: Counter,
     /// Enqueue to done, for processed messages.
     pub latency: Histogram,
 }
@@ -127,6 +156,7 @@ pub struct QueueState {
     id: NodeId,
     consumer: (NodeId, Option<LinkId>),
     capacity: Option<u32>,
+    max_attempts: u16,
     /// Messages waiting, oldest first.
     backlog: VecDeque<Key>,
     /// Messages handed to the consumer and not done.
@@ -166,17 +196,31 @@ impl QueueState {
         }
     }
 
-    /// A message's processing ended (`ok` or failed) and its request is gone.
+    /// A message's processing ended (`ok` or failed) and its request is gone: count it,
+    /// or try it again, or dead-letter it.
     pub fn on_done(&mut self, cx: &mut Cx, msg: &Req, ok: bool) {
         self.outstanding -= 1;
-        if msg.counted {
-            let now = cx.now;
+        let now = cx.now;
+        if !ok && msg.attempt < self.max_attempts {
+            let again = cx.k.reqs.insert(Req {
+                attempt: msg.attempt + 1,
+                ..*msg
+            });
+            self.backlog.push_back(again);
+            cx.k.nodes[self.id.index()].queued.add(now, 1);
+            if msg.counted {
+                self.stats(cx).retries.inc();
+            }
+        } else if msg.counted {
             let st = self.stats(cx);
             if ok {
                 st.processed.inc();
                 st.latency.record(now - msg.born);
             } else {
                 st.failed.inc();
+                if self.max_attempts > 1 {
+                    st.dead_letters.inc();
+                }
             }
         }
         self.dispatch(cx);

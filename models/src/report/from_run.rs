@@ -88,6 +88,8 @@ impl Report {
                             enqueued: m.enqueued.get() as f64,
                             processed: m.processed.get() as f64,
                             failed: m.failed.get() as f64,
+                            retries: m.retries.get() as f64,
+                            dead_letters: m.dead_letters.get() as f64,
                             processing_latency: Latency::of(&m.latency),
                         }
                     }),

@@ -156,9 +156,15 @@ pub struct MessagesReport {
     /// Messages processed successfully.
     #[serde(serialize_with = "count")]
     pub processed: f64,
-    /// Messages whose processing failed.
+    /// Messages whose processing failed (their last try).
     #[serde(serialize_with = "count")]
     pub failed: f64,
+    /// Failed tries sent back to the queue.
+    #[serde(serialize_with = "count")]
+    pub retries: f64,
+    /// Messages given up after `max_attempts` tries (with `max_attempts` above 1).
+    #[serde(serialize_with = "count")]
+    pub dead_letters: f64,
     /// Enqueue to done, for processed messages.
     pub processing_latency: Latency,
 }
