@@ -212,6 +212,25 @@ impl Cx<'_> {
         self.k.nodes[node].present.add(self.now, 1);
     }
 
+    /// A new top-level frame for request `req` (a client's or a queue's message), for
+    /// `node`, reached over `link`, and send it.
+    #[inline(always)]
+    pub fn send_root(&mut self, req: Key, node: NodeId, link: Option<LinkId>, class: ClassId) {
+        let f = self.k.frames.insert(Frame {
+            req,
+            parent: Key::NONE,
+            entered: self.now,
+            node,
+            inst: None,
+            pc: 0,
+            link,
+            class,
+            holds: false,
+            placed: false,
+        });
+        self.send(link, Ev::Enter(f, node));
+    }
+
     /// The frame leaves its node after being served (done or failed): it is removed, and
     /// the node's presence, sojourn and departures are updated. The caller replies.
     #[inline(always)]

@@ -64,20 +64,26 @@ fn allocations() -> u64 {
 #[test]
 fn the_hot_loop_allocates_nothing_per_event() {
     // The default scenario: load balancer, bounded queues, calls, links, timeouts.
+    let mut sc = models::load_str("default.ron", DEFAULT).unwrap();
+    sc.sample_every = SimTime::from_secs(1);
+    assert_no_allocation_per_event(sc, 60, 240, 100_000);
+}
+
+/// Run `sc` for `short` and for `long` seconds: the longer run handles at least `more`
+/// more events and allocates fewer than 100 more times (growth of slabs, queues and time
+/// series to their peaks: a few doublings, not one allocation per event).
+fn assert_no_allocation_per_event(sc: models::Scenario, short: u64, long: u64, more: u64) {
     let run = |secs: u64| {
-        let mut sc = models::load_str("default.ron", DEFAULT).unwrap();
+        let mut sc = sc.clone();
         sc.set_duration(SimTime::from_secs(secs)).unwrap();
-        sc.sample_every = SimTime::from_secs(1);
         let sc = std::sync::Arc::new(sc);
         let before = allocations();
         let stats = models::world::simulate(&sc, 3);
         (allocations() - before, stats.events)
     };
-    let (short_allocs, short_events) = run(60);
-    let (long_allocs, long_events) = run(240);
-    assert!(long_events > short_events + 100_000);
-    // Growth of slabs, queues and the time series to their peaks: a few doublings, not
-    // one allocation per event (which would be > 100 000 here).
+    let (short_allocs, short_events) = run(short);
+    let (long_allocs, long_events) = run(long);
+    assert!(long_events > short_events + more);
     let extra = long_allocs.saturating_sub(short_allocs);
     assert!(
         extra < 100,
@@ -94,23 +100,8 @@ fn a_cache_allocates_nothing_per_event_once_full() {
                   Class(name: "put", weight: 0.1, op: Write, keys: Uniform(n: 100000))])],
         nodes: [Cache(name: "cache", capacity: 5000, ttl: "3s", cores: 8, read_through: "db"),
                 Service(name: "db", cores: 64, handlers: {"*": [Cpu(Exp("1ms"))]})])"#;
-    let run = |secs: u64| {
-        let mut sc = models::load_str("c.ron", text).unwrap();
-        sc.set_duration(SimTime::from_secs(secs)).unwrap();
-        let sc = std::sync::Arc::new(sc);
-        let before = allocations();
-        let stats = models::world::simulate(&sc, 3);
-        (allocations() - before, stats.events)
-    };
-    let (short_allocs, short_events) = run(10);
-    let (long_allocs, long_events) = run(40);
-    assert!(long_events > short_events + 1_000_000);
-    let extra = long_allocs.saturating_sub(short_allocs);
-    assert!(
-        extra < 100,
-        "{extra} more allocations for {} more events",
-        long_events - short_events
-    );
+    let sc = models::load_str("c.ron", text).unwrap();
+    assert_no_allocation_per_event(sc, 10, 40, 1_000_000);
 }
 
 #[test]

@@ -21,7 +21,7 @@
 use super::{Component, Config, NodeKind, NodeState, RawConfig};
 use crate::analysis::capacity::Flow;
 use crate::ids::{ClassId, LinkId, NodeId};
-use crate::kernel::{Cx, Ev, Frame, Req};
+use crate::kernel::{Cx, Req};
 use crate::scenario::raw::Count;
 use crate::scenario::{Resolver, Scenario, ScenarioError};
 use serde::Deserialize;
@@ -180,19 +180,7 @@ impl QueueState {
             cx.k.nodes[self.id.index()].queued.add(cx.now, -1);
             self.outstanding += 1;
             let class = cx.k.reqs.get(msg).expect("message is live").class;
-            let f = cx.k.frames.insert(Frame {
-                req: msg,
-                parent: Key::NONE,
-                entered: cx.now,
-                node,
-                inst: None,
-                pc: 0,
-                link,
-                class,
-                holds: false,
-                placed: false,
-            });
-            cx.send(link, Ev::Enter(f, node));
+            cx.send_root(msg, node, link, class);
         }
     }
 

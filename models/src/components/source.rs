@@ -12,7 +12,7 @@
 //! timeout: a 1 h timeout at 200 000 req/s no longer keeps 720 M pending events.
 
 use crate::ids::{ClassId, SourceId};
-use crate::kernel::{Cx, Ev, Frame, Req};
+use crate::kernel::{Cx, Ev, Req};
 use crate::scenario::raw::Arrivals;
 use crate::scenario::Source;
 use crate::world::stats::ClassStats;
@@ -121,19 +121,7 @@ impl SourceState {
                 cx.q.schedule(now + t, Ev::SourceTimer(self.id));
             }
         }
-        let f = cx.k.frames.insert(Frame {
-            req,
-            parent: Key::NONE,
-            entered: now,
-            node: target,
-            inst: None,
-            pc: 0,
-            link,
-            class,
-            holds: false,
-            placed: false,
-        });
-        cx.send(link, Ev::Enter(f, target));
+        cx.send_root(req, target, link, class);
         self.schedule_next(cx.q);
         true
     }
