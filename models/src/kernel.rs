@@ -46,6 +46,8 @@ pub enum Ev {
     DrainTimeout(NodeId, InstanceId, u32),
     /// A change to the world: scripted, from a fault, an autoscaler or the terminal UI.
     Control(Verb),
+    /// A node's periodic timer (a write-behind cache's flush).
+    Tick(NodeId),
     /// Fill the time series.
     Sample,
     /// The warm-up is over: statistics restart.

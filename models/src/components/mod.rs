@@ -118,6 +118,13 @@ pub trait Component {
     fn on_reply(&mut self, cx: &mut Cx, f: Key, ok: bool);
     /// One of this node's own timers for frame `f` fired.
     fn on_wake(&mut self, _cx: &mut Cx, _f: Key, _why: Wake) {}
+    /// The run begins: schedule the node's own periodic work, if any (`Ev::Tick`).
+    fn begin(&mut self, _q: &mut sim_core::EventQueue<crate::kernel::Ev>) {}
+    /// The node's periodic timer fired (`Ev::Tick`).
+    fn on_tick(&mut self, _cx: &mut Cx) {}
+    /// A background request this node sent (a queue's message, a write-behind flush) is
+    /// done; it has already left the request slab.
+    fn on_message_done(&mut self, _cx: &mut Cx, _msg: &crate::kernel::Req, _ok: bool) {}
 }
 
 /// The list of component kinds. One line per kind:
@@ -247,6 +254,18 @@ impl NodeState {
     #[inline]
     pub fn on_wake(&mut self, cx: &mut Cx, f: Key, why: Wake) {
         dispatch!(self, NodeState, c => c.on_wake(cx, f, why))
+    }
+    /// See [`Component::begin`].
+    pub fn begin(&mut self, q: &mut sim_core::EventQueue<crate::kernel::Ev>) {
+        dispatch!(self, NodeState, c => Component::begin(c, q))
+    }
+    /// See [`Component::on_tick`].
+    pub fn on_tick(&mut self, cx: &mut Cx) {
+        dispatch!(self, NodeState, c => c.on_tick(cx))
+    }
+    /// See [`Component::on_message_done`].
+    pub fn on_message_done(&mut self, cx: &mut Cx, msg: &crate::kernel::Req, ok: bool) {
+        dispatch!(self, NodeState, c => c.on_message_done(cx, msg, ok))
     }
     /// The service pool, if this is one.
     pub fn as_pool_mut(&mut self) -> Option<&mut service::Pool> {

@@ -186,7 +186,7 @@ impl QueueState {
 
     /// A message's processing ended (`ok` or failed) and its request is gone: count it,
     /// or try it again, or dead-letter it.
-    pub fn on_done(&mut self, cx: &mut Cx, msg: &Req, ok: bool) {
+    fn done(&mut self, cx: &mut Cx, msg: &Req, ok: bool) {
         self.outstanding -= 1;
         let now = cx.now;
         if !ok && msg.attempt < self.max_attempts {
@@ -250,4 +250,8 @@ impl Component for QueueState {
     }
 
     fn on_reply(&mut self, _cx: &mut Cx, _f: Key, _ok: bool) {}
+
+    fn on_message_done(&mut self, cx: &mut Cx, msg: &Req, ok: bool) {
+        self.done(cx, msg, ok);
+    }
 }

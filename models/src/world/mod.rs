@@ -132,6 +132,9 @@ impl World {
         for a in &sc.actions {
             q.schedule(a.at, Ev::Control(a.verb));
         }
+        for s in &mut w.states {
+            s.begin(&mut q);
+        }
         let sim = Simulation::new(w, q);
         match sc.max_events {
             Some(n) => sim.with_event_limit(n),
@@ -322,16 +325,13 @@ impl World {
             .reqs
             .remove(req)
             .expect("request is live until its reply");
-        if let Some(queue) = r.message {
+        if let Some(sender) = r.message {
             let mut cx = Cx {
                 k: &mut self.k,
                 q,
                 now,
             };
-            if let Some(qs) = self.states[queue.index()].as_queue_mut() {
-                qs.on_done(&mut cx, &r, ok);
-            }
-            return;
+            return self.states[sender.index()].on_message_done(&mut cx, &r, ok);
         }
         if r.deadline.is_some() && !r.timed_out {
             self.sources[r.source.index()].answered();
@@ -441,6 +441,14 @@ impl Model for World {
                 self.apply_membership();
             }
             Ev::Control(verb) => self.control(now, verb, q),
+            Ev::Tick(node) => {
+                let mut cx = Cx {
+                    k: &mut self.k,
+                    q,
+                    now,
+                };
+                self.states[node.index()].on_tick(&mut cx);
+            }
             Ev::Sample => self.sample(now, q),
             Ev::WarmupEnd => {
                 for n in &mut self.k.nodes {
