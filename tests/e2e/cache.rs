@@ -208,3 +208,39 @@ fn a_flush_empties_the_cache_and_the_misses_come_back() {
         "{extra} extra misses, theory 614"
     );
 }
+
+#[test]
+fn write_behind_loses_exactly_the_unflushed_writes_when_the_cache_is_flushed() {
+    // 100 writes a second to distinct keys (the k-th at 10·k ms), acknowledged at once, sent
+    // on every 10 s. The flush at 25 s comes after the sends at 10 s and 20 s (each runs
+    // before a write due at the same instant): the 500 writes of [20 s, 25 s) are lost, the
+    // 1 999 before were written back, and the database saw exactly those.
+    let run = |write: &str| {
+        let (_d, f) = scenario_file(&format!(
+            r#"Scenario(name: "wb", duration: "29s",
+                sources: [Source(name: "in", target: "cache", rate: Constant(100), arrivals: Deterministic,
+                    mix: [Class(name: "put", weight: 1, op: Write, keys: Uniform(n: 1000000000000))])],
+                nodes: [Cache(name: "cache", capacity: 100000, hit: Constant("0s"), cores: 8,
+                              read_through: "db", write: {write}),
+                        Service(name: "db", cores: 8, handlers: {{"*": [Cpu(Constant("1ms"))]}})],
+                actions: [At("25s", FlushCache(node: "cache"))])"#
+        ));
+        run_json(&f, &[])
+    };
+    let r = run(r#"WriteBehind(flush_every: "10s")"#);
+    let c = &r["nodes"][0]["cache"];
+    assert_eq!(c["lost_writes"], 500, "{c}");
+    assert_eq!(c["written_back"], 1999, "{c}");
+    assert!((num(&r, "/nodes/1/throughput") * 29.0 - 1999.0).abs() < 1e-6);
+    let text = r["timeline"][0]["text"].as_str().unwrap();
+    assert_eq!(
+        text,
+        "flush: 2499 keys gone, 500 writes not yet written lost"
+    );
+    // Acknowledged at once: the writers never waited for the database.
+    assert_eq!(num(&r, "/summary/latency/max"), 0.0);
+    // Write-through waits for the database and loses nothing.
+    let r = run("WriteThrough");
+    assert_eq!(r["nodes"][0]["cache"]["lost_writes"], 0);
+    assert!(num(&r, "/summary/latency/mean") >= 0.001);
+}

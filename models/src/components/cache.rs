@@ -15,6 +15,12 @@
 //! and an expiration. All operations are O(1) (O(log n) for `Lfu`) and allocate nothing
 //! once the store is full.
 //!
+//! Writes (`write`): `Invalidate` (default) removes the key and passes the write on;
+//! `WriteThrough` passes it on and stores the key when the node behind acknowledges it;
+//! `WriteBehind(flush_every)` stores the key at once, acknowledges the write, and sends the
+//! dirty keys downstream every `flush_every` (a dirty key evicted before is written back
+//! then). A `FlushCache` loses the writes not yet sent: counted as `lost_writes`.
+//!
 //! Miss coalescing (`coalesce_misses: true`): while a key is being fetched, further misses
 //! on it wait for that fetch instead of sending their own — without it, a hot key that
 //! expires under load sends a burst of identical queries downstream (the stampede).
@@ -75,6 +81,36 @@ pub struct RawCache {
     /// Misses on a key already being fetched wait for that fetch. Default: `false`.
     #[serde(default)]
     pub coalesce_misses: bool,
+    /// What a write does. Default: `Invalidate`.
+    #[serde(default)]
+    pub write: RawWrite,
+}
+
+/// What a write does at a cache.
+#[derive(Debug, Clone, Copy, PartialEq, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub enum RawWrite {
+    /// Remove the key; pass the write on.
+    #[default]
+    Invalidate,
+    /// Pass the write on; store the key when it is acknowledged.
+    WriteThrough,
+    /// Store the key and acknowledge at once; send dirty keys on every `flush_every`.
+    WriteBehind {
+        /// Interval between flushes of dirty keys.
+        flush_every: Dur,
+    },
+}
+
+/// A validated write policy.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WritePolicy {
+    /// Remove and pass on.
+    Invalidate,
+    /// Pass on, store on acknowledgement.
+    Through,
+    /// Store, acknowledge, flush every interval.
+    Behind(SimTime),
 }
 
 /// Which key leaves a full cache.
@@ -110,6 +146,8 @@ pub struct Cache {
     pub queue: Option<u32>,
     /// Coalesce misses on a key being fetched.
     pub coalesce: bool,
+    /// Write policy.
+    pub write: WritePolicy,
 }
 
 impl RawConfig for RawCache {
@@ -170,7 +208,38 @@ impl RawConfig for RawCache {
                 Some((node, r.link_of(name, target)))
             }
         };
+        let write = match self.write {
+            RawWrite::Invalidate => WritePolicy::Invalidate,
+            RawWrite::WriteThrough => WritePolicy::Through,
+            RawWrite::WriteBehind { flush_every } => {
+                if flush_every.0 == SimTime::ZERO {
+                    return Err(r
+                        .err(
+                            field(r, "flush_every"),
+                            format!("cache `{name}`: flush_every must be above zero"),
+                        )
+                        .with_hint("e.g. write: WriteBehind(flush_every: \"1s\")"));
+                }
+                WritePolicy::Behind(flush_every.0)
+            }
+        };
+        if write != WritePolicy::Invalidate && read_through.is_none() {
+            return Err(r
+                .err(
+                    field(r, "write"),
+                    format!(
+                        "cache `{name}`: {} writes need read_through, the node they go to",
+                        if write == WritePolicy::Through {
+                            "WriteThrough"
+                        } else {
+                            "WriteBehind"
+                        }
+                    ),
+                )
+                .with_hint("add read_through: \"<database>\""));
+        }
         Ok(NodeKind::Cache(Cache {
+            write,
             capacity: self.capacity.0,
             eviction: self.eviction,
             ttl,
@@ -244,6 +313,8 @@ impl Config for Cache {
             station: Instance::new(Life::Ready, 0, SimTime::ZERO),
             store: Store::new(self.capacity as usize, self.eviction, self.ttl),
             coalesce: self.coalesce,
+            write: self.write,
+            dirty: vec![],
             fetching: HashMap::default(),
             waiters: Slab::with_capacity(0),
         })
@@ -298,6 +369,10 @@ pub struct CacheStats {
     pub fetches: Counter,
     /// Misses that waited for a fetch already under way.
     pub coalesced: Counter,
+    /// Write-behind: writes sent downstream by a flush or an eviction.
+    pub written_back: Counter,
+    /// Write-behind: acknowledged writes lost because the cache was flushed first.
+    pub lost_writes: Counter,
 }
 
 /// A cache at run time.
@@ -313,6 +388,9 @@ pub struct CacheState {
     station: Instance,
     store: Store,
     coalesce: bool,
+    write: WritePolicy,
+    /// Write-behind: keys written since the last flush (their entries say if still dirty).
+    dirty: Vec<u64>,
     /// Keys being fetched (with coalescing): the first waiting frame, if any.
     fetching: HashMap<u64, Option<Key>, BuildHasherDefault<KeyHasher>>,
     /// Frames waiting for a fetch, each linked to the next waiting for the same key.
@@ -320,9 +398,57 @@ pub struct CacheState {
 }
 
 impl CacheState {
-    /// Empty the store (a fault's `flush`).
-    pub fn flush(&mut self) {
+    /// Empty the store (a fault's `flush`); writes not yet sent are lost and counted.
+    /// Returns the keys that were held.
+    pub fn flush(&mut self, cx: &mut Cx) -> usize {
+        let keys = self.store.len();
+        // Taking the mark counts a key once even if it is listed twice (evicted, then
+        // written again).
+        let lost = self
+            .dirty
+            .drain(..)
+            .filter(|&k| self.store.take_dirty(k).is_some())
+            .count() as u64;
+        self.stats(cx).lost_writes.add(lost);
         self.store.clear();
+        keys
+    }
+
+    /// Write-behind: send `key`'s write downstream, as a background request.
+    fn write_back(&mut self, cx: &mut Cx, key: u64, class: ClassId) {
+        let Some((node, link)) = self.read_through else {
+            return;
+        };
+        let now = cx.now;
+        let req = cx.k.reqs.insert(crate::kernel::Req {
+            born: now,
+            deadline: None,
+            source: crate::ids::SourceId::new(0),
+            session: 0,
+            key,
+            class,
+            attempt: 1,
+            message: Some(self.id),
+            counted: now >= cx.k.sc.warmup,
+            timed_out: false,
+        });
+        self.stats(cx).written_back.inc();
+        cx.send_root(req, node, link, class);
+    }
+
+    /// Store `key` (a fill or a write); an evicted dirty key is written back first.
+    fn store_key(&mut self, cx: &mut Cx, key: u64, dirty: Option<ClassId>) {
+        if let Some(ev) = self.store.insert(key, cx.now, &mut self.rng) {
+            self.stats(cx).evictions.inc();
+            if let Some(class) = ev.dirty {
+                self.write_back(cx, ev.key, class);
+            }
+        }
+        if let Some(class) = dirty {
+            if self.store.set_dirty(key, class) {
+                self.dirty.push(key);
+            }
+        }
     }
 
     /// Keys held now.
@@ -443,26 +569,58 @@ impl Component for CacheState {
                     }
                 }
             },
-            KeyOp::Write => {
-                if self.store.remove(key) {
-                    self.stats(cx).invalidations.inc();
+            KeyOp::Write => match (self.write, self.read_through) {
+                (WritePolicy::Behind(_), _) => {
+                    self.store_key(cx, key, Some(fr.class));
+                    self.finish(cx, f, true);
                 }
-                match self.read_through {
-                    Some((node, link)) => self.pass_on(cx, f, node, link),
-                    None => self.finish(cx, f, true),
+                (WritePolicy::Through, Some((node, link))) => self.pass_on(cx, f, node, link),
+                (_, rt) => {
+                    if self.store.remove(key) {
+                        self.stats(cx).invalidations.inc();
+                    }
+                    match rt {
+                        Some((node, link)) => self.pass_on(cx, f, node, link),
+                        None => self.finish(cx, f, true),
+                    }
                 }
-            }
+            },
         }
     }
+
+    fn begin(&mut self, q: &mut sim_core::EventQueue<Ev>) {
+        if let WritePolicy::Behind(every) = self.write {
+            q.schedule(every, Ev::Tick(self.id));
+        }
+    }
+
+    fn on_tick(&mut self, cx: &mut Cx) {
+        let WritePolicy::Behind(every) = self.write else {
+            return;
+        };
+        let mut dirty = std::mem::take(&mut self.dirty);
+        for key in dirty.drain(..) {
+            if let Some(class) = self.store.take_dirty(key) {
+                self.write_back(cx, key, class);
+            }
+        }
+        self.dirty = dirty;
+        cx.q.schedule(cx.now + every, Ev::Tick(self.id));
+    }
+
+    fn on_message_done(&mut self, _cx: &mut Cx, _msg: &crate::kernel::Req, _ok: bool) {}
 
     fn on_reply(&mut self, cx: &mut Cx, f: Key, ok: bool) {
         let Some(fr) = cx.k.frames.get(f).copied() else {
             return;
         };
+        let key = cx.k.reqs.get(fr.req).map_or(0, |r| r.key);
+        if ok && self.ops[fr.class.index()] == KeyOp::Write && self.write == WritePolicy::Through {
+            self.store_key(cx, key, None);
+        }
         if self.ops[fr.class.index()] == KeyOp::Read {
-            let key = cx.k.reqs.get(fr.req).map_or(0, |r| r.key);
-            if ok && self.store.insert(key, cx.now, &mut self.rng) {
-                self.stats(cx).evictions.inc();
+            if ok {
+                self.store_key(cx, key, None);
             }
             // Those waiting for this fetch get its answer.
             if let Some(mut next) = self.fetching.remove(&key).flatten() {
@@ -521,6 +679,16 @@ struct Entry {
     /// `Lfu`: uses, and the insertion tick that breaks ties.
     uses: u32,
     tick: u64,
+    /// Write-behind: written and not yet sent, by this class.
+    dirty: Option<ClassId>,
+}
+
+/// A key pushed out to make room.
+#[derive(Debug, Clone, Copy)]
+struct Evicted {
+    key: u64,
+    /// It was dirty (write-behind), written by this class.
+    dirty: Option<ClassId>,
 }
 
 /// The key store: entries in a dense array, a map from key to position, a list from most
@@ -613,8 +781,22 @@ impl Store {
         Lookup::Hit
     }
 
-    /// Store `key`; returns whether another key was evicted for it.
-    fn insert(&mut self, key: u64, now: SimTime, rng: &mut Stream) -> bool {
+    /// Mark `key` (held) dirty; returns whether it was clean.
+    fn set_dirty(&mut self, key: u64, class: ClassId) -> bool {
+        match self.index.get(&key) {
+            Some(&i) => self.entries[i as usize].dirty.replace(class).is_none(),
+            None => false,
+        }
+    }
+
+    /// Clear `key`'s dirty mark, returning the class that wrote it if it was dirty.
+    fn take_dirty(&mut self, key: u64) -> Option<ClassId> {
+        let &i = self.index.get(&key)?;
+        self.entries[i as usize].dirty.take()
+    }
+
+    /// Store `key`; returns the key evicted for it, if any.
+    fn insert(&mut self, key: u64, now: SimTime, rng: &mut Stream) -> Option<Evicted> {
         let expires = self.ttl.map_or(SimTime(u64::MAX), |t| now + t);
         if let Some(&i) = self.index.get(&key) {
             // Filled again (two misses raced): refresh it.
@@ -623,9 +805,9 @@ impl Store {
                 self.unlink(i);
                 self.push_front(i);
             }
-            return false;
+            return None;
         }
-        let mut evicted = false;
+        let mut evicted = None;
         if self.entries.len() >= self.cap {
             let victim = match self.eviction {
                 Eviction::Lru | Eviction::Fifo => self.tail,
@@ -635,8 +817,12 @@ impl Store {
                     self.index[&k]
                 }
             };
+            let e = self.entries[victim as usize];
+            evicted = Some(Evicted {
+                key: e.key,
+                dirty: e.dirty,
+            });
             self.remove_at(victim);
-            evicted = true;
         }
         self.tick += 1;
         let i = self.entries.len() as u32;
@@ -647,6 +833,7 @@ impl Store {
             next: NIL,
             uses: 1,
             tick: self.tick,
+            dirty: None,
         });
         self.index.insert(key, i);
         self.push_front(i);
@@ -718,12 +905,12 @@ mod tests {
         let mut lfu = Store::new(3, Eviction::Lfu, None);
         for s in [&mut lru, &mut fifo, &mut lfu] {
             for k in [1, 2, 3] {
-                assert!(!s.insert(k, t, &mut rng));
+                assert!(s.insert(k, t, &mut rng).is_none());
             }
             assert_eq!(s.get(1, t), Lookup::Hit); // 1 is now the most recent / used twice
             assert_eq!(s.get(1, t), Lookup::Hit);
             assert_eq!(s.get(3, t), Lookup::Hit);
-            assert!(s.insert(4, t, &mut rng));
+            assert!(s.insert(4, t, &mut rng).is_some());
         }
         assert_eq!(keys_in_order(&lru), vec![4, 3, 1], "LRU evicts 2");
         assert_eq!(keys_in_order(&fifo), vec![4, 3, 2], "FIFO evicts 1");

@@ -140,6 +140,9 @@ macro_rules! components {
         pub enum NodeKind { $( $(#[$doc])* $variant($cfg), )* }
 
         /// A node's runtime state.
+        // One per node (at most 1 000): the padding of small variants costs little, and a
+        // box would add an indirection to every event.
+        #[allow(clippy::large_enum_variant)]
         #[derive(Debug, Clone)]
         pub enum NodeState { $( $(#[$doc])* $variant($state), )* }
 

@@ -105,6 +105,8 @@ impl Report {
                             invalidations: c.invalidations.get() as f64,
                             fetches: c.fetches.get() as f64,
                             coalesced: c.coalesced.get() as f64,
+                            written_back: c.written_back.get() as f64,
+                            lost_writes: c.lost_writes.get() as f64,
                         }
                     }),
                 }

@@ -195,6 +195,12 @@ pub struct CacheReport {
     /// Misses that waited for a fetch already under way (`coalesce_misses`).
     #[serde(serialize_with = "count")]
     pub coalesced: f64,
+    /// Write-behind: writes sent downstream by a flush tick or an eviction.
+    #[serde(serialize_with = "count")]
+    pub written_back: f64,
+    /// Write-behind: acknowledged writes lost because the cache was flushed first.
+    #[serde(serialize_with = "count")]
+    pub lost_writes: f64,
 }
 
 /// The node that limits throughput, and why.

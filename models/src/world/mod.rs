@@ -225,9 +225,25 @@ impl World {
         let node = verb.node();
         if let Verb::FlushCache { .. } = verb {
             if let Some(c) = self.states[node.index()].as_cache_mut() {
-                let keys = c.len();
-                c.flush();
-                let text = format!("flush: {} gone", plural(keys as u64, "key"));
+                let mut cx = Cx {
+                    k: &mut self.k,
+                    q,
+                    now,
+                };
+                let lost_before = cx.k.nodes[node.index()]
+                    .cache
+                    .as_ref()
+                    .map_or(0, |s| s.lost_writes.get());
+                let keys = c.flush(&mut cx);
+                let lost = cx.k.nodes[node.index()]
+                    .cache
+                    .as_ref()
+                    .map_or(0, |s| s.lost_writes.get())
+                    - lost_before;
+                let mut text = format!("flush: {} gone", plural(keys as u64, "key"));
+                if lost > 0 {
+                    text += &format!(", {} not yet written lost", plural(lost, "write"));
+                }
                 self.note(now, TimelineKind::Action, node, text);
             }
             return;
