@@ -616,22 +616,7 @@ impl Pool {
 
     /// A worker of instance `i` is free: give it to the next queued frame, if any.
     fn release_worker(&mut self, cx: &mut Cx, i: InstanceId) {
-        let inst = &mut self.instances[i.index()];
-        let stats = &mut cx.k.nodes[self.id.index()];
-        match inst.queue.pop_front() {
-            Some(next) => {
-                stats.queued.add(cx.now, -1);
-                cx.k.frames
-                    .get_mut(next)
-                    .expect("queued frame is live")
-                    .holds = true;
-                cx.wake_at(cx.now, next, self.id, Wake::Resume);
-            }
-            None => {
-                inst.busy -= 1;
-                stats.busy.add(cx.now, -1);
-            }
-        }
+        self.instances[i.index()].release_worker(cx, self.id);
     }
 
     /// The frame leaves (done or failed) and replies to its caller. A draining instance

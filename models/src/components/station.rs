@@ -2,6 +2,8 @@
 //! instance's lifecycle. Shared by everything that serves requests on instances (service
 //! pools today; database nodes and queue workers later).
 
+use crate::ids::NodeId;
+use crate::kernel::{Cx, Wake};
 use sim_core::{Key, SimTime};
 use std::collections::VecDeque;
 
@@ -70,6 +72,27 @@ impl Instance {
     /// Whether its workers work (serving or draining).
     pub fn is_working(&self) -> bool {
         matches!(self.life, Life::Ready | Life::Draining)
+    }
+
+    /// A worker of this instance (of node `node`) is free: hand it to the next queued frame
+    /// (woken with `Wake::Resume`), or count it idle.
+    #[inline]
+    pub fn release_worker(&mut self, cx: &mut Cx, node: NodeId) {
+        let stats = &mut cx.k.nodes[node.index()];
+        match self.queue.pop_front() {
+            Some(next) => {
+                stats.queued.add(cx.now, -1);
+                cx.k.frames
+                    .get_mut(next)
+                    .expect("queued frame is live")
+                    .holds = true;
+                cx.wake_at(cx.now, next, node, Wake::Resume);
+            }
+            None => {
+                self.busy -= 1;
+                stats.busy.add(cx.now, -1);
+            }
+        }
     }
 
     /// Scale a CPU time by the instance's speed. Exact at full speed.

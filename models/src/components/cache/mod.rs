@@ -465,21 +465,7 @@ impl CacheState {
     }
 
     fn release_worker(&mut self, cx: &mut Cx) {
-        let st = &mut cx.k.nodes[self.id.index()];
-        match self.station.queue.pop_front() {
-            Some(next) => {
-                st.queued.add(cx.now, -1);
-                cx.k.frames
-                    .get_mut(next)
-                    .expect("queued frame is live")
-                    .holds = true;
-                cx.wake_at(cx.now, next, self.id, Wake::Resume);
-            }
-            None => {
-                self.station.busy -= 1;
-                st.busy.add(cx.now, -1);
-            }
-        }
+        self.station.release_worker(cx, self.id);
     }
 
     fn finish(&mut self, cx: &mut Cx, f: Key, ok: bool) {
