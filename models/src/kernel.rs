@@ -61,6 +61,10 @@ pub enum Wake {
     CpuDone,
     /// The frame got a worker from its instance's queue.
     Resume,
+    /// A replicated write reaches a database replica.
+    Arrive,
+    /// A wait (for a database connection) is up.
+    Timeout,
 }
 
 /// A request in flight, from its birth at a source to the reply.
@@ -86,6 +90,11 @@ pub struct Req {
     pub counted: bool,
     /// The client gave up on it.
     pub timed_out: bool,
+    /// The data version its last read returned (0: never written), for caches that store
+    /// what it read; or, for a write-behind flush, the version the cache acknowledged.
+    pub version: u64,
+    /// Its last `Lookup` missed (set by the cache, read by the calling program).
+    pub missed: bool,
 }
 
 /// One visit of a request to a node.
@@ -147,6 +156,75 @@ pub struct Kernel {
     /// Membership changes announced by pools, applied to balancers by the world after the
     /// event that caused them. Empty between events.
     pub membership: Vec<Membership>,
+    /// The latest acknowledged version of every written key, per data store.
+    pub versions: Versions,
+}
+
+/// `u64` keys hashed with SplitMix64: fast, and the same on every machine.
+#[derive(Default)]
+pub struct KeyHasher(u64);
+
+impl std::hash::Hasher for KeyHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = sim_core::mix64(self.0 ^ b as u64);
+        }
+    }
+    fn write_u64(&mut self, k: u64) {
+        self.0 = sim_core::mix64(k);
+    }
+}
+
+/// A map from request keys.
+pub type KeyMap<V> = std::collections::HashMap<u64, V, std::hash::BuildHasherDefault<KeyHasher>>;
+
+/// Data versions, for counting stale reads. Every acknowledged write gets the next number
+/// of one counter shared by the world; per data store (a database node) and key, the
+/// latest acknowledged one is kept. A read that returns an older version than that is
+/// stale. Only written keys take memory.
+#[derive(Debug, Default)]
+pub struct Versions {
+    last: u64,
+    latest: Vec<KeyMap<u64>>,
+}
+
+impl Versions {
+    /// Versions for `nodes` nodes.
+    pub fn new(nodes: usize) -> Self {
+        Versions {
+            last: 0,
+            latest: (0..nodes).map(|_| KeyMap::default()).collect(),
+        }
+    }
+
+    /// A new version number, above every one before.
+    #[inline]
+    pub fn new_version(&mut self) -> u64 {
+        self.last += 1;
+        self.last
+    }
+
+    /// The latest acknowledged version of `key` at `store` (0: never written).
+    #[inline]
+    pub fn latest(&self, store: NodeId, key: u64) -> u64 {
+        self.latest[store.index()].get(&key).copied().unwrap_or(0)
+    }
+
+    /// Version `v` of `key` at `store` was acknowledged (an older one changes nothing).
+    #[inline]
+    pub fn acknowledge(&mut self, store: NodeId, key: u64, v: u64) {
+        let e = self.latest[store.index()].entry(key).or_insert(0);
+        *e = (*e).max(v);
+    }
+
+    /// Forget the writes to `store` that were lost (a failover): keep only those `keep`
+    /// says.
+    pub fn retain(&mut self, store: NodeId, mut keep: impl FnMut(u64, u64) -> bool) {
+        self.latest[store.index()].retain(|&k, v| keep(k, *v));
+    }
 }
 
 /// The context handed to a component with an event.

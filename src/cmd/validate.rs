@@ -102,6 +102,17 @@ pub fn run(file: &Path) -> ExitCode {
             "  {:<14} {:<14} {:>12.1} {:>10} {:>8} {:>7}{warn}",
             n.name, n.kind, n.offered, es, w, rho
         );
+        if n.servers.len() > 1 {
+            let parts: Vec<String> = n
+                .servers
+                .iter()
+                .map(|(s, r)| format!("{s} {r:.2}"))
+                .collect();
+            let _ = writeln!(o, "      ρ per server: {}", parts.join(", "));
+        }
+        for note in &n.notes {
+            let _ = writeln!(o, "      {note}");
+        }
     }
     if let Some(b) = est.bottleneck {
         let n = &est.nodes[b];

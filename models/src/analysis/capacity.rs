@@ -25,8 +25,12 @@ pub struct NodeEstimate {
     pub service_s: f64,
     /// Workers (instances × cores; 0 for load balancers).
     pub workers: u64,
-    /// Utilisation at the peak.
+    /// Utilisation at the peak (for nodes of several servers, the busiest server's).
     pub rho: f64,
+    /// Per server (databases: primaries and replicas), its label and utilisation.
+    pub servers: Vec<(String, f64)>,
+    /// Findings in words: a hot shard, a queue's backlog growth, a cache's hit ratio.
+    pub notes: Vec<String>,
 }
 
 /// The whole estimate.
@@ -52,6 +56,8 @@ impl Estimate {
             sc,
             offered: vec![0.0; sc.nodes.len()],
             demand: vec![0.0; sc.nodes.len()],
+            servers: vec![vec![]; sc.nodes.len()],
+            shards: vec![vec![]; sc.nodes.len()],
         };
         let mut peak_rate = 0.0;
         let mut mean_rate = 0.0;
@@ -69,11 +75,57 @@ impl Estimate {
             .enumerate()
             .map(|(i, n)| {
                 let workers = n.kind.workers();
-                let rho = if workers > 0 {
+                let mut rho = if workers > 0 {
                     flow.demand[i] / workers as f64
                 } else {
                     0.0
                 };
+                let mut servers = vec![];
+                let mut notes = vec![];
+                if let crate::components::NodeKind::Database(db) = &n.kind {
+                    servers = flow.servers[i]
+                        .iter()
+                        .enumerate()
+                        .map(|(s, d)| (db.server_label(s as u32), d / db.cores as f64))
+                        .collect();
+                    rho = servers.iter().map(|s| s.1).fold(rho, f64::max);
+                    let load = &flow.shards[i];
+                    let total: f64 = load.iter().sum();
+                    if load.len() > 1 && total > 0.0 {
+                        let (hot, l) = load
+                            .iter()
+                            .enumerate()
+                            .max_by(|a, b| a.1.total_cmp(b.1).then(b.0.cmp(&a.0)))
+                            .expect("shards");
+                        if l / total >= 1.5 / load.len() as f64 {
+                            notes.push(format!(
+                                "hot shard: shard {hot} takes {:.0}% of the requests (an even share is {:.0}%)",
+                                100.0 * l / total,
+                                100.0 / load.len() as f64
+                            ));
+                        }
+                    }
+                }
+                if let crate::components::NodeKind::Queue(q) = &n.kind {
+                    let c = q.consumer.0.index();
+                    let cw = sc.nodes[c].kind.workers() as f64;
+                    if cw > 0.0 && flow.offered[c] > 0.0 {
+                        let consumer_rho = flow.demand[c] / cw;
+                        let capacity = flow.offered[c] / consumer_rho;
+                        if consumer_rho >= 1.0 {
+                            notes.push(format!(
+                                "consumer {} at ρ {consumer_rho:.2}: the backlog grows by about {:.0} messages/s at peak",
+                                sc.nodes[c].name,
+                                flow.offered[i] - capacity
+                            ));
+                        } else {
+                            notes.push(format!(
+                                "consumer {} at ρ {consumer_rho:.2}: keeps up at peak",
+                                sc.nodes[c].name
+                            ));
+                        }
+                    }
+                }
                 let service_s = if flow.offered[i] > 0.0 {
                     flow.demand[i] / flow.offered[i]
                 } else {
@@ -86,6 +138,8 @@ impl Estimate {
                     service_s,
                     workers,
                     rho,
+                    servers,
+                    notes,
                 }
             })
             .collect();
@@ -115,6 +169,11 @@ pub struct Flow<'a> {
     pub offered: Vec<f64>,
     /// Busy workers per node (visits × mean worker time).
     pub demand: Vec<f64>,
+    /// Busy workers per server of nodes made of several (databases: primaries and
+    /// replicas); empty for the others.
+    pub servers: Vec<Vec<f64>>,
+    /// Requests per second per shard (sharded databases); empty for the others.
+    pub shards: Vec<Vec<f64>>,
 }
 
 impl Flow<'_> {

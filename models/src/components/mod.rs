@@ -64,6 +64,7 @@
 
 pub mod balancer;
 pub mod cache;
+pub mod database;
 pub mod queue;
 pub mod service;
 pub mod source;
@@ -189,6 +190,8 @@ components! {$
     Cache(cache::RawCache, cache::Cache, cache::CacheState) = "cache",
     /// A message queue: the producer returns at enqueue; a consumer pool processes them.
     Queue(queue::RawQueue, queue::Queue, queue::QueueState) = "queue",
+    /// A primary with read replicas, a connection pool and shards.
+    Database(database::RawDatabase, database::Database, database::DatabaseState) = "database",
 }
 
 pub(crate) use dispatch;
@@ -197,7 +200,7 @@ impl Kind {
     /// Whether nodes of this kind have workers of their own: a utilisation in the report
     /// and a place in the bottleneck rule. A new kind with workers adds itself here.
     pub fn has_workers(self) -> bool {
-        matches!(self, Kind::Service | Kind::Cache)
+        matches!(self, Kind::Service | Kind::Cache | Kind::Database)
     }
 }
 
@@ -295,6 +298,13 @@ impl NodeState {
     pub fn as_cache_mut(&mut self) -> Option<&mut cache::CacheState> {
         match self {
             NodeState::Cache(c) => Some(c),
+            _ => None,
+        }
+    }
+    /// The database, if this is one.
+    pub fn as_database_mut(&mut self) -> Option<&mut database::DatabaseState> {
+        match self {
+            NodeState::Database(d) => Some(d),
             _ => None,
         }
     }

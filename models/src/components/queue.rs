@@ -232,6 +232,8 @@ impl Component for QueueState {
             born: now,
             deadline: None,
             timed_out: false,
+            version: 0,
+            missed: false,
             counted: now >= cx.k.sc.warmup,
             attempt: 1,
             message: Some(self.id),

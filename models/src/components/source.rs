@@ -100,6 +100,8 @@ impl SourceState {
             message: None,
             counted,
             timed_out: false,
+            version: 0,
+            missed: false,
         });
         if counted {
             cx.k.classes[class.index()].requests.inc();

@@ -93,6 +93,18 @@ impl Action {
                     }
                     Verb::FlushCache { node: id }
                 }
+                RawAction::FailPrimary { node } => {
+                    let id = r.node(node, from)?;
+                    if !matches!(sc.nodes[id.index()].kind, NodeKind::Database(_)) {
+                        return Err(r
+                            .err(
+                                r.loc().quoted(node, from),
+                                format!("`{node}` is not a database"),
+                            )
+                            .with_hint("FailPrimary names a Database"));
+                    }
+                    Verb::FailPrimary { node: id }
+                }
                 RawAction::SetInstances { node, instances } => {
                     let node = pool(node)?;
                     if !(0..=MAX_INSTANCES as i64).contains(instances) {

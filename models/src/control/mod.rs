@@ -54,6 +54,17 @@ pub enum Verb {
         /// The cache.
         node: NodeId,
     },
+    /// Fail every shard's primary of a database; promotion follows after `failover`.
+    FailPrimary {
+        /// The database.
+        node: NodeId,
+    },
+    /// Promote a replica in every shard of a database that has no primary (scheduled by
+    /// `FailPrimary`).
+    Promote {
+        /// The database.
+        node: NodeId,
+    },
 }
 
 impl Verb {
@@ -71,6 +82,8 @@ impl Verb {
             Verb::KillInstances { count, .. } => format!("kill {count}"),
             Verb::Degrade { factor, .. } => format!("CPU speed × {factor}"),
             Verb::FlushCache { .. } => "flush the cache".into(),
+            Verb::FailPrimary { .. } => "fail the primary".into(),
+            Verb::Promote { .. } => "promote a replica".into(),
         }
     }
 
@@ -82,7 +95,9 @@ impl Verb {
             | Verb::StopInstances { node, .. }
             | Verb::KillInstances { node, .. }
             | Verb::Degrade { node, .. }
-            | Verb::FlushCache { node } => node,
+            | Verb::FlushCache { node }
+            | Verb::FailPrimary { node }
+            | Verb::Promote { node } => node,
         }
     }
 }

@@ -47,11 +47,23 @@ impl Report {
             .iter()
             .zip(&run.nodes)
             .map(|(n, st)| {
-                let price = n.kind.as_service().map_or(0.0, |s| s.cost_per_hour);
-                // Means over the run, exact integer areas: a constant pool of n gives n.
-                let billed = st.running.mean(run.end);
+                let (price, billed, billed_window) = match &n.kind {
+                    // Means over the run, exact integer areas: a constant pool of n gives n.
+                    crate::components::NodeKind::Service(s) => (
+                        s.cost_per_hour,
+                        st.running.mean(run.end),
+                        st.running_window.mean(run.end),
+                    ),
+                    // A database bills its servers from the start (a failed one is
+                    // replaced, not unbilled).
+                    crate::components::NodeKind::Database(db) => {
+                        let n = db.servers() as f64;
+                        (db.price, n, n)
+                    }
+                    _ => (0.0, 0.0, 0.0),
+                };
                 let node_cost = billed * price * run_h;
-                window_cost += st.running_window.mean(run.end) * price * window_h;
+                window_cost += billed_window * price * window_h;
                 cost.total += node_cost;
                 cost.per_node.insert(n.name.clone(), node_cost);
                 let workers = st.workers.mean(run.end);
@@ -93,6 +105,12 @@ impl Report {
                             processing_latency: Latency::of(&m.latency),
                         }
                     }),
+                    database: match &n.kind {
+                        crate::components::NodeKind::Database(db) => {
+                            Some(database_report(db, st, run))
+                        }
+                        _ => None,
+                    },
                     cache: matches!(n.kind, crate::components::NodeKind::Cache(_)).then(|| {
                         let c = st.cache.clone().unwrap_or_default();
                         let (h, m) = (c.hits.get() as f64, c.misses.get() as f64);
@@ -223,5 +241,61 @@ impl Report {
         report.bottleneck = find_bottleneck(&report, &sc.depths());
         report.slo = slo::evaluate(&sc.slos, sc, &report);
         report
+    }
+}
+
+fn database_report(
+    db: &crate::components::database::Database,
+    st: &crate::world::stats::NodeStats,
+    run: &RunStats,
+) -> super::DatabaseReport {
+    let d = st.database.clone().unwrap_or_default();
+    let reads = d.reads.get() as f64;
+    let shards = db.sharding.count() as usize;
+    let total: u64 = d.shard_requests.iter().map(|c| c.get()).sum();
+    let shard_shares: Vec<f64> = (0..shards)
+        .map(|i| match d.shard_requests.get(i) {
+            Some(c) if total > 0 => c.get() as f64 / total as f64,
+            _ => 0.0,
+        })
+        .collect();
+    let hot_shard = (shards > 1)
+        .then(|| {
+            let (i, &share) = shard_shares
+                .iter()
+                .enumerate()
+                .max_by(|a, b| a.1.total_cmp(b.1).then(b.0.cmp(&a.0)))?;
+            (share >= 1.5 / shards as f64).then_some(super::HotShard {
+                shard: i as f64,
+                share,
+            })
+        })
+        .flatten();
+    super::DatabaseReport {
+        reads,
+        writes: d.writes.get() as f64,
+        replica_reads: d.replica_reads.get() as f64,
+        stale_reads: d.stale_reads.get() as f64,
+        stale_ratio: if reads > 0.0 {
+            d.stale_reads.get() as f64 / reads
+        } else {
+            0.0
+        },
+        applied: d.applied.get() as f64,
+        pool_waits: d.pool_waits.get() as f64,
+        pool_timeouts: d.pool_timeouts.get() as f64,
+        failovers: d.failovers.get() as f64,
+        lost_writes: d.lost_writes.get() as f64,
+        servers: (0..db.servers())
+            .map(|s| super::ServerReport {
+                name: db.server_label(s),
+                utilization: d
+                    .server_busy
+                    .get(s as usize)
+                    .map_or(0.0, |b| b.mean(run.end) / db.cores as f64),
+            })
+            .collect(),
+        shard_shares,
+        hot_shard,
     }
 }

@@ -126,6 +126,49 @@ impl Report {
                 );
             }
         }
+        for n in &self.nodes {
+            let Some(d) = &n.database else { continue };
+            let mut line = format!(
+                "Database:   {} {:.0} reads ({:.0} on replicas, {:.0} stale = {:.2}%), {:.0} writes",
+                n.name,
+                d.reads,
+                d.replica_reads,
+                d.stale_reads,
+                d.stale_ratio * 100.0,
+                d.writes
+            );
+            if d.pool_waits > 0.0 {
+                line += &format!(
+                    "; {:.0} waited for a connection, {:.0} timed out",
+                    d.pool_waits, d.pool_timeouts
+                );
+            }
+            if d.failovers > 0.0 {
+                line += &format!(
+                    "; {:.0} failover(s), {:.0} acknowledged writes lost",
+                    d.failovers, d.lost_writes
+                );
+            }
+            let _ = writeln!(o, "{line}");
+            if d.servers.len() > 1 {
+                let parts: Vec<String> = d
+                    .servers
+                    .iter()
+                    .map(|s| format!("{} {:.0}%", s.name, s.utilization * 100.0))
+                    .collect();
+                let _ = writeln!(o, "            busy: {}", parts.join(", "));
+            }
+            if let Some(h) = &d.hot_shard {
+                let _ = writeln!(
+                    o,
+                    "Hot shard:  {} shard {:.0} takes {:.0}% of the requests (an even share is {:.0}%)",
+                    n.name,
+                    h.shard,
+                    h.share * 100.0,
+                    100.0 / d.shard_shares.len() as f64
+                );
+            }
+        }
         let killed: f64 = self.nodes.iter().map(|n| n.killed).sum();
         if killed > 0.0 {
             let parts: Vec<String> = self

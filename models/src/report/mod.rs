@@ -142,6 +142,9 @@ pub struct NodeReport {
     /// Cache figures (caches only).
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub cache: Option<CacheReport>,
+    /// Database figures (databases only).
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub database: Option<DatabaseReport>,
     /// Message figures (queues only); the backlog is the node's queue figures.
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub messages: Option<MessagesReport>,
@@ -167,6 +170,65 @@ pub struct MessagesReport {
     pub dead_letters: f64,
     /// Enqueue to done, for processed messages.
     pub processing_latency: Latency,
+}
+
+/// What a database did over the measured window.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+pub struct DatabaseReport {
+    /// Reads served.
+    #[serde(serialize_with = "count")]
+    pub reads: f64,
+    /// Writes acknowledged.
+    #[serde(serialize_with = "count")]
+    pub writes: f64,
+    /// Reads served by replicas.
+    #[serde(serialize_with = "count")]
+    pub replica_reads: f64,
+    /// Reads that returned an older version than the latest acknowledged write.
+    #[serde(serialize_with = "count")]
+    pub stale_reads: f64,
+    /// stale_reads / reads; 0 without reads.
+    pub stale_ratio: f64,
+    /// Writes applied by replicas.
+    #[serde(serialize_with = "count")]
+    pub applied: f64,
+    /// Requests that waited for a connection.
+    #[serde(serialize_with = "count")]
+    pub pool_waits: f64,
+    /// Requests that gave up waiting for a connection (after `pool_timeout`).
+    #[serde(serialize_with = "count")]
+    pub pool_timeouts: f64,
+    /// Failovers done (promotions, or restarts of a shard without replicas).
+    #[serde(serialize_with = "count")]
+    pub failovers: f64,
+    /// Acknowledged writes lost at a failover (not yet on the promoted replica).
+    #[serde(serialize_with = "count")]
+    pub lost_writes: f64,
+    /// Per server (each shard's primary, then its replicas, as at the start).
+    pub servers: Vec<ServerReport>,
+    /// Share of the requests per shard.
+    pub shard_shares: Vec<f64>,
+    /// The shard taking far more than its even share (at least 1.5 × 1/shards), if any.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub hot_shard: Option<HotShard>,
+}
+
+/// One database server.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+pub struct ServerReport {
+    /// `primary`, `replica 2`, `shard 3 primary`, ...
+    pub name: String,
+    /// Busy workers / cores, time-averaged.
+    pub utilization: f64,
+}
+
+/// A shard taking more than its share.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+pub struct HotShard {
+    /// Shard number.
+    pub shard: f64,
+    /// Its share of the database's requests.
+    pub share: f64,
 }
 
 /// What a cache did over the measured window.

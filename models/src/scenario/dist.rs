@@ -162,6 +162,30 @@ impl Dist {
         SimTime((ns + 0.5) as u64)
     }
 
+    /// The same shape with every duration multiplied by `f` (> 0).
+    pub fn scaled(&self, f: f64) -> Dist {
+        match *self {
+            Dist::Exp { mean_ns } => Dist::Exp {
+                mean_ns: mean_ns * f,
+            },
+            Dist::Constant { ns } => Dist::Constant {
+                ns: (ns as f64 * f).round() as u64,
+            },
+            Dist::Uniform { lo_ns, width_ns } => Dist::Uniform {
+                lo_ns: lo_ns * f,
+                width_ns: width_ns * f,
+            },
+            Dist::LogNormal { mu, sigma } => Dist::LogNormal {
+                mu: mu + f.ln(),
+                sigma,
+            },
+            Dist::Erlang { k, phase_ns } => Dist::Erlang {
+                k,
+                phase_ns: phase_ns * f,
+            },
+        }
+    }
+
     /// The mean, in seconds.
     pub fn mean_s(&self) -> f64 {
         1e-9 * match *self {

@@ -451,6 +451,12 @@ pub enum RawAction {
         /// A cache.
         node: String,
     },
+    /// Fail a database's primary (every shard's): after its `failover` time the replica
+    /// with the most of the log is promoted; acknowledged writes it lacks are lost.
+    FailPrimary {
+        /// A database.
+        node: String,
+    },
     /// Run every current instance of the pool at `factor` of its CPU speed (a noisy
     /// neighbour); `1.0` restores full speed.
     Degrade {

@@ -94,6 +94,7 @@ impl World {
                 nodes,
                 classes: vec![ClassStats::default(); sc.classes.len()],
                 membership: Vec::with_capacity(16),
+                versions: crate::kernel::Versions::new(sc.nodes.len()),
                 instance_slots: sc
                     .nodes
                     .iter()
@@ -248,6 +249,33 @@ impl World {
             }
             return;
         }
+        if let Some(db) = self.states[node.index()].as_database_mut() {
+            let mut cx = Cx {
+                k: &mut self.k,
+                q,
+                now,
+            };
+            let text = match verb {
+                Verb::FailPrimary { .. } => {
+                    let failed = db.fail_primary(&mut cx);
+                    let failover = db.config().failover;
+                    cx.q.schedule(now + failover, Ev::Control(Verb::Promote { node }));
+                    format!(
+                        "primary failed; {} on it failed; failover in {failover}",
+                        plural(failed, "request")
+                    )
+                }
+                Verb::Promote { .. } => {
+                    let lost = db.promote(&mut cx);
+                    format!(
+                        "failover done; {} acknowledged but not replicated lost",
+                        plural(lost, "write")
+                    )
+                }
+                _ => return,
+            };
+            return self.note(now, TimelineKind::Action, node, text);
+        }
         let mut cx = Cx {
             k: &mut self.k,
             q,
@@ -295,7 +323,9 @@ impl World {
                     if chosen.len() == 1 { "it" } else { "them" }
                 )
             }
-            Verb::FlushCache { .. } => unreachable!("handled above"),
+            Verb::FlushCache { .. } | Verb::FailPrimary { .. } | Verb::Promote { .. } => {
+                unreachable!("handled above")
+            }
             Verb::Degrade { factor, .. } => {
                 for i in 0..pool.instances.len() {
                     pool.degrade(crate::ids::InstanceId::new(i), factor as f64);

@@ -36,6 +36,8 @@ pub struct NodeStats {
     pub messages: Option<crate::components::queue::QueueStats>,
     /// Cache counters (caches only).
     pub cache: Option<crate::components::cache::CacheStats>,
+    /// Database counters (databases only).
+    pub database: Option<crate::components::database::DbStats>,
     /// Queue length, sampled every `sample_every`.
     pub queue_series: TimeSeries,
     /// Busy workers / workers, sampled every `sample_every`.
@@ -83,6 +85,7 @@ impl NodeStats {
             rejected: Counter::default(),
             killed: Counter::default(),
             cache: None,
+            database: None,
             messages: None,
             queue_series: series(),
             util_series: series(),
@@ -106,6 +109,9 @@ impl NodeStats {
         self.killed = Counter::default();
         if let Some(c) = &mut self.cache {
             *c = Default::default();
+        }
+        if let Some(d) = &mut self.database {
+            d.reset(now);
         }
         if let Some(m) = &mut self.messages {
             *m = Default::default();

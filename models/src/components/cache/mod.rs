@@ -434,6 +434,8 @@ impl CacheState {
             message: Some(self.id),
             counted: now >= cx.k.sc.warmup,
             timed_out: false,
+            version: 0,
+            missed: false,
         });
         self.stats(cx).written_back.inc();
         cx.send_root(req, node, link, class);

@@ -5,9 +5,9 @@
 
 use super::Eviction;
 use crate::ids::ClassId;
-use sim_core::{mix64, SimTime, Stream};
+use sim_core::{SimTime, Stream};
 use std::collections::{BTreeSet, HashMap};
-use std::hash::{BuildHasherDefault, Hasher};
+use std::hash::BuildHasherDefault;
 
 /// The result of a lookup.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -17,23 +17,7 @@ pub(super) enum Lookup {
     Expired,
 }
 
-/// `u64` keys hashed with SplitMix64: fast, and the same on every machine.
-#[derive(Default)]
-pub(super) struct KeyHasher(u64);
-
-impl Hasher for KeyHasher {
-    fn finish(&self) -> u64 {
-        self.0
-    }
-    fn write(&mut self, bytes: &[u8]) {
-        for &b in bytes {
-            self.0 = mix64(self.0 ^ b as u64);
-        }
-    }
-    fn write_u64(&mut self, k: u64) {
-        self.0 = mix64(k);
-    }
-}
+pub(crate) use crate::kernel::KeyHasher;
 
 const NIL: u32 = u32::MAX;
 

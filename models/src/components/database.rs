@@ -1,0 +1,1062 @@
+//! Databases: a primary that takes writes, read replicas that apply them after a lag, a
+//! connection pool in front, and shards that split the keys. Each primary and replica is a
+//! station (`cores` workers, a FIFO queue of `queue`).
+//!
+//! A request reaching a database performs its class's operation (`op`) on its key:
+//! - it first takes a **connection** from the pool (`pool`; default unlimited), waiting in
+//!   FIFO order for one to free up, and failing after `pool_timeout` (default 30 s, as
+//!   HikariCP's `connectionTimeout`); it holds the connection until it replies;
+//! - the key picks the **shard**: `Hash(n)` (SplitMix64 of the key, modulo `n`) or
+//!   `Range(boundaries)` (shard `i` holds the keys below `boundaries[i]`, the last shard the
+//!   rest). A Zipf key distribution concentrates load on the shard of the hottest keys: the
+//!   report names that **hot shard** and its share;
+//! - a **write** runs on the shard's primary (`write` time) and is committed: it gets the
+//!   next position in the shard's replication log. Each replica receives it after `lag`
+//!   (in log order: a write never overtakes an earlier one) and applies it in log order,
+//!   taking a worker for `apply` (default: the write time × 0.5 — a replica replays row
+//!   changes without parsing, planning, locking or a client round trip). With
+//!   `replication: Async` the write is acknowledged at commit; with `Sync` only when every
+//!   replica of its shard has applied it (the worker is free meanwhile; the connection is
+//!   not);
+//! - a **read** runs on the primary (`reads_from: Primary`, the default), on a replica in
+//!   turn (`Replicas`), or on a replica that has already applied the latest write to its
+//!   key and otherwise on the primary (`ReadYourWrites`: what a driver does with a session's
+//!   last-write position; kept per key here, so no read is stale). A replica read whose
+//!   replica has not applied the latest acknowledged write to the key is **stale**
+//!   (counted); the version read travels back with the request, so a cache that stores it
+//!   counts its own stale hits later.
+//!
+//! The verb `fail_primary` (action `FailPrimary`) kills every shard's primary: what runs or
+//! waits on it fails, writes and primary reads fail fast, and after `failover` (default
+//! 30 s) the replica with the most of the log is promoted. Writes it had not applied were
+//! acknowledged (async) and are lost: counted as `lost_writes`, and forgotten. The other
+//! replicas follow the new primary from its position. A shard without replicas has its
+//! primary back after `failover` (a restart: its log is on disk, nothing is lost).
+
+use super::station::{Instance, Life};
+use super::{Component, Config, NodeKind, NodeState, RawConfig};
+use crate::analysis::capacity::Flow;
+use crate::ids::{ClassId, InstanceId, NodeId};
+use crate::kernel::{Cx, Frame, KeyMap, Wake};
+use crate::scenario::dist::Dist;
+use crate::scenario::raw::{Count, Dur, KeyOp, NonNeg, RawDist, MAX_PRICE};
+
+use crate::scenario::{KeyDist, Resolver, Scenario, ScenarioError};
+use serde::Deserialize;
+use sim_core::{mix64, Counter, Key, SimTime, Stream, TimeWeighted};
+use std::collections::VecDeque;
+
+/// Most replicas per shard.
+pub const MAX_REPLICAS: u32 = 100;
+/// Most shards.
+pub const MAX_SHARDS: u32 = 1024;
+/// Most stations (primaries and replicas) of one database.
+pub const MAX_STATIONS: u32 = 10_000;
+/// The default apply time as a share of the write time.
+pub const APPLY_SHARE: f64 = 0.5;
+
+/// `pc` of a frame waiting for a connection.
+const WAIT_CONN: u32 = u32::MAX;
+/// `pc` of a request frame at a station (queued or served).
+const AT_STATION: u32 = u32::MAX - 1;
+// A replication (apply) job is a frame without a request; its `pc` is the epoch of its
+// replica when it was shipped (a job shipped before a failover is dropped on arrival).
+// A sync write waiting for its replicas has `pc` = acknowledgements still due (≤ 100).
+
+fn default_one() -> Count {
+    Count(1)
+}
+fn default_30s() -> Dur {
+    Dur(SimTime::from_secs(30))
+}
+
+/// A database as written.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, rename = "Database")]
+pub struct RawDatabase {
+    /// Unique name.
+    pub name: String,
+    /// Workers per server (primary or replica). Default: 1.
+    #[serde(default = "default_one")]
+    pub cores: Count,
+    /// Waiting room per server; full ⇒ the request fails. Default: unbounded.
+    #[serde(default)]
+    pub queue: Option<Count>,
+    /// Time of a read.
+    pub read: RawDist,
+    /// Time of a write on the primary.
+    pub write: RawDist,
+    /// Replicas per shard. Default: 0.
+    #[serde(default)]
+    pub replicas: Count,
+    /// How writes reach the replicas. Default: `Async(lag: Exp("10ms"))`.
+    #[serde(default)]
+    pub replication: RawReplication,
+    /// Time a replica's worker takes to apply one write. Default: the write time × 0.5.
+    #[serde(default)]
+    pub apply: Option<RawDist>,
+    /// Where reads go. Default: `Primary`.
+    #[serde(default)]
+    pub reads_from: ReadsFrom,
+    /// Connections: requests in the database at once; more wait. Default: unlimited.
+    #[serde(default)]
+    pub pool: Option<Count>,
+    /// Longest wait for a connection before the request fails. Default: `"30s"`.
+    #[serde(default = "default_30s")]
+    pub pool_timeout: Dur,
+    /// How keys are split over shards. Default: one shard.
+    #[serde(default)]
+    pub shards: Option<RawShards>,
+    /// Time from a primary's failure to a replica's promotion. Default: `"30s"`.
+    #[serde(default = "default_30s")]
+    pub failover: Dur,
+    /// Price of one server (primary or replica) per hour. Default: 0.
+    #[serde(default)]
+    pub cost_per_hour: NonNeg,
+}
+
+/// How writes reach the replicas.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub enum RawReplication {
+    /// Acknowledged at commit; replicas apply after the lag.
+    Async {
+        /// Time for a committed write to reach a replica.
+        lag: RawDist,
+    },
+    /// Acknowledged when every replica of the shard has applied it.
+    Sync {
+        /// Time for a committed write to reach a replica.
+        lag: RawDist,
+    },
+}
+
+impl Default for RawReplication {
+    fn default() -> Self {
+        RawReplication::Async {
+            lag: RawDist::Exp(Dur(SimTime::from_nanos(10_000_000))),
+        }
+    }
+}
+
+/// Where reads go.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+pub enum ReadsFrom {
+    /// The shard's primary.
+    #[default]
+    Primary,
+    /// The shard's replicas in turn.
+    Replicas,
+    /// A replica that has the key's latest write, else the primary.
+    ReadYourWrites,
+}
+
+/// How keys are split over shards, as written.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub enum RawShards {
+    /// `n` shards by a hash of the key.
+    Hash {
+        /// Number of shards.
+        n: Count,
+    },
+    /// Shard `i` holds keys below `boundaries[i]`; one more shard holds the rest.
+    Range {
+        /// Strictly increasing key boundaries.
+        boundaries: Vec<u64>,
+    },
+}
+
+/// How keys are split, validated.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Sharding {
+    /// By hash, modulo `n`.
+    Hash(u32),
+    /// By range.
+    Range(Vec<u64>),
+}
+
+impl Sharding {
+    /// Number of shards.
+    pub fn count(&self) -> u32 {
+        match self {
+            Sharding::Hash(n) => *n,
+            Sharding::Range(b) => b.len() as u32 + 1,
+        }
+    }
+
+    /// The shard holding `key`.
+    #[inline]
+    pub fn of(&self, key: u64) -> u32 {
+        match self {
+            Sharding::Hash(1) => 0,
+            Sharding::Hash(n) => (mix64(key) % *n as u64) as u32,
+            Sharding::Range(b) => b.partition_point(|&x| x <= key) as u32,
+        }
+    }
+
+    /// Share of the requests of `class` each shard gets (exact for up to 2 000 000 keys,
+    /// else even for `Hash` and by key ranges for uniform keys).
+    pub fn shares(&self, class: ClassId, sc: &Scenario) -> Vec<f64> {
+        let n = self.count() as usize;
+        let mut share = vec![0.0; n];
+        if n == 1 {
+            share[0] = 1.0;
+            return share;
+        }
+        let keys = sc
+            .sources
+            .iter()
+            .flat_map(|s| &s.mix)
+            .find(|m| m.class == class)
+            .map(|m| m.keys);
+        match keys {
+            Some(KeyDist::Uniform(k)) if k <= 2_000_000 => {
+                for key in 0..k {
+                    share[self.of(key) as usize] += 1.0 / k as f64;
+                }
+            }
+            Some(KeyDist::Zipf { n: k, s, .. }) if k <= 2_000_000 => {
+                let total: f64 = (1..=k).map(|r| (r as f64).powf(-s)).sum();
+                for key in 0..k {
+                    share[self.of(key) as usize] += ((key + 1) as f64).powf(-s) / total;
+                }
+            }
+            Some(KeyDist::Uniform(k)) => {
+                if let Sharding::Range(b) = self {
+                    let mut lo = 0u64;
+                    for (i, s) in share.iter_mut().enumerate() {
+                        let hi = b.get(i).copied().unwrap_or(k).min(k);
+                        *s = hi.saturating_sub(lo) as f64 / k as f64;
+                        lo = lo.max(hi);
+                    }
+                } else {
+                    share.iter_mut().for_each(|s| *s = 1.0 / n as f64);
+                }
+            }
+            _ => share.iter_mut().for_each(|s| *s = 1.0 / n as f64),
+        }
+        share
+    }
+}
+
+/// A validated database.
+#[derive(Debug, Clone)]
+pub struct Database {
+    /// Workers per server.
+    pub cores: u32,
+    /// Queue per server.
+    pub queue: Option<u32>,
+    /// Read time.
+    pub read: Dist,
+    /// Write time.
+    pub write: Dist,
+    /// Replicas per shard.
+    pub replicas: u32,
+    /// Replication lag.
+    pub lag: Dist,
+    /// Acknowledge writes only when every replica applied them.
+    pub sync: bool,
+    /// Apply time on a replica.
+    pub apply: Dist,
+    /// Where reads go.
+    pub reads_from: ReadsFrom,
+    /// Connections.
+    pub pool: Option<u32>,
+    /// Longest wait for a connection.
+    pub pool_timeout: SimTime,
+    /// Shards.
+    pub sharding: Sharding,
+    /// Failure to promotion.
+    pub failover: SimTime,
+    /// Price per server-hour.
+    pub price: f64,
+}
+
+impl Database {
+    /// Servers (primaries and replicas) at the start.
+    pub fn servers(&self) -> u32 {
+        self.sharding.count() * (1 + self.replicas)
+    }
+
+    /// Label of server `s` at the start: `shard 2 primary`, `shard 0 replica 1`.
+    pub fn server_label(&self, s: u32) -> String {
+        let per = 1 + self.replicas;
+        let (shard, r) = (s / per, s % per);
+        let shard = if self.sharding.count() > 1 {
+            format!("shard {shard} ")
+        } else {
+            String::new()
+        };
+        if r == 0 {
+            format!("{shard}primary")
+        } else {
+            format!("{shard}replica {r}")
+        }
+    }
+}
+
+impl RawConfig for RawDatabase {
+    fn name(&self) -> &str {
+        &self.name
+    }
+
+    fn validate(&self, r: &mut Resolver) -> Result<NodeKind, ScenarioError> {
+        let name = self.name.as_str();
+        let field = |r: &Resolver, f: &str| r.loc().field_in(name, f);
+        if self.cores.0 == 0 || self.cores.0 > super::service::MAX_CORES {
+            return Err(r
+                .err(
+                    field(r, "cores"),
+                    format!("database `{name}`: cores must be 1 to 100000"),
+                )
+                .with_hint("workers per server (primary or replica)"));
+        }
+        if self.queue.is_some_and(|q| q.0 == 0) {
+            return Err(r
+                .err(
+                    field(r, "queue"),
+                    format!("database `{name}`: a queue of 0 turns away every request that waits"),
+                )
+                .with_hint("leave queue out for an unbounded queue, or give e.g. queue: 500"));
+        }
+        let dist = |r: &Resolver, f: &str, d: &RawDist| {
+            Dist::from_raw(d).map_err(|m| r.err(field(r, f), format!("database `{name}`: {m}")))
+        };
+        let read = dist(r, "read", &self.read)?;
+        let write = dist(r, "write", &self.write)?;
+        let (lag, sync) = match &self.replication {
+            RawReplication::Async { lag } => (dist(r, "lag", lag)?, false),
+            RawReplication::Sync { lag } => (dist(r, "lag", lag)?, true),
+        };
+        let apply = match &self.apply {
+            Some(d) => dist(r, "apply", d)?,
+            None => write.scaled(APPLY_SHARE),
+        };
+        if self.replicas.0 > MAX_REPLICAS {
+            return Err(r
+                .err(
+                    field(r, "replicas"),
+                    format!(
+                        "database `{name}`: {} replicas is more than {MAX_REPLICAS}",
+                        self.replicas.0
+                    ),
+                )
+                .with_hint("replicas per shard; for more read capacity add shards"));
+        }
+        if self.replicas.0 == 0 && self.reads_from != ReadsFrom::Primary {
+            return Err(r
+                .err(
+                    field(r, "reads_from"),
+                    format!(
+                        "database `{name}`: reads_from: {:?} needs replicas, and it has none",
+                        self.reads_from
+                    ),
+                )
+                .with_hint("add replicas: 2, or read from the primary (reads_from: Primary)"));
+        }
+        if self.pool.is_some_and(|p| p.0 == 0) {
+            return Err(r
+                .err(
+                    field(r, "pool"),
+                    format!("database `{name}`: a pool of 0 connections lets nothing in"),
+                )
+                .with_hint("leave pool out for unlimited connections, or give e.g. pool: 100"));
+        }
+        if self.pool_timeout.0 == SimTime::ZERO {
+            return Err(r
+                .err(
+                    field(r, "pool_timeout"),
+                    format!("database `{name}`: pool_timeout must be above zero"),
+                )
+                .with_hint("e.g. pool_timeout: \"30s\""));
+        }
+        let sharding = match &self.shards {
+            None => Sharding::Hash(1),
+            Some(RawShards::Hash { n }) => {
+                if n.0 == 0 || n.0 > MAX_SHARDS {
+                    return Err(r
+                        .err(
+                            field(r, "n"),
+                            format!("database `{name}`: shards must be 1 to {MAX_SHARDS}"),
+                        )
+                        .with_hint("e.g. shards: Hash(n: 8)"));
+                }
+                Sharding::Hash(n.0)
+            }
+            Some(RawShards::Range { boundaries }) => {
+                if boundaries.is_empty() || boundaries.len() >= MAX_SHARDS as usize {
+                    return Err(r
+                        .err(
+                            field(r, "boundaries"),
+                            format!(
+                                "database `{name}`: Range needs 1 to {} boundaries",
+                                MAX_SHARDS - 1
+                            ),
+                        )
+                        .with_hint(
+                            "n boundaries make n + 1 shards, e.g. boundaries: [1000, 5000]",
+                        ));
+                }
+                if let Some(w) = boundaries.windows(2).find(|w| w[0] >= w[1]) {
+                    return Err(r
+                        .err(
+                            field(r, "boundaries"),
+                            format!(
+                                "database `{name}`: Range boundaries must increase, but {} comes before {}",
+                                w[0], w[1]
+                            ),
+                        )
+                        .with_hint("list them in increasing order, each once"));
+                }
+                Sharding::Range(boundaries.clone())
+            }
+        };
+        let servers = sharding.count() as u64 * (1 + self.replicas.0 as u64);
+        if servers > MAX_STATIONS as u64 {
+            return Err(r
+                .err(
+                    field(r, "replicas"),
+                    format!(
+                        "database `{name}`: {servers} servers (shards × (1 + replicas)) is more than {MAX_STATIONS}"
+                    ),
+                )
+                .with_hint("use fewer shards or replicas"));
+        }
+        if self.cost_per_hour.0 > MAX_PRICE {
+            return Err(r
+                .err(
+                    field(r, "cost_per_hour"),
+                    format!("database `{name}`: cost_per_hour above {MAX_PRICE}"),
+                )
+                .with_hint("the price of one server per hour, e.g. cost_per_hour: 1.2"));
+        }
+        Ok(NodeKind::Database(Database {
+            cores: self.cores.0,
+            queue: self.queue.map(|q| q.0),
+            read,
+            write,
+            replicas: self.replicas.0,
+            lag,
+            sync,
+            apply,
+            reads_from: self.reads_from,
+            pool: self.pool.map(|p| p.0),
+            pool_timeout: self.pool_timeout.0,
+            sharding,
+            failover: self.failover.0,
+            price: self.cost_per_hour.0,
+        }))
+    }
+}
+
+impl Config for Database {
+    fn build(&self, id: NodeId, sc: &Scenario, rng: Stream) -> NodeState {
+        let per = 1 + self.replicas;
+        let shards = (0..self.sharding.count())
+            .map(|s| Shard {
+                primary: Some(s * per),
+                replicas: (1..per).map(|r| s * per + r).collect(),
+                pos: 0,
+                rr: 0,
+            })
+            .collect();
+        NodeState::Database(DatabaseState {
+            id,
+            rng,
+            cfg: self.clone(),
+            ops: sc.class_ops.clone(),
+            servers: (0..self.servers())
+                .map(|s| Server {
+                    inst: Instance::new(Life::Ready, 0, SimTime::ZERO),
+                    shard: s / per,
+                    applied: 0,
+                    log: VecDeque::new(),
+                    received: 0,
+                    epoch: 0,
+                    last_arrival: SimTime::ZERO,
+                })
+                .collect(),
+            shards,
+            in_use: 0,
+            waiting: VecDeque::new(),
+            committed: KeyMap::default(),
+            scratch: vec![],
+        })
+    }
+
+    fn callees(&self, _class: ClassId, _out: &mut Vec<NodeId>) {}
+
+    fn workers(&self) -> u64 {
+        self.servers() as u64 * self.cores as u64
+    }
+
+    fn cost_per_hour(&self) -> f64 {
+        self.servers() as f64 * self.price
+    }
+
+    fn visit(&self, id: NodeId, class: ClassId, rate: f64, flow: &mut Flow) {
+        let per = (1 + self.replicas) as usize;
+        flow.servers[id.index()].resize(self.servers() as usize, 0.0);
+        let shares = self.sharding.shares(class, flow.sc);
+        let shards = &mut flow.shards[id.index()];
+        shards.resize(shares.len(), 0.0);
+        for (l, share) in shards.iter_mut().zip(&shares) {
+            *l += rate * share;
+        }
+        let servers = &mut flow.servers[id.index()];
+        let mut total = 0.0;
+        for (s, share) in shares.iter().enumerate() {
+            let r = rate * share;
+            let base = s * per;
+            match flow.sc.class_ops[class.index()] {
+                KeyOp::Write => {
+                    servers[base] += r * self.write.mean_s();
+                    for k in 1..per {
+                        servers[base + k] += r * self.apply.mean_s();
+                    }
+                    total += r * (self.write.mean_s() + (per - 1) as f64 * self.apply.mean_s());
+                }
+                KeyOp::Read => {
+                    if self.reads_from == ReadsFrom::Primary || per == 1 {
+                        servers[base] += r * self.read.mean_s();
+                    } else {
+                        for k in 1..per {
+                            servers[base + k] += r * self.read.mean_s() / (per - 1) as f64;
+                        }
+                    }
+                    total += r * self.read.mean_s();
+                }
+            }
+        }
+        flow.demand[id.index()] += total;
+    }
+
+    fn response_time(&self, class: ClassId, sc: &Scenario) -> f64 {
+        match sc.class_ops[class.index()] {
+            KeyOp::Read => self.read.mean_s(),
+            KeyOp::Write if self.sync && self.replicas > 0 => {
+                self.write.mean_s() + self.lag.mean_s() + self.apply.mean_s()
+            }
+            KeyOp::Write => self.write.mean_s(),
+        }
+    }
+}
+
+/// A database's counters over the measured window.
+#[derive(Debug, Clone, Default)]
+pub struct DbStats {
+    /// Reads served.
+    pub reads: Counter,
+    /// Writes acknowledged.
+    pub writes: Counter,
+    /// Reads served by a replica.
+    pub replica_reads: Counter,
+    /// Reads that returned an older version than the latest acknowledged write.
+    pub stale_reads: Counter,
+    /// Requests that had to wait for a connection.
+    pub pool_waits: Counter,
+    /// Requests that gave up waiting for a connection.
+    pub pool_timeouts: Counter,
+    /// Acknowledged writes lost at a failover.
+    pub lost_writes: Counter,
+    /// Promotions (or restarts) after a primary failed.
+    pub failovers: Counter,
+    /// Writes applied by replicas.
+    pub applied: Counter,
+    /// Busy workers per server.
+    pub server_busy: Vec<TimeWeighted>,
+    /// Requests per shard.
+    pub shard_requests: Vec<Counter>,
+}
+
+impl DbStats {
+    /// The warm-up is over.
+    pub fn reset(&mut self, now: SimTime) {
+        let mut busy = std::mem::take(&mut self.server_busy);
+        busy.iter_mut().for_each(|b| b.reset(now));
+        let shards = self.shard_requests.len();
+        *self = DbStats {
+            server_busy: busy,
+            shard_requests: vec![Counter::default(); shards],
+            ..Default::default()
+        };
+    }
+}
+
+/// One server: a station plus its place in the replication log.
+#[derive(Debug, Clone)]
+struct Server {
+    inst: Instance,
+    shard: u32,
+    /// Replicas: the highest log position applied.
+    applied: u64,
+    /// Replicas: positions shipped to it and not yet applied, in log order, with the time
+    /// each arrives.
+    log: VecDeque<(u64, SimTime)>,
+    /// Replicas: the highest position received when the primary last failed.
+    received: u64,
+    /// Replicas: bumped when its log is cut (a failover), so jobs shipped before are dropped.
+    epoch: u32,
+    /// Replicas: when the last shipped write arrives (writes arrive in log order).
+    last_arrival: SimTime,
+}
+
+#[derive(Debug, Clone)]
+struct Shard {
+    /// The server taking writes (none while failed over).
+    primary: Option<u32>,
+    replicas: Vec<u32>,
+    /// Last log position committed.
+    pos: u64,
+    /// Round-robin cursor over the replicas.
+    rr: u32,
+}
+
+/// A database at run time.
+#[derive(Debug, Clone)]
+pub struct DatabaseState {
+    id: NodeId,
+    rng: Stream,
+    cfg: Database,
+    ops: Vec<KeyOp>,
+    servers: Vec<Server>,
+    shards: Vec<Shard>,
+    /// Connections taken.
+    in_use: u32,
+    /// Frames waiting for a connection (stale keys are skipped).
+    waiting: VecDeque<Key>,
+    /// Per key, the version and log position of its last committed write.
+    committed: KeyMap<(u64, u64)>,
+    scratch: Vec<Key>,
+}
+
+impl DatabaseState {
+    fn stats<'a>(&self, cx: &'a mut Cx) -> &'a mut DbStats {
+        let (servers, shards) = (self.servers.len(), self.shards.len());
+        cx.k.nodes[self.id.index()]
+            .database
+            .get_or_insert_with(|| DbStats {
+                server_busy: vec![TimeWeighted::default(); servers],
+                shard_requests: vec![Counter::default(); shards],
+                ..Default::default()
+            })
+    }
+
+    /// The config.
+    pub fn config(&self) -> &Database {
+        &self.cfg
+    }
+
+    /// Servers taking writes or reads now.
+    fn live_servers(&self) -> u64 {
+        self.shards
+            .iter()
+            .map(|s| s.replicas.len() as u64 + s.primary.is_some() as u64)
+            .sum()
+    }
+
+    /// Take a worker of server `s` for frame `f` (or queue it). `false`: the queue is full.
+    fn occupy(&mut self, cx: &mut Cx, f: Key, s: u32, bounded: bool) -> bool {
+        let now = cx.now;
+        let server = &mut self.servers[s as usize];
+        if server.inst.busy < self.cfg.cores {
+            server.inst.busy += 1;
+            cx.k.nodes[self.id.index()].busy.add(now, 1);
+            self.stats(cx).server_busy[s as usize].add(now, 1);
+            cx.k.frames.get_mut(f).expect("live").holds = true;
+            self.serve(cx, f);
+            true
+        } else if bounded
+            && self
+                .cfg
+                .queue
+                .is_some_and(|cap| server.inst.queue.len() >= cap as usize)
+        {
+            false
+        } else {
+            server.inst.queue.push_back(f);
+            cx.k.nodes[self.id.index()].queued.add(now, 1);
+            true
+        }
+    }
+
+    /// Frame `f` has a worker: schedule the end of its work.
+    fn serve(&mut self, cx: &mut Cx, f: Key) {
+        let fr = cx.k.frames.get(f).expect("live");
+        let d = if fr.req.is_none() {
+            self.cfg.apply
+        } else {
+            match self.ops[fr.class.index()] {
+                KeyOp::Read => self.cfg.read,
+                KeyOp::Write => self.cfg.write,
+            }
+        };
+        let dt = d.sample(&mut self.rng);
+        cx.wake_at(cx.now + dt, f, self.id, Wake::CpuDone);
+    }
+
+    /// A worker of server `s` is free.
+    fn release_worker(&mut self, cx: &mut Cx, s: u32) {
+        let server = &mut self.servers[s as usize];
+        let before = server.inst.busy;
+        server.inst.release_worker(cx, self.id);
+        if server.inst.busy < before {
+            let now = cx.now;
+            self.stats(cx).server_busy[s as usize].add(now, -1);
+        }
+    }
+
+    /// A connection is free: the next live waiter takes it.
+    fn release_connection(&mut self, cx: &mut Cx) {
+        if self.cfg.pool.is_none() {
+            return;
+        }
+        self.in_use -= 1;
+        while let Some(w) = self.waiting.pop_front() {
+            if cx.k.frames.get(w).is_some_and(|fr| fr.pc == WAIT_CONN) {
+                self.in_use += 1;
+                self.route(cx, w);
+                return;
+            }
+        }
+    }
+
+    /// The request leaves with `ok` (its connection is released).
+    fn depart(&mut self, cx: &mut Cx, f: Key, ok: bool) {
+        let fr = cx.leave(f);
+        if fr.holds {
+            self.release_worker(cx, fr.inst.expect("at a server").index() as u32);
+        }
+        if fr.pc != WAIT_CONN {
+            self.release_connection(cx);
+        }
+        cx.reply(fr, ok);
+    }
+
+    /// Send a request that holds a connection to the server its shard and op pick.
+    fn route(&mut self, cx: &mut Cx, f: Key) {
+        let fr = *cx.k.frames.get(f).expect("live");
+        let key = cx.k.reqs.get(fr.req).map_or(0, |r| r.key);
+        let shard = self.cfg.sharding.of(key);
+        self.stats(cx).shard_requests[shard as usize].inc();
+        let op = self.ops[fr.class.index()];
+        let mut replica = None;
+        let sh = &mut self.shards[shard as usize];
+        if op == KeyOp::Read && self.cfg.reads_from != ReadsFrom::Primary && !sh.replicas.is_empty()
+        {
+            let r = sh.replicas[sh.rr as usize % sh.replicas.len()];
+            sh.rr = sh.rr.wrapping_add(1);
+            let applied = self.servers[r as usize].applied;
+            let fresh = self
+                .committed
+                .get(&key)
+                .is_none_or(|&(_, pos)| pos <= applied);
+            if self.cfg.reads_from == ReadsFrom::Replicas || fresh {
+                replica = Some(r);
+            }
+        }
+        let target = replica.or(self.shards[shard as usize].primary);
+        let Some(s) = target else {
+            // No primary (failing over): fail fast.
+            cx.k.nodes[self.id.index()].rejected.inc();
+            return self.depart(cx, f, false);
+        };
+        if replica.is_some() {
+            self.stats(cx).replica_reads.inc();
+        }
+        let fm = cx.k.frames.get_mut(f).expect("live");
+        (fm.inst, fm.pc) = (Some(InstanceId::new(s as usize)), AT_STATION);
+        if !self.occupy(cx, f, s, true) {
+            cx.k.nodes[self.id.index()].rejected.inc();
+            self.depart(cx, f, false);
+        }
+    }
+
+    /// A request's work on server `s` is done.
+    fn done(&mut self, cx: &mut Cx, f: Key, fr: Frame, s: u32) {
+        let Some(req) = cx.k.reqs.get(fr.req).copied() else {
+            return self.depart(cx, f, false);
+        };
+        let key = req.key;
+        let shard = self.servers[s as usize].shard as usize;
+        match self.ops[fr.class.index()] {
+            KeyOp::Read => {
+                let latest = cx.k.versions.latest(self.id, key);
+                let at_primary = self.shards[shard].primary == Some(s);
+                let served = match self.committed.get(&key) {
+                    None => 0,
+                    Some(&(v, pos)) if at_primary || pos <= self.servers[s as usize].applied => v,
+                    // An older version: which one does not matter, only that it is older.
+                    Some(&(v, _)) => v - 1,
+                };
+                let st = self.stats(cx);
+                st.reads.inc();
+                if served < latest {
+                    st.stale_reads.inc();
+                }
+                let r = cx.k.reqs.get_mut(fr.req).expect("live");
+                r.version = served;
+                self.depart(cx, f, true);
+            }
+            KeyOp::Write => {
+                // A write-behind flush carries the version its cache acknowledged.
+                let v = if req.version > 0 && req.message.is_some() {
+                    req.version
+                } else {
+                    cx.k.versions.new_version()
+                };
+                let sh = &mut self.shards[shard];
+                sh.pos += 1;
+                let pos = sh.pos;
+                let e = self.committed.entry(key).or_insert((0, 0));
+                *e = (e.0.max(v), pos);
+                let sync = self.cfg.sync && !sh.replicas.is_empty();
+                for i in 0..self.shards[shard].replicas.len() {
+                    let r = self.shards[shard].replicas[i];
+                    let lag = self.cfg.lag.sample(&mut self.rng);
+                    let server = &mut self.servers[r as usize];
+                    let arrive = server.last_arrival.max(cx.now + lag);
+                    server.last_arrival = arrive;
+                    server.log.push_back((pos, arrive));
+                    let epoch = server.epoch;
+                    let job = cx.k.frames.insert(Frame {
+                        req: Key::NONE,
+                        parent: if sync { f } else { Key::NONE },
+                        entered: cx.now,
+                        node: self.id,
+                        inst: Some(InstanceId::new(r as usize)),
+                        pc: epoch,
+                        link: None,
+                        class: fr.class,
+                        holds: false,
+                        placed: false,
+                    });
+                    cx.wake_at(arrive, job, self.id, Wake::Arrive);
+                }
+                if sync {
+                    let due = self.shards[shard].replicas.len() as u32;
+                    cx.k.frames.get_mut(f).expect("live").pc = due;
+                } else {
+                    cx.k.versions.acknowledge(self.id, key, v);
+                    self.stats(cx).writes.inc();
+                    self.depart(cx, f, true);
+                }
+            }
+        }
+    }
+
+    /// A replica applied a write (job `f`, now finished).
+    fn applied(&mut self, cx: &mut Cx, f: Key) {
+        let job = cx.k.frames.remove(f).expect("live");
+        let s = job.inst.expect("at a replica").index() as u32;
+        let server = &mut self.servers[s as usize];
+        if let Some((pos, _)) = server.log.pop_front() {
+            server.applied = server.applied.max(pos);
+        }
+        self.stats(cx).applied.inc();
+        if job.holds {
+            self.release_worker(cx, s);
+        }
+        // A sync write waits for this acknowledgement (unless it failed meanwhile).
+        if let Some(w) = cx.k.frames.get_mut(job.parent) {
+            if w.node == self.id && !w.req.is_none() && (1..=MAX_REPLICAS).contains(&w.pc) {
+                w.pc -= 1;
+                if w.pc == 0 {
+                    let key = cx.k.reqs.get(w.req).map_or(0, |r| r.key);
+                    let v = self.committed.get(&key).map_or(0, |e| e.0);
+                    cx.k.versions.acknowledge(self.id, key, v);
+                    self.stats(cx).writes.inc();
+                    self.depart(cx, job.parent, true);
+                }
+            }
+        }
+    }
+
+    /// Kill every shard's primary (verb `fail_primary`); the promotion is due after the
+    /// `failover` time (the caller schedules it). Returns the requests that failed.
+    pub fn fail_primary(&mut self, cx: &mut Cx) -> u64 {
+        let now = cx.now;
+        let mut failed = 0;
+        for shard in 0..self.shards.len() {
+            let Some(p) = self.shards[shard].primary.take() else {
+                continue;
+            };
+            // What the replicas had not received yet never leaves the failed primary.
+            for &r in &self.shards[shard].replicas {
+                let server = &mut self.servers[r as usize];
+                server.log.retain(|&(_, arrive)| arrive <= now);
+                server.received = server.log.back().map_or(server.applied, |e| e.0);
+                server.epoch = server.epoch.wrapping_add(1);
+            }
+            let mut victims = std::mem::take(&mut self.scratch);
+            victims.clear();
+            victims.extend(
+                cx.k.frames
+                    .iter()
+                    .filter(|(_, fr)| {
+                        fr.node == self.id
+                            && fr.inst == Some(InstanceId::new(p as usize))
+                            && !fr.req.is_none()
+                            && fr.pc != WAIT_CONN
+                    })
+                    .map(|(k, _)| k),
+            );
+            let server = &mut self.servers[p as usize];
+            let (queued, busy) = (server.inst.queue.len() as i64, server.inst.busy as i64);
+            server.inst.queue.clear();
+            server.inst.busy = 0;
+            server.inst.life = Life::Stopped;
+            let st = &mut cx.k.nodes[self.id.index()];
+            st.queued.add(now, -queued);
+            st.busy.add(now, -busy);
+            self.stats(cx).server_busy[p as usize].add(now, -busy);
+            for &k in &victims {
+                let fr = cx.k.frames.remove(k).expect("victim is live");
+                let st = &mut cx.k.nodes[self.id.index()];
+                st.present.add(now, -1);
+                st.killed.inc();
+                failed += 1;
+                self.release_connection(cx);
+                cx.reply(fr, false);
+            }
+            self.scratch = victims;
+        }
+        let workers = self.live_servers() * self.cfg.cores as u64;
+        cx.k.nodes[self.id.index()].workers.set(now, workers);
+        failed
+    }
+
+    /// The failover time is up: promote the replica with the most of the log in every
+    /// shard without a primary (or restart the primary of a shard without replicas).
+    /// Returns the acknowledged writes lost.
+    pub fn promote(&mut self, cx: &mut Cx) -> u64 {
+        let mut lost = 0;
+        for shard in 0..self.shards.len() {
+            let sh = &mut self.shards[shard];
+            if sh.primary.is_some() {
+                continue;
+            }
+            let best = sh
+                .replicas
+                .iter()
+                .enumerate()
+                .max_by_key(|(i, &r)| (self.servers[r as usize].received, std::cmp::Reverse(*i)))
+                .map(|(i, _)| i);
+            match best {
+                Some(i) => {
+                    // The promoted replica first applies all it received (its relay log);
+                    // the others follow it from there.
+                    let p = sh.replicas.remove(i);
+                    let applied = self.servers[p as usize].received;
+                    // Sync writes are acknowledged only once every replica has them: those
+                    // missing were never acknowledged (they failed with the primary).
+                    if !self.cfg.sync {
+                        lost += sh.pos - applied;
+                    }
+                    for &r in sh.replicas.iter().chain([&p]) {
+                        let server = &mut self.servers[r as usize];
+                        server.log.clear();
+                        server.applied = applied;
+                        server.epoch = server.epoch.wrapping_add(1);
+                    }
+                    sh.primary = Some(p);
+                    // The writes past the new primary's position are gone.
+                    let id = self.id;
+                    let sharding = &self.cfg.sharding;
+                    self.committed
+                        .retain(|&k, e| sharding.of(k) as usize != shard || e.1 <= applied);
+                    let committed = &self.committed;
+                    cx.k.versions.retain(id, |k, _| {
+                        sharding.of(k) as usize != shard || committed.contains_key(&k)
+                    });
+                }
+                None => {
+                    // No replica: the same server restarts from its log.
+                    let p = (shard as u32) * (1 + self.cfg.replicas);
+                    self.servers[p as usize].inst.life = Life::Ready;
+                    sh.primary = Some(p);
+                }
+            }
+        }
+        let now = cx.now;
+        let st = self.stats(cx);
+        st.lost_writes.add(lost);
+        st.failovers.inc();
+        let workers = self.live_servers() * self.cfg.cores as u64;
+        cx.k.nodes[self.id.index()].workers.set(now, workers);
+        lost
+    }
+
+    /// Servers now: (label, role) for the report and the terminal UI.
+    pub fn server_count(&self) -> usize {
+        self.servers.len()
+    }
+}
+
+impl Component for DatabaseState {
+    fn on_enter(&mut self, cx: &mut Cx, f: Key) {
+        cx.accept(f);
+        cx.k.frames.get_mut(f).expect("live").placed = true;
+        if let Some(cap) = self.cfg.pool {
+            if self.in_use >= cap {
+                cx.k.frames.get_mut(f).expect("live").pc = WAIT_CONN;
+                self.waiting.push_back(f);
+                self.stats(cx).pool_waits.inc();
+                let at = cx.now + self.cfg.pool_timeout;
+                return cx.wake_at(at, f, self.id, Wake::Timeout);
+            }
+            self.in_use += 1;
+        }
+        self.route(cx, f);
+    }
+
+    fn on_reply(&mut self, _cx: &mut Cx, _f: Key, _ok: bool) {}
+
+    fn on_wake(&mut self, cx: &mut Cx, f: Key, why: Wake) {
+        let Some(fr) = cx.k.frames.get(f).copied() else {
+            return;
+        };
+        match why {
+            Wake::Timeout => {
+                if fr.pc == WAIT_CONN {
+                    self.stats(cx).pool_timeouts.inc();
+                    self.depart(cx, f, false);
+                }
+            }
+            Wake::Arrive => {
+                let s = fr.inst.expect("at a replica").index() as u32;
+                let shard = self.servers[s as usize].shard as usize;
+                if self.shards[shard].replicas.contains(&s)
+                    && self.servers[s as usize].epoch == fr.pc
+                {
+                    self.occupy(cx, f, s, false);
+                } else {
+                    // Its replica was promoted or re-synced meanwhile.
+                    cx.k.frames.remove(f);
+                }
+            }
+            Wake::Resume => self.serve(cx, f),
+            Wake::CpuDone => {
+                let s = fr.inst.expect("at a server").index() as u32;
+                if fr.req.is_none() {
+                    self.applied(cx, f)
+                } else {
+                    self.release_worker_of(cx, f, s);
+                    self.done(cx, f, fr, s);
+                }
+            }
+        }
+    }
+}
+
+impl DatabaseState {
+    /// Frame `f` is done with its worker at server `s`.
+    fn release_worker_of(&mut self, cx: &mut Cx, f: Key, s: u32) {
+        let fm = cx.k.frames.get_mut(f).expect("live");
+        if fm.holds {
+            fm.holds = false;
+            self.release_worker(cx, s);
+        }
+    }
+}
