@@ -4,6 +4,7 @@
 mod bad_input;
 mod behaviour;
 mod cache;
+mod database;
 mod determinism;
 mod golden;
 mod lifecycle;

@@ -21,10 +21,11 @@
 //! - a **read** runs on the primary (`reads_from: Primary`, the default), on a replica in
 //!   turn (`Replicas`), or on a replica that has already applied the latest write to its
 //!   key and otherwise on the primary (`ReadYourWrites`: what a driver does with a session's
-//!   last-write position; kept per key here, so no read is stale). A replica read whose
-//!   replica has not applied the latest acknowledged write to the key is **stale**
-//!   (counted); the version read travels back with the request, so a cache that stores it
-//!   counts its own stale hits later.
+//!   last-write position; kept per key here, so no read is stale). A read is **stale**
+//!   (counted) when it returns an older version than the latest write acknowledged before
+//!   it began (a write concurrent with the read may or may not be seen): a replica read
+//!   whose replica has not yet applied that write. The version read travels back with the
+//!   request, so a cache that stores it counts its own stale hits later.
 //!
 //! The verb `fail_primary` (action `FailPrimary`) kills every shard's primary: what runs or
 //! waits on it fails, writes and primary reads fail fast, and after `failover` (default
@@ -782,7 +783,7 @@ impl DatabaseState {
         let shard = self.servers[s as usize].shard as usize;
         match self.ops[fr.class.index()] {
             KeyOp::Read => {
-                let latest = cx.k.versions.latest(self.id, key);
+                let latest = req.version;
                 let at_primary = self.shards[shard].primary == Some(s);
                 let served = match self.committed.get(&key) {
                     None => 0,
@@ -837,6 +838,7 @@ impl DatabaseState {
                 if sync {
                     let due = self.shards[shard].replicas.len() as u32;
                     cx.k.frames.get_mut(f).expect("live").pc = due;
+                    cx.k.reqs.get_mut(fr.req).expect("live").version = v;
                 } else {
                     cx.k.versions.acknowledge(self.id, key, v);
                     self.stats(cx).writes.inc();
@@ -863,8 +865,8 @@ impl DatabaseState {
             if w.node == self.id && !w.req.is_none() && (1..=MAX_REPLICAS).contains(&w.pc) {
                 w.pc -= 1;
                 if w.pc == 0 {
-                    let key = cx.k.reqs.get(w.req).map_or(0, |r| r.key);
-                    let v = self.committed.get(&key).map_or(0, |e| e.0);
+                    // The version this write committed (kept on its request meanwhile).
+                    let (key, v) = cx.k.reqs.get(w.req).map_or((0, 0), |r| (r.key, r.version));
                     cx.k.versions.acknowledge(self.id, key, v);
                     self.stats(cx).writes.inc();
                     self.depart(cx, job.parent, true);
@@ -997,7 +999,17 @@ impl DatabaseState {
 impl Component for DatabaseState {
     fn on_enter(&mut self, cx: &mut Cx, f: Key) {
         cx.accept(f);
-        cx.k.frames.get_mut(f).expect("live").placed = true;
+        let fm = cx.k.frames.get_mut(f).expect("live");
+        fm.placed = true;
+        let (req, class) = (fm.req, fm.class);
+        if self.ops[class.index()] == KeyOp::Read {
+            // What a fresh read must return: the latest write acknowledged before it began
+            // (a write concurrent with the read may or may not be seen).
+            if let Some(r) = cx.k.reqs.get(req) {
+                let latest = cx.k.versions.latest(self.id, r.key);
+                cx.k.reqs.get_mut(req).expect("live").version = latest;
+            }
+        }
         if let Some(cap) = self.cfg.pool {
             if self.in_use >= cap {
                 cx.k.frames.get_mut(f).expect("live").pc = WAIT_CONN;
