@@ -95,6 +95,8 @@ pub struct Req {
     pub version: u64,
     /// Its last `Lookup` missed (set by the cache, read by the calling program).
     pub missed: bool,
+    /// The database that produced `version`.
+    pub store: Option<NodeId>,
 }
 
 /// One visit of a request to a node.

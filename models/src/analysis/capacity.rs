@@ -189,15 +189,28 @@ fn link_mean(sc: &Scenario, link: Option<LinkId>) -> f64 {
     link.map_or(0.0, |l| sc.links[l.index()].latency.mean_s())
 }
 
+/// Predicted share of lookups of `class` that miss at cache `node`.
+fn lookup_miss_ratio(sc: &Scenario, node: crate::ids::NodeId, class: ClassId) -> f64 {
+    match &sc.nodes[node.index()].kind {
+        crate::components::NodeKind::Cache(c) => c.miss_ratio(class, sc),
+        _ => 1.0,
+    }
+}
+
 /// The calls a program makes, as visits (branch probabilities applied).
 pub fn calls(steps: &[Step], class: ClassId, rate: f64, flow: &mut Flow) {
     for s in steps {
         match s {
             Step::Cpu(_) => {}
-            Step::Call { node, .. } => flow.visit(*node, class, rate),
+            Step::Call { node, .. } | Step::Fill { node, .. } => flow.visit(*node, class, rate),
             Step::Branch { p, then, otherwise } => {
                 calls(then, class, rate * p, flow);
                 calls(otherwise, class, rate * (1.0 - p), flow);
+            }
+            Step::Lookup { node, on_miss, .. } => {
+                flow.visit(*node, class, rate);
+                let miss = lookup_miss_ratio(flow.sc, *node, class);
+                calls(on_miss, class, rate * miss, flow);
             }
         }
     }
@@ -212,7 +225,23 @@ pub fn worker_time(sc: &Scenario, steps: &[Step], class: ClassId, hold: bool) ->
             Step::Call { node, link } if hold => {
                 2.0 * link_mean(sc, *link) + sc.nodes[node.index()].kind.response_time(class, sc)
             }
-            Step::Call { .. } => 0.0,
+            Step::Fill { node, link } if hold => {
+                2.0 * link_mean(sc, *link) + sc.nodes[node.index()].kind.response_time(class, sc)
+            }
+            Step::Call { .. } | Step::Fill { .. } => 0.0,
+            Step::Lookup {
+                node,
+                link,
+                on_miss,
+            } => {
+                let here = if hold {
+                    2.0 * link_mean(sc, *link)
+                        + sc.nodes[node.index()].kind.response_time(class, sc)
+                } else {
+                    0.0
+                };
+                here + lookup_miss_ratio(sc, *node, class) * worker_time(sc, on_miss, class, hold)
+            }
             Step::Branch { p, then, otherwise } => {
                 p * worker_time(sc, then, class, hold)
                     + (1.0 - p) * worker_time(sc, otherwise, class, hold)

@@ -797,7 +797,7 @@ impl DatabaseState {
                     st.stale_reads.inc();
                 }
                 let r = cx.k.reqs.get_mut(fr.req).expect("live");
-                r.version = served;
+                (r.version, r.store) = (served, Some(self.id));
                 self.depart(cx, f, true);
             }
             KeyOp::Write => {
@@ -841,6 +841,8 @@ impl DatabaseState {
                     cx.k.reqs.get_mut(fr.req).expect("live").version = v;
                 } else {
                     cx.k.versions.acknowledge(self.id, key, v);
+                    let r = cx.k.reqs.get_mut(fr.req).expect("live");
+                    (r.version, r.store) = (v, Some(self.id));
                     self.stats(cx).writes.inc();
                     self.depart(cx, f, true);
                 }
@@ -868,6 +870,9 @@ impl DatabaseState {
                     // The version this write committed (kept on its request meanwhile).
                     let (key, v) = cx.k.reqs.get(w.req).map_or((0, 0), |r| (r.key, r.version));
                     cx.k.versions.acknowledge(self.id, key, v);
+                    if let Some(r) = cx.k.reqs.get_mut(w.req) {
+                        r.store = Some(self.id);
+                    }
                     self.stats(cx).writes.inc();
                     self.depart(cx, job.parent, true);
                 }

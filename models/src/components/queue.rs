@@ -234,6 +234,7 @@ impl Component for QueueState {
             timed_out: false,
             version: 0,
             missed: false,
+            store: None,
             counted: now >= cx.k.sc.warmup,
             attempt: 1,
             message: Some(self.id),

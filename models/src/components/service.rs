@@ -21,7 +21,7 @@ use super::{Component, Config, NodeKind, NodeState, RawConfig};
 use crate::analysis::capacity::{self, Flow};
 use crate::ids::{ClassId, InstanceId, NodeId};
 use crate::kernel::{Cx, Ev, Membership, Wake};
-use crate::scenario::program::{self, Handler, Op};
+use crate::scenario::program::{self, cache_call, Handler, Op};
 use crate::scenario::raw::{unique_map, Count, Dur, NonNeg, RawStep, MAX_PRICE};
 use crate::scenario::{Resolver, Scenario, ScenarioError};
 use serde::Deserialize;
@@ -601,6 +601,22 @@ impl Pool {
                     cx.send(link, Ev::Enter(child, node));
                     return;
                 }
+                Op::Lookup { node, link, .. } | Op::Fill { node, link } => {
+                    let what = if matches!(self.ops[fr.pc as usize], Op::Fill { .. }) {
+                        cache_call::FILL
+                    } else {
+                        cache_call::LOOKUP
+                    };
+                    let fr = *fr;
+                    let child = cx.child(f, &fr, node, None, link);
+                    cx.k.frames.get_mut(child).expect("live").pc = what;
+                    if self.release {
+                        cx.k.frames.get_mut(f).expect("live").holds = false;
+                        self.release_worker(cx, fr.inst.expect("placed"));
+                    }
+                    cx.send(link, Ev::Enter(child, node));
+                    return;
+                }
                 Op::Branch { p, else_pc } => {
                     let take = self.rng.chance(p);
                     fr.pc = if take { fr.pc + 1 } else { else_pc };
@@ -681,7 +697,18 @@ impl Component for Pool {
         if !ok {
             return self.depart(cx, to, false);
         }
-        fr.pc += 1;
+        fr.pc = match self.ops[fr.pc as usize] {
+            // A hit skips the miss steps.
+            Op::Lookup { hit_pc, .. } => {
+                let req = cx.k.reqs.get_mut(fr.req).expect("live");
+                if std::mem::take(&mut req.missed) {
+                    fr.pc + 1
+                } else {
+                    hit_pc
+                }
+            }
+            _ => fr.pc + 1,
+        };
         if fr.holds {
             return self.execute(cx, to);
         }

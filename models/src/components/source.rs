@@ -102,6 +102,7 @@ impl SourceState {
             timed_out: false,
             version: 0,
             missed: false,
+            store: None,
         });
         if counted {
             cx.k.classes[class.index()].requests.inc();

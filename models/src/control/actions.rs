@@ -137,10 +137,19 @@ impl Action {
                     count: count(*n, "StopInstances")?,
                     drain: *drain,
                 },
-                RawAction::KillInstances { node, count: n } => Verb::KillInstances {
-                    node: pool(node)?,
-                    count: count(*n, "KillInstances")?,
-                },
+                RawAction::KillInstances { node, count: n } => {
+                    // A cache is one server: killing it restarts it empty.
+                    let id = r.node(node, from)?;
+                    let node = if matches!(sc.nodes[id.index()].kind, NodeKind::Cache(_)) {
+                        id
+                    } else {
+                        pool(node)?
+                    };
+                    Verb::KillInstances {
+                        node,
+                        count: count(*n, "KillInstances")?,
+                    }
+                }
                 RawAction::Degrade { node, factor } => {
                     let node = pool(node)?;
                     if !(*factor > 0.0 && *factor <= 1.0) {

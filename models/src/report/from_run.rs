@@ -125,6 +125,7 @@ impl Report {
                             coalesced: c.coalesced.get() as f64,
                             written_back: c.written_back.get() as f64,
                             lost_writes: c.lost_writes.get() as f64,
+                            stale_reads: c.stale_reads.get() as f64,
                         }
                     }),
                 }

@@ -119,11 +119,17 @@ impl Report {
         }
         for n in &self.nodes {
             if let Some(c) = &n.cache {
-                let _ = writeln!(
-                    o,
+                let mut line = format!(
                     "Cache:      {} hit ratio {:.3} ({:.0} hits, {:.0} misses, {:.0} evictions, {:.0} expirations, {:.0} invalidations)",
                     n.name, c.hit_ratio, c.hits, c.misses, c.evictions, c.expirations, c.invalidations
                 );
+                if c.stale_reads > 0.0 {
+                    line += &format!("; {:.0} stale hits", c.stale_reads);
+                }
+                if c.lost_writes > 0.0 {
+                    line += &format!("; {:.0} writes lost", c.lost_writes);
+                }
+                let _ = writeln!(o, "{line}");
             }
         }
         for n in &self.nodes {

@@ -263,6 +263,9 @@ pub struct CacheReport {
     /// Write-behind: acknowledged writes lost because the cache was flushed first.
     #[serde(serialize_with = "count")]
     pub lost_writes: f64,
+    /// Hits that returned an older version than the latest acknowledged write.
+    #[serde(serialize_with = "count")]
+    pub stale_reads: f64,
 }
 
 /// The node that limits throughput, and why.

@@ -96,6 +96,23 @@ impl Scenario {
                             ))
                             .with_hint(format!("add \"{class}\": [...] or a \"*\" handler to `{}`", node.name)));
                     }
+                    if let crate::components::NodeKind::Cache(c) = &node.kind {
+                        if c.edge && self.class_ops[m.class.index()] == super::raw::KeyOp::Write {
+                            let class = &self.classes[m.class.index()];
+                            let via = from
+                                .map(|f| format!(" via `{}`", self.nodes[f.index()].name))
+                                .unwrap_or_default();
+                            return Err(r
+                                .err(
+                                    r.loc().field_in(&node.name, "edge"),
+                                    format!(
+                                        "class `{class}` writes (op: Write), and reaches `{}`{via}, a read-only CDN edge",
+                                        node.name
+                                    ),
+                                )
+                                .with_hint("send writes to the origin, not through the edge; or make it a Cache without edge: true"));
+                        }
+                    }
                     for c in self.class_callees(n, m.class) {
                         stack.push((c, Some(n)));
                     }

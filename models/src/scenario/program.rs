@@ -8,6 +8,7 @@ use super::dist::Dist;
 use super::raw::RawStep;
 use super::resolve::Resolver;
 use super::ScenarioError;
+use crate::components::RawNode;
 use crate::ids::{LinkId, NodeId};
 
 /// A resolved handler step.
@@ -31,6 +32,33 @@ pub enum Step {
         /// Taken otherwise.
         otherwise: Vec<Step>,
     },
+    /// Cache-aside lookup.
+    Lookup {
+        /// The cache.
+        node: NodeId,
+        /// Link to it.
+        link: Option<LinkId>,
+        /// Run on a miss.
+        on_miss: Vec<Step>,
+    },
+    /// Store the key in a cache.
+    Fill {
+        /// The cache.
+        node: NodeId,
+        /// Link to it.
+        link: Option<LinkId>,
+    },
+}
+
+/// What a call asks of a cache, carried in the callee frame's `pc` (a cache runs no
+/// program): the class's own operation, a cache-aside lookup, or a fill.
+pub mod cache_call {
+    /// The class's operation (`op`) on the key.
+    pub const OP: u32 = 0;
+    /// A cache-aside lookup: answer hit or miss, never fetch.
+    pub const LOOKUP: u32 = 1;
+    /// Store the key with the version the request last read.
+    pub const FILL: u32 = 2;
 }
 
 /// One instruction of a compiled handler program.
@@ -54,6 +82,22 @@ pub enum Op {
     },
     /// Jump.
     Jump(u32),
+    /// Look up in a cache and wait; on a hit jump to `hit_pc`, on a miss fall through.
+    Lookup {
+        /// The cache.
+        node: NodeId,
+        /// Link to it.
+        link: Option<LinkId>,
+        /// Where a hit continues (after the miss steps).
+        hit_pc: u32,
+    },
+    /// Store the key in a cache and wait.
+    Fill {
+        /// The cache.
+        node: NodeId,
+        /// Link to it.
+        link: Option<LinkId>,
+    },
     /// The handler is done: reply.
     End,
 }
@@ -72,15 +116,30 @@ pub fn callees(steps: &[Step], out: &mut Vec<NodeId>) {
     for s in steps {
         match s {
             Step::Cpu(_) => {}
-            Step::Call { node, .. } => out.push(*node),
+            Step::Call { node, .. } | Step::Fill { node, .. } => out.push(*node),
             Step::Branch {
                 then, otherwise, ..
             } => {
                 callees(then, out);
                 callees(otherwise, out);
             }
+            Step::Lookup { node, on_miss, .. } => {
+                out.push(*node);
+                callees(on_miss, out);
+            }
         }
     }
+}
+
+/// Whether any handler of any service looks `cache` up.
+fn looked_up(steps: &[RawStep], cache: &str) -> bool {
+    steps.iter().any(|s| match s {
+        RawStep::Lookup { cache: c, on_miss } => c == cache || looked_up(on_miss, cache),
+        RawStep::Branch {
+            then, otherwise, ..
+        } => looked_up(then, cache) || looked_up(otherwise, cache),
+        _ => false,
+    })
 }
 
 /// Resolve the steps of `owner`'s handler; `at` locates errors.
@@ -102,6 +161,87 @@ pub fn resolve(
                 Step::Call {
                     node,
                     link: r.link_of(owner, target),
+                }
+            }
+            RawStep::Enqueue(target) => {
+                let node = r.node(target, at)?;
+                if !matches!(r.raw_node(node), RawNode::Queue(_)) {
+                    return Err(r
+                        .err(
+                            r.loc().quoted(target, at),
+                            format!("service `{owner}`: Enqueue(\"{target}\") names a node that is not a queue"),
+                        )
+                        .with_hint(format!("Enqueue names a Queue; to wait for `{target}`'s answer use Call(\"{target}\")")));
+                }
+                Step::Call {
+                    node,
+                    link: r.link_of(owner, target),
+                }
+            }
+            RawStep::Lookup { cache, on_miss } => {
+                let node = r.node(cache, at)?;
+                match r.raw_node(node) {
+                    RawNode::Cache(c) if c.read_through.is_none() => {}
+                    RawNode::Cache(c) => {
+                        return Err(r
+                            .err(
+                                r.loc().quoted(cache, at),
+                                format!(
+                                    "service `{owner}`: Lookup is cache-aside, but cache `{cache}` reads through `{}` itself",
+                                    c.read_through.as_deref().unwrap_or_default()
+                                ),
+                            )
+                            .with_hint(format!("use Call(\"{cache}\") for a read-through cache, or drop its read_through")))
+                    }
+                    _ => {
+                        return Err(r
+                            .err(
+                                r.loc().quoted(cache, at),
+                                format!("service `{owner}`: Lookup names `{cache}`, which is not a cache"),
+                            )
+                            .with_hint("Lookup(cache: \"<a Cache>\", on_miss: [...])"))
+                    }
+                }
+                Step::Lookup {
+                    node,
+                    link: r.link_of(owner, cache),
+                    on_miss: resolve(on_miss, owner, r, at)?,
+                }
+            }
+            RawStep::Fill(cache) => {
+                let node = r.node(cache, at)?;
+                let RawNode::Cache(c) = r.raw_node(node) else {
+                    return Err(r
+                        .err(
+                            r.loc().quoted(cache, at),
+                            format!("service `{owner}`: Fill names `{cache}`, which is not a cache"),
+                        )
+                        .with_hint("Fill(\"<a Cache>\") stores the key in that cache"));
+                };
+                if c.edge {
+                    return Err(r
+                        .err(
+                            r.loc().quoted(cache, at),
+                            format!("service `{owner}`: Fill of `{cache}`, a read-only CDN edge"),
+                        )
+                        .with_hint("an edge fills itself from its origin (read_through)"));
+                }
+                let raw = r.raw();
+                let handlers = raw.nodes.iter().filter_map(|n| match n {
+                    RawNode::Service(s) => Some(s.handlers.values()),
+                    _ => None,
+                });
+                if !handlers.flatten().any(|h| looked_up(h, cache)) {
+                    return Err(r
+                        .err(
+                            r.loc().quoted(cache, at),
+                            format!("service `{owner}`: Fill(\"{cache}\"), but no handler ever looks `{cache}` up"),
+                        )
+                        .with_hint(format!("a filled key is only read by Lookup(cache: \"{cache}\", on_miss: [...]); add one, or drop the Fill")));
+                }
+                Step::Fill {
+                    node,
+                    link: r.link_of(owner, cache),
                 }
             }
             RawStep::Branch { p, then, otherwise } => Step::Branch {
@@ -133,6 +273,29 @@ pub fn compile(steps: &[Step], ops: &mut Vec<Op>) {
                 node: *node,
                 link: *link,
             }),
+            Step::Fill { node, link } => ops.push(Op::Fill {
+                node: *node,
+                link: *link,
+            }),
+            Step::Lookup {
+                node,
+                link,
+                on_miss,
+            } => {
+                let at = ops.len();
+                ops.push(Op::Lookup {
+                    node: *node,
+                    link: *link,
+                    hit_pc: 0,
+                });
+                compile(on_miss, ops);
+                let hit_pc = ops.len() as u32;
+                ops[at] = Op::Lookup {
+                    node: *node,
+                    link: *link,
+                    hit_pc,
+                };
+            }
             Step::Branch { p, then, otherwise } => {
                 let at = ops.len();
                 ops.push(Op::Branch { p: *p, else_pc: 0 });

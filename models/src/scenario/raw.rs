@@ -345,6 +345,18 @@ pub enum RawStep {
     Cpu(RawDist),
     /// Call another node and wait for its reply.
     Call(String),
+    /// Cache-aside: look the request's key up in a cache (one without `read_through`); on
+    /// a miss run `on_miss` (typically a call to the database, then `Fill`).
+    Lookup {
+        /// The cache.
+        cache: String,
+        /// Steps run on a miss.
+        on_miss: Vec<RawStep>,
+    },
+    /// Store the request's key in a cache, with what its last read returned.
+    Fill(String),
+    /// Send the request to a queue as a message; returns once it is enqueued.
+    Enqueue(String),
     /// With probability `p` run `then`, otherwise run `otherwise`.
     Branch {
         /// Probability of `then`.

@@ -86,6 +86,11 @@ impl<'a> Resolver<'a> {
         matches!(self.raw.nodes[id.index()], RawNode::Service(_))
     }
 
+    /// The scenario as written.
+    pub fn raw(&self) -> &'a RawScenario {
+        self.raw
+    }
+
     /// The raw node `id`.
     pub fn raw_node(&self, id: NodeId) -> &RawNode {
         &self.raw.nodes[id.index()]

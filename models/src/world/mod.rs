@@ -224,6 +224,35 @@ impl World {
     /// Apply a verb (scripted, or injected by a fault, an autoscaler or the UI).
     fn control(&mut self, now: SimTime, verb: Verb, q: &mut EventQueue<Ev>) {
         let node = verb.node();
+        if let (Verb::KillInstances { .. }, Some(c)) =
+            (verb, self.states[node.index()].as_cache_mut())
+        {
+            let mut cx = Cx {
+                k: &mut self.k,
+                q,
+                now,
+            };
+            let keys = c.len();
+            let lost_before = cx.k.nodes[node.index()]
+                .cache
+                .as_ref()
+                .map_or(0, |s| s.lost_writes.get());
+            let failed = c.kill(&mut cx);
+            let lost = cx.k.nodes[node.index()]
+                .cache
+                .as_ref()
+                .map_or(0, |s| s.lost_writes.get())
+                - lost_before;
+            let mut text = format!(
+                "killed: {} on it failed, {} gone",
+                plural(failed, "request"),
+                plural(keys as u64, "key")
+            );
+            if lost > 0 {
+                text += &format!(", {} not yet written lost", plural(lost, "write"));
+            }
+            return self.note(now, TimelineKind::Action, node, text);
+        }
         if let Verb::FlushCache { .. } = verb {
             if let Some(c) = self.states[node.index()].as_cache_mut() {
                 let mut cx = Cx {

@@ -35,6 +35,7 @@ use crate::analysis::capacity::Flow;
 use crate::ids::{ClassId, LinkId, NodeId};
 use crate::kernel::{Cx, Ev, Wake};
 use crate::scenario::dist::Dist;
+use crate::scenario::program::cache_call;
 use crate::scenario::raw::{Count, Dur, KeyOp, RawDist};
 use crate::scenario::{KeyDist, Resolver, Scenario, ScenarioError};
 use serde::Deserialize;
@@ -87,6 +88,10 @@ pub struct RawCache {
     /// What a write does. Default: `Invalidate`.
     #[serde(default)]
     pub write: RawWrite,
+    /// A CDN edge: read-only (a class that writes may not reach it, nothing fills it but
+    /// its origin, `read_through`), `hit` is the edge's latency. Default: `false`.
+    #[serde(default)]
+    pub edge: bool,
 }
 
 /// What a write does at a cache.
@@ -151,6 +156,8 @@ pub struct Cache {
     pub coalesce: bool,
     /// Write policy.
     pub write: WritePolicy,
+    /// A read-only CDN edge.
+    pub edge: bool,
 }
 
 impl RawConfig for RawCache {
@@ -226,6 +233,14 @@ impl RawConfig for RawCache {
                 WritePolicy::Behind(flush_every.0)
             }
         };
+        if self.edge && read_through.is_none() {
+            return Err(r
+                .err(
+                    field(r, "edge"),
+                    format!("cache `{name}`: a CDN edge needs an origin to fill from"),
+                )
+                .with_hint("add read_through: \"<origin>\""));
+        }
         if write != WritePolicy::Invalidate && read_through.is_none() {
             return Err(r
                 .err(
@@ -251,6 +266,7 @@ impl RawConfig for RawCache {
             cores: self.cores.0,
             queue: self.queue.map(|q| q.0),
             coalesce: self.coalesce_misses,
+            edge: self.edge,
         }))
     }
 }
@@ -282,7 +298,7 @@ impl Cache {
     /// Predicted share of reads that miss, for `class` (capacity estimate): `1 − C/n` for
     /// uniform keys, Che's approximation for Zipf keys with up to 2 000 000 keys (an
     /// estimate for `Lru`, used for every policy), all of them otherwise.
-    fn miss_ratio(&self, class: ClassId, sc: &Scenario) -> f64 {
+    pub fn miss_ratio(&self, class: ClassId, sc: &Scenario) -> f64 {
         let keys = sc
             .sources
             .iter()
@@ -320,6 +336,9 @@ impl Config for Cache {
             dirty: vec![],
             fetching: HashMap::default(),
             waiters: Slab::with_capacity(0),
+            origin: self.read_through.and_then(|(n, _)| {
+                matches!(sc.nodes[n.index()].kind, NodeKind::Database(_)).then_some(n)
+            }),
         })
     }
 
@@ -376,6 +395,8 @@ pub struct CacheStats {
     pub written_back: Counter,
     /// Write-behind: acknowledged writes lost because the cache was flushed first.
     pub lost_writes: Counter,
+    /// Hits that returned an older version than the latest acknowledged write.
+    pub stale_reads: Counter,
 }
 
 /// A cache at run time.
@@ -398,6 +419,9 @@ pub struct CacheState {
     fetching: HashMap<u64, Option<Key>, BuildHasherDefault<KeyHasher>>,
     /// Frames waiting for a fetch, each linked to the next waiting for the same key.
     waiters: Slab<(Key, Option<Key>)>,
+    /// The database whose data it holds (for stale reads): its read-through database, or
+    /// the one the values it was filled with came from.
+    origin: Option<NodeId>,
 }
 
 impl CacheState {
@@ -417,8 +441,43 @@ impl CacheState {
         keys
     }
 
-    /// Write-behind: send `key`'s write downstream, as a background request.
-    fn write_back(&mut self, cx: &mut Cx, key: u64, class: ClassId) {
+    /// Kill the cache node (a restart): every request on it fails, its contents and its
+    /// unsent writes are lost. Returns the requests that failed.
+    pub fn kill(&mut self, cx: &mut Cx) -> u64 {
+        let now = cx.now;
+        let victims: Vec<Key> =
+            cx.k.frames
+                .iter()
+                .filter(|(_, fr)| fr.node == self.id && fr.placed)
+                .map(|(k, _)| k)
+                .collect();
+        let st = &mut cx.k.nodes[self.id.index()];
+        st.queued.add(now, -(self.station.queue.len() as i64));
+        st.busy.add(now, -(self.station.busy as i64));
+        self.station.queue.clear();
+        self.station.busy = 0;
+        // Fetches under way are forgotten: their answers find no frame and are dropped.
+        self.fetching.clear();
+        self.waiters = Slab::with_capacity(0);
+        for &k in &victims {
+            let fr = cx.k.frames.remove(k).expect("victim is live");
+            let st = &mut cx.k.nodes[self.id.index()];
+            st.present.add(now, -1);
+            st.killed.inc();
+            cx.reply(fr, false);
+        }
+        self.flush(cx);
+        victims.len() as u64
+    }
+
+    /// Whether a hit returning `version` of `key` is stale.
+    fn is_stale(&self, cx: &Cx, key: u64, version: u64) -> bool {
+        self.origin
+            .is_some_and(|o| version < cx.k.versions.latest(o, key))
+    }
+
+    /// Write-behind: send `key`'s write (of `version`) downstream, as a background request.
+    fn write_back(&mut self, cx: &mut Cx, key: u64, class: ClassId, version: u64) {
         let Some((node, link)) = self.read_through else {
             return;
         };
@@ -434,19 +493,21 @@ impl CacheState {
             message: Some(self.id),
             counted: now >= cx.k.sc.warmup,
             timed_out: false,
-            version: 0,
+            version,
             missed: false,
+            store: None,
         });
         self.stats(cx).written_back.inc();
         cx.send_root(req, node, link, class);
     }
 
-    /// Store `key` (a fill or a write); an evicted dirty key is written back first.
-    fn store_key(&mut self, cx: &mut Cx, key: u64, dirty: Option<ClassId>) {
-        if let Some(ev) = self.store.insert(key, cx.now, &mut self.rng) {
+    /// Store `key` holding `version` (a fill or a write); an evicted dirty key is written
+    /// back first.
+    fn store_key(&mut self, cx: &mut Cx, key: u64, version: u64, dirty: Option<ClassId>) {
+        if let Some(ev) = self.store.insert(key, version, cx.now, &mut self.rng) {
             self.stats(cx).evictions.inc();
             if let Some(class) = ev.dirty {
-                self.write_back(cx, ev.key, class);
+                self.write_back(cx, ev.key, class, ev.version);
             }
         }
         if let Some(class) = dirty {
@@ -527,11 +588,33 @@ impl Component for CacheState {
             let dt = self.hit.sample(&mut self.rng);
             return cx.wake_at(cx.now + dt, f, self.id, Wake::CpuDone);
         }
-        let key = cx.k.reqs.get(fr.req).map_or(0, |r| r.key);
-        match self.ops[fr.class.index()] {
+        let Some(req) = cx.k.reqs.get(fr.req).copied() else {
+            return self.finish(cx, f, false);
+        };
+        let key = req.key;
+        if fr.pc == cache_call::FILL {
+            // Cache-aside fill: store what the request read.
+            if req.store.is_some() {
+                self.origin = req.store;
+            }
+            self.store_key(cx, key, req.version, None);
+            return self.finish(cx, f, true);
+        }
+        let op = if fr.pc == cache_call::LOOKUP {
+            KeyOp::Read
+        } else {
+            self.ops[fr.class.index()]
+        };
+        match op {
             KeyOp::Read => match self.store.get(key, cx.now) {
-                Lookup::Hit => {
-                    self.stats(cx).hits.inc();
+                Lookup::Hit(version) => {
+                    let stale = self.is_stale(cx, key, version);
+                    let st = self.stats(cx);
+                    st.hits.inc();
+                    if stale {
+                        st.stale_reads.inc();
+                    }
+                    cx.k.reqs.get_mut(fr.req).expect("live").version = version;
                     self.finish(cx, f, true);
                 }
                 miss => {
@@ -539,6 +622,11 @@ impl Component for CacheState {
                     st.misses.inc();
                     if miss == Lookup::Expired {
                         st.expirations.inc();
+                    }
+                    if fr.pc == cache_call::LOOKUP {
+                        // Cache-aside: the caller's program fetches and fills.
+                        cx.k.reqs.get_mut(fr.req).expect("live").missed = true;
+                        return self.finish(cx, f, true);
                     }
                     match self.read_through {
                         Some((node, link)) => {
@@ -562,7 +650,16 @@ impl Component for CacheState {
             },
             KeyOp::Write => match (self.write, self.read_through) {
                 (WritePolicy::Behind(_), _) => {
-                    self.store_key(cx, key, Some(fr.class));
+                    // Acknowledged here: this is the latest version from now on.
+                    let v = match self.origin {
+                        Some(o) => {
+                            let v = cx.k.versions.new_version();
+                            cx.k.versions.acknowledge(o, key, v);
+                            v
+                        }
+                        None => 0,
+                    };
+                    self.store_key(cx, key, v, Some(fr.class));
                     self.finish(cx, f, true);
                 }
                 (WritePolicy::Through, Some((node, link))) => self.pass_on(cx, f, node, link),
@@ -591,8 +688,8 @@ impl Component for CacheState {
         };
         let mut dirty = std::mem::take(&mut self.dirty);
         for key in dirty.drain(..) {
-            if let Some(class) = self.store.take_dirty(key) {
-                self.write_back(cx, key, class);
+            if let Some((class, version)) = self.store.take_dirty(key) {
+                self.write_back(cx, key, class, version);
             }
         }
         self.dirty = dirty;
@@ -605,19 +702,30 @@ impl Component for CacheState {
         let Some(fr) = cx.k.frames.get(f).copied() else {
             return;
         };
-        let key = cx.k.reqs.get(fr.req).map_or(0, |r| r.key);
-        if ok && self.ops[fr.class.index()] == KeyOp::Write && self.write == WritePolicy::Through {
-            self.store_key(cx, key, None);
+        let Some(req) = cx.k.reqs.get(fr.req).copied() else {
+            return self.finish(cx, f, false);
+        };
+        let key = req.key;
+        if req.store.is_some() {
+            self.origin = req.store;
         }
-        if self.ops[fr.class.index()] == KeyOp::Read {
+        let op = self.ops[fr.class.index()];
+        if ok && op == KeyOp::Write && self.write == WritePolicy::Through {
+            self.store_key(cx, key, req.version, None);
+        }
+        if op == KeyOp::Read {
             if ok {
-                self.store_key(cx, key, None);
+                self.store_key(cx, key, req.version, None);
             }
             // Those waiting for this fetch get its answer.
             if let Some(mut next) = self.fetching.remove(&key).flatten() {
                 loop {
                     let (w, after) = self.waiters.remove(next).expect("waiter is live");
-                    if cx.k.frames.get(w).is_some() {
+                    if let Some(wf) = cx.k.frames.get(w) {
+                        // Each waiter's request read what the fetch read.
+                        if let Some(r) = cx.k.reqs.get_mut(wf.req) {
+                            r.version = req.version;
+                        }
                         self.finish(cx, w, ok);
                     }
                     match after {

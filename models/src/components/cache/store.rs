@@ -12,7 +12,8 @@ use std::hash::BuildHasherDefault;
 /// The result of a lookup.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) enum Lookup {
-    Hit,
+    /// Found, holding this data version.
+    Hit(u64),
     Miss,
     Expired,
 }
@@ -34,6 +35,8 @@ struct Entry {
     tick: u64,
     /// Write-behind: written and not yet sent, by this class.
     dirty: Option<ClassId>,
+    /// The data version it holds (0: unknown or never written).
+    version: u64,
 }
 
 /// A key pushed out to make room.
@@ -42,6 +45,8 @@ pub(super) struct Evicted {
     pub key: u64,
     /// It was dirty (write-behind), written by this class.
     pub dirty: Option<ClassId>,
+    /// The version it held.
+    pub version: u64,
 }
 
 /// The key store: entries in a dense array, a map from key to position, a list from most
@@ -131,7 +136,7 @@ impl Store {
             }
             Eviction::Fifo | Eviction::Random => {}
         }
-        Lookup::Hit
+        Lookup::Hit(e.version)
     }
 
     /// Mark `key` (held) dirty; returns whether it was clean.
@@ -142,18 +147,27 @@ impl Store {
         }
     }
 
-    /// Clear `key`'s dirty mark, returning the class that wrote it if it was dirty.
-    pub(super) fn take_dirty(&mut self, key: u64) -> Option<ClassId> {
+    /// Clear `key`'s dirty mark, returning the class that wrote it and the version it
+    /// holds, if it was dirty.
+    pub(super) fn take_dirty(&mut self, key: u64) -> Option<(ClassId, u64)> {
         let &i = self.index.get(&key)?;
-        self.entries[i as usize].dirty.take()
+        let e = &mut self.entries[i as usize];
+        e.dirty.take().map(|c| (c, e.version))
     }
 
-    /// Store `key`; returns the key evicted for it, if any.
-    pub(super) fn insert(&mut self, key: u64, now: SimTime, rng: &mut Stream) -> Option<Evicted> {
+    /// Store `key` holding data `version`; returns the key evicted for it, if any.
+    pub(super) fn insert(
+        &mut self,
+        key: u64,
+        version: u64,
+        now: SimTime,
+        rng: &mut Stream,
+    ) -> Option<Evicted> {
         let expires = self.ttl.map_or(SimTime(u64::MAX), |t| now + t);
         if let Some(&i) = self.index.get(&key) {
-            // Filled again (two misses raced): refresh it.
+            // Filled or written again: refresh it (with what the filler has, even if older).
             self.entries[i as usize].expires = expires;
+            self.entries[i as usize].version = version;
             if self.eviction == Eviction::Lru {
                 self.unlink(i);
                 self.push_front(i);
@@ -174,6 +188,7 @@ impl Store {
             evicted = Some(Evicted {
                 key: e.key,
                 dirty: e.dirty,
+                version: e.version,
             });
             self.remove_at(victim);
         }
@@ -187,6 +202,7 @@ impl Store {
             uses: 1,
             tick: self.tick,
             dirty: None,
+            version,
         });
         self.index.insert(key, i);
         self.push_front(i);
@@ -258,12 +274,12 @@ mod tests {
         let mut lfu = Store::new(3, Eviction::Lfu, None);
         for s in [&mut lru, &mut fifo, &mut lfu] {
             for k in [1, 2, 3] {
-                assert!(s.insert(k, t, &mut rng).is_none());
+                assert!(s.insert(k, 0, t, &mut rng).is_none());
             }
-            assert_eq!(s.get(1, t), Lookup::Hit); // 1 is now the most recent / used twice
-            assert_eq!(s.get(1, t), Lookup::Hit);
-            assert_eq!(s.get(3, t), Lookup::Hit);
-            assert!(s.insert(4, t, &mut rng).is_some());
+            assert_eq!(s.get(1, t), Lookup::Hit(0)); // 1 is now the most recent / used twice
+            assert_eq!(s.get(1, t), Lookup::Hit(0));
+            assert_eq!(s.get(3, t), Lookup::Hit(0));
+            assert!(s.insert(4, 0, t, &mut rng).is_some());
         }
         assert_eq!(keys_in_order(&lru), vec![4, 3, 1], "LRU evicts 2");
         assert_eq!(keys_in_order(&fifo), vec![4, 3, 2], "FIFO evicts 1");
@@ -272,10 +288,10 @@ mod tests {
             Lookup::Miss,
             "LFU evicts 2 (one use, the oldest such)"
         );
-        assert_eq!(lfu.get(1, t), Lookup::Hit);
+        assert_eq!(lfu.get(1, t), Lookup::Hit(0));
         let mut ttl = Store::new(3, Eviction::Lru, Some(SimTime::from_secs(10)));
-        ttl.insert(7, t, &mut rng);
-        assert_eq!(ttl.get(7, SimTime::from_secs(9)), Lookup::Hit);
+        ttl.insert(7, 0, t, &mut rng);
+        assert_eq!(ttl.get(7, SimTime::from_secs(9)), Lookup::Hit(0));
         assert_eq!(ttl.get(7, SimTime::from_secs(10)), Lookup::Expired);
         assert_eq!(ttl.get(7, SimTime::from_secs(11)), Lookup::Miss);
     }
@@ -305,7 +321,7 @@ mod tests {
                         s.get(key, now);
                     }
                     _ => {
-                        s.insert(key, now, &mut rng);
+                        s.insert(key, 0, now, &mut rng);
                     }
                 }
                 assert!(s.len() <= 50);
