@@ -86,3 +86,31 @@ fn failed_messages_are_retried_up_to_max_attempts_then_dead_lettered() {
     // The producers never notice: their enqueues all succeeded.
     assert_eq!(r["summary"]["errors"], 0);
 }
+
+#[test]
+fn a_backlog_waits_for_a_dead_consumer_and_drains_when_it_starts_again() {
+    // 100 messages/s for 10 s; the only consumer instance is killed at 5.0025 s and a new
+    // one serves from 25 s (started at 20 s, 5 s to boot). Nothing arrives after 10 s, so
+    // only the consumer's growth can start the backlog moving again.
+    let (_d, f) = super::scenario_file(
+        r#"Scenario(name: "q", duration: "60s", warmup: "1s",
+            sources: [Source(name: "in", target: "jobs", arrivals: Deterministic,
+                             rate: Step(from: 100, to: 0, at: "10s"))],
+            nodes: [Queue(name: "jobs", consumer: "workers"),
+                    Service(name: "workers", startup: "5s",
+                            handlers: {"*": [Cpu(Constant("5ms"))]})],
+            actions: [At("5.0025s", KillInstances(node: "workers", count: 1)),
+                      At("20s", StartInstances(node: "workers", count: 1))])"#,
+    );
+    let r = run_json(&f, &[]);
+    let m = &r["nodes"][0]["messages"];
+    assert_eq!(num(&r, "/nodes/0/queue_end"), 0.0, "{m}");
+    assert_eq!(num(m, "/failed"), 1.0, "the message on the killed instance");
+    assert_eq!(num(m, "/processed") + 1.0, num(m, "/enqueued"));
+    // The first message after the kill (5.01 s) waited until 25 s.
+    let oldest = num(m, "/oldest_age");
+    assert!((oldest - 19.99).abs() < 0.011, "{oldest}");
+    let text =
+        String::from_utf8_lossy(&super::scalelab(&["run", f.to_str().unwrap()]).stdout).to_string();
+    assert!(text.contains("oldest message waited 19.99s"), "{text}");
+}

@@ -148,6 +148,8 @@ pub struct QueueStats {
     pub dead_letters: Counter,
     /// Enqueue to done, for processed messages.
     pub latency: Histogram,
+    /// Longest any message waited in the backlog (first enqueue to hand-over), seconds.
+    pub oldest_age: f64,
 }
 
 /// A queue at run time.
@@ -170,8 +172,22 @@ impl QueueState {
             .get_or_insert_with(QueueStats::default)
     }
 
-    /// Hand messages to the consumer while it has workers free.
-    fn dispatch(&mut self, cx: &mut Cx) {
+    /// The consumer node.
+    pub fn consumer(&self) -> NodeId {
+        self.consumer.0
+    }
+
+    /// Age of the oldest message waiting now (zero when none waits).
+    pub fn oldest_age(&self, reqs: &sim_core::Slab<Req>, now: sim_core::SimTime) -> f64 {
+        self.backlog
+            .front()
+            .and_then(|&m| reqs.get(m))
+            .map_or(0.0, |r| (now - r.born).as_secs_f64())
+    }
+
+    /// Hand messages to the consumer while it has workers free (also called when the
+    /// consumer grows).
+    pub fn dispatch(&mut self, cx: &mut Cx) {
         let (node, link) = self.consumer;
         while self.outstanding < cx.k.nodes[node.index()].workers.value() {
             let Some(msg) = self.backlog.pop_front() else {
@@ -179,8 +195,13 @@ impl QueueState {
             };
             cx.k.nodes[self.id.index()].queued.add(cx.now, -1);
             self.outstanding += 1;
-            let class = cx.k.reqs.get(msg).expect("message is live").class;
-            cx.send_root(msg, node, link, class);
+            let r = *cx.k.reqs.get(msg).expect("message is live");
+            if r.counted {
+                let age = (cx.now - r.born).as_secs_f64();
+                let st = self.stats(cx);
+                st.oldest_age = st.oldest_age.max(age);
+            }
+            cx.send_root(msg, node, link, r.class);
         }
     }
 

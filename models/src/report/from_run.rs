@@ -103,6 +103,7 @@ impl Report {
                             retries: m.retries.get() as f64,
                             dead_letters: m.dead_letters.get() as f64,
                             processing_latency: Latency::of(&m.latency),
+                            oldest_age: m.oldest_age,
                         }
                     }),
                     database: match &n.kind {

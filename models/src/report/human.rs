@@ -133,6 +133,25 @@ impl Report {
             }
         }
         for n in &self.nodes {
+            let Some(m) = &n.messages else { continue };
+            let mut line = format!(
+                "Queue:      {} {:.0} enqueued, {:.0} processed (enqueue → done p95 {}), backlog max {:.0}, oldest message waited {}",
+                n.name,
+                m.enqueued,
+                m.processed,
+                human_secs(m.processing_latency.p95),
+                n.max_queue,
+                human_secs(m.oldest_age)
+            );
+            if m.failed > 0.0 {
+                line += &format!(
+                    "; {:.0} failed, {:.0} dead-lettered",
+                    m.failed, m.dead_letters
+                );
+            }
+            let _ = writeln!(o, "{line}");
+        }
+        for n in &self.nodes {
             let Some(d) = &n.database else { continue };
             let mut line = format!(
                 "Database:   {} {:.0} reads ({:.0} on replicas, {:.0} stale = {:.2}%), {:.0} writes",

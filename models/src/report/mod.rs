@@ -170,6 +170,9 @@ pub struct MessagesReport {
     pub dead_letters: f64,
     /// Enqueue to done, for processed messages.
     pub processing_latency: Latency,
+    /// Longest any message waited in the backlog (measured messages, and those still
+    /// waiting at the end), seconds.
+    pub oldest_age: f64,
 }
 
 /// What a database did over the measured window.

@@ -153,8 +153,17 @@ impl World {
     pub fn finish(sim: Simulation<World>) -> RunStats {
         let now = sim.now();
         let stopped = sim.stopped();
-        let (w, events) = sim.into_model();
+        let (mut w, events) = sim.into_model();
         let sc = w.k.sc.clone();
+        // A message still waiting at the end is as old as it is then.
+        for (i, s) in w.states.iter_mut().enumerate() {
+            if let Some(queue) = s.as_queue_mut() {
+                let age = queue.oldest_age(&w.k.reqs, now.min(sc.duration));
+                if let Some(m) = w.k.nodes[i].messages.as_mut() {
+                    m.oldest_age = m.oldest_age.max(age);
+                }
+            }
+        }
         let end = match stopped {
             None => now.min(sc.duration),
             Some(_) => now,
@@ -364,6 +373,23 @@ impl World {
         };
         self.note(now, TimelineKind::Action, node, text);
         self.apply_membership();
+        self.kick_queues(now, node, q);
+    }
+
+    /// Pool `node` may have more workers now: queues it consumes for hand messages over.
+    fn kick_queues(&mut self, now: SimTime, node: NodeId, q: &mut EventQueue<Ev>) {
+        for s in &mut self.states {
+            if let Some(queue) = s.as_queue_mut() {
+                if queue.consumer() == node {
+                    let mut cx = Cx {
+                        k: &mut self.k,
+                        q,
+                        now,
+                    };
+                    queue.dispatch(&mut cx);
+                }
+            }
+        }
     }
 
     fn sample(&mut self, now: SimTime, q: &mut EventQueue<Ev>) {
@@ -503,6 +529,7 @@ impl Model for World {
                     p.on_ready(&mut cx, inst, epoch);
                 }
                 self.apply_membership();
+                self.kick_queues(now, node, q);
             }
             Ev::DrainTimeout(node, inst, epoch) => {
                 let mut cx = Cx {
