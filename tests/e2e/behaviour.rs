@@ -1,5 +1,6 @@
 //! One scenario per claim about model behaviour.
 use super::{num, run_json, scalelab, scenario_file};
+use serde_json::Value;
 
 fn two_tier(on_call: &str) -> String {
     format!(
@@ -532,4 +533,119 @@ fn the_stampede_scenario_fails_without_coalescing_and_holds_with_it() {
     let fetches = num(&stampede, "/nodes/0/cache/fetches");
     assert!(fetches > 100.0 * num(c, "/fetches"), "{fetches} queries");
     assert_eq!(stampede["slo"][1]["pass"], false);
+}
+
+#[test]
+fn the_cache_aside_scenario_trades_hits_for_stale_reads_by_ttl() {
+    let path = std::path::Path::new("scenarios/cache-aside.ron");
+    let stale = |r: &Value| {
+        let c = &r["nodes"][1]["cache"];
+        (
+            num(c, "/hit_ratio"),
+            num(c, "/stale_reads") / num(c, "/hits"),
+        )
+    };
+    let r = run_json(path, &[]);
+    let (hits60, stale60) = stale(&r);
+    assert_eq!(r["slo"][0]["pass"], true);
+    let text = std::fs::read_to_string(path).unwrap();
+    let short = text.replace(r#"ttl: "60s""#, r#"ttl: "5s""#);
+    assert_ne!(short, text);
+    let (_d, f) = scenario_file(&short);
+    let r5 = run_json(&f, &[]);
+    let (hits5, stale5) = stale(&r5);
+    // A shorter TTL: fewer hits, far fewer stale, a busier database.
+    assert!(hits5 < hits60 - 0.1, "{hits5} vs {hits60}");
+    assert!(
+        stale5 < stale60 / 5.0 && stale60 > 0.02,
+        "{stale5} vs {stale60}"
+    );
+    assert!(num(&r5, "/nodes/2/utilization") > 1.2 * num(&r, "/nodes/2/utilization"));
+    // Read-through with invalidation on writes: as many hits, almost nothing stale.
+    let through = text
+        .replace(r#"cores: 8),"#, r#"cores: 8, read_through: "users-db"),"#)
+        .replace(
+            r#"Lookup(cache: "profiles", on_miss: [Call("users-db"), Fill("profiles")])"#,
+            r#"Call("profiles")"#,
+        )
+        .replace(
+            r#"Cpu(Exp("2ms")), Call("users-db")"#,
+            r#"Cpu(Exp("2ms")), Call("profiles")"#,
+        );
+    let (_d, f) = scenario_file(&through);
+    let rt = run_json(&f, &[]);
+    let (hits_rt, stale_rt) = stale(&rt);
+    assert!((hits_rt - hits60).abs() < 0.02, "{hits_rt} vs {hits60}");
+    assert!(stale_rt < 0.001, "{stale_rt}");
+}
+
+#[test]
+fn the_replica_lag_scenario_reads_stale_and_loses_writes_at_failover() {
+    let path = std::path::Path::new("scenarios/replica-lag.ron");
+    let r = run_json(path, &[]);
+    let d = &r["nodes"][1]["database"];
+    assert!(num(d, "/stale_ratio") > 0.02, "{d}");
+    assert!(num(d, "/lost_writes") > 10.0, "{d}");
+    assert_eq!(num(d, "/failovers"), 1.0);
+    // Writes fail during the 20 s failover, reads do not.
+    assert_eq!(r["classes"][0]["errors"], 0);
+    assert!(num(&r, "/classes/1/error_rate") > 0.03);
+    assert_eq!(r["slo"][0]["pass"], true);
+    // The replicas carry the reads, the primary only the writes.
+    let primary = num(d, "/servers/0/utilization");
+    assert!(
+        primary < 0.2 && num(d, "/servers/2/utilization") > 0.3,
+        "{d}"
+    );
+    // Read-your-writes: nothing stale.
+    let text = std::fs::read_to_string(path).unwrap();
+    let ryw = text.replace("reads_from: Replicas", "reads_from: ReadYourWrites");
+    assert_ne!(ryw, text);
+    let (_d, f) = scenario_file(&ryw);
+    let r = run_json(&f, &[]);
+    assert_eq!(r["nodes"][1]["database"]["stale_reads"], 0);
+    // Sync replication: nothing stale, nothing lost, slower orders.
+    let sync = text.replace("replication: Async(", "replication: Sync(");
+    assert_ne!(sync, text);
+    let (_d, f) = scenario_file(&sync);
+    let r = run_json(&f, &[]);
+    let d = &r["nodes"][1]["database"];
+    assert_eq!((num(d, "/stale_reads"), num(d, "/lost_writes")), (0.0, 0.0));
+    assert!(num(&r, "/classes/1/latency/mean") > 0.2);
+}
+
+#[test]
+fn the_hot_shard_scenario_saturates_one_shard_and_hashing_spreads_it() {
+    let path = std::path::Path::new("scenarios/hot-shard.ron");
+    let r = run_json(path, &[]);
+    let d = &r["nodes"][1]["database"];
+    assert_eq!(num(d, "/hot_shard/shard"), 0.0);
+    assert!(num(d, "/hot_shard/share") > 0.85, "{d}");
+    assert!(num(d, "/servers/0/utilization") > 0.95);
+    assert!(num(&r, "/summary/error_rate") > 0.05);
+    assert!(r["bottleneck"]["reason"]
+        .as_str()
+        .unwrap()
+        .starts_with("events-db shard 0 primary: utilisation 1.00 (hot shard 0"));
+    let v = scalelab(&["validate", path.to_str().unwrap()]);
+    let v = String::from_utf8_lossy(&v.stdout);
+    assert!(
+        v.contains("hot shard: shard 0 takes 89% of the requests"),
+        "{v}"
+    );
+    let text = std::fs::read_to_string(path).unwrap();
+    let hashed = text.replace(
+        "shards: Range(boundaries: [25000, 50000, 75000])",
+        "shards: Hash(n: 4)",
+    );
+    assert_ne!(hashed, text);
+    let (_d, f) = scenario_file(&hashed);
+    let r = run_json(&f, &[]);
+    assert_eq!(r["summary"]["errors"], 0);
+    assert!(r["nodes"][1]["database"].get("hot_shard").is_none());
+    assert!(r["slo"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|s| s["pass"] == true));
 }

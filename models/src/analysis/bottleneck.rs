@@ -21,10 +21,24 @@ pub fn pick_bottleneck(utilization: &[Option<f64>], depth: &[u32]) -> Option<usi
 
 /// The bottleneck of a report, with its reason.
 pub fn find_bottleneck(r: &Report, depth: &[u32]) -> Bottleneck {
+    // A database is as loaded as its busiest server (a hot shard saturates while the
+    // others idle).
+    fn busiest(n: &crate::report::NodeReport) -> Option<&crate::report::ServerReport> {
+        n.database.as_ref().and_then(|d| {
+            d.servers
+                .iter()
+                .max_by(|a, b| a.utilization.total_cmp(&b.utilization))
+                .filter(|_| d.servers.len() > 1)
+        })
+    }
     let util: Vec<Option<f64>> = r
         .nodes
         .iter()
-        .map(|n| n.kind.has_workers().then_some(n.utilization))
+        .map(|n| {
+            n.kind
+                .has_workers()
+                .then(|| busiest(n).map_or(n.utilization, |s| s.utilization))
+        })
         .collect();
     let Some(i) = pick_bottleneck(&util, depth) else {
         return Bottleneck {
@@ -33,9 +47,21 @@ pub fn find_bottleneck(r: &Report, depth: &[u32]) -> Bottleneck {
         };
     };
     let n = &r.nodes[i];
-    let mut reason = format!("{}: utilisation {:.2}", n.name, n.utilization);
+    let u = util[i].unwrap_or(n.utilization);
+    let mut reason = match busiest(n) {
+        Some(s) => format!("{} {}: utilisation {u:.2}", n.name, s.name),
+        None => format!("{}: utilisation {u:.2}", n.name),
+    };
+    if let Some(h) = n.database.as_ref().and_then(|d| d.hot_shard.as_ref()) {
+        let _ = write!(
+            reason,
+            " (hot shard {:.0}: {:.0}% of the requests)",
+            h.shard,
+            h.share * 100.0
+        );
+    }
     let growing = r.outcome == RunOutcome::InFlightLimit
-        || (n.utilization >= 0.9 && n.max_queue >= 50.0 && n.queue_end >= 0.5 * n.max_queue);
+        || (u >= 0.9 && n.max_queue >= 50.0 && n.queue_end >= 0.5 * n.max_queue);
     if growing {
         reason += ", queue grows";
     } else if n.mean_queue >= 0.1 {
@@ -44,7 +70,7 @@ pub fn find_bottleneck(r: &Report, depth: &[u32]) -> Bottleneck {
     if n.errors > 0.0 {
         let _ = write!(reason, ", {} rejected (queue full)", n.errors.round());
     }
-    if n.utilization < 0.5 && !growing {
+    if u < 0.5 && !growing {
         reason += " (no node is near saturation)";
     }
     Bottleneck {

@@ -91,6 +91,19 @@ impl Estimate {
                     rho = servers.iter().map(|s| s.1).fold(rho, f64::max);
                     let load = &flow.shards[i];
                     let total: f64 = load.iter().sum();
+                    if db.replicas > 0 {
+                        let per = (1 + db.replicas) as usize;
+                        // Writes per second on each shard's primary → its apply thread.
+                        let apply = (0..load.len())
+                            .map(|s| flow.servers[i][s * per] / db.write.mean_s() * db.apply.mean_s())
+                            .fold(0.0, f64::max);
+                        if apply >= 0.8 {
+                            notes.push(format!(
+                                "replicas apply writes one at a time: the apply thread runs at ρ {apply:.2}{}",
+                                if apply >= 1.0 { ", so replica lag grows without bound" } else { ", so replica lag grows under bursts" }
+                            ));
+                        }
+                    }
                     if load.len() > 1 && total > 0.0 {
                         let (hot, l) = load
                             .iter()

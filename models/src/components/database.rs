@@ -13,8 +13,10 @@
 //! - a **write** runs on the shard's primary (`write` time) and is committed: it gets the
 //!   next position in the shard's replication log. Each replica receives it after `lag`
 //!   (in log order: a write never overtakes an earlier one) and applies it in log order,
-//!   taking a worker for `apply` (default: the write time × 0.5 — a replica replays row
-//!   changes without parsing, planning, locking or a client round trip). With
+//!   one at a time (one apply thread, as PostgreSQL's WAL replay or MySQL's classic
+//!   replication: the usual source of growing replica lag under heavy writes), taking a
+//!   worker for `apply` (default: the write time × 0.5 — a replica replays row changes
+//!   without parsing, planning, locking or a client round trip). With
 //!   `replication: Async` the write is acknowledged at commit; with `Sync` only when every
 //!   replica of its shard has applied it (the worker is free meanwhile; the connection is
 //!   not);
@@ -475,6 +477,8 @@ impl Config for Database {
                     log: VecDeque::new(),
                     received: 0,
                     epoch: 0,
+                    applying: false,
+                    apply_queue: VecDeque::new(),
                     last_arrival: SimTime::ZERO,
                 })
                 .collect(),
@@ -599,6 +603,10 @@ struct Server {
     received: u64,
     /// Replicas: bumped when its log is cut (a failover), so jobs shipped before are dropped.
     epoch: u32,
+    /// Replicas: a write is being applied (queued for or holding a worker).
+    applying: bool,
+    /// Replicas: writes arrived, waiting for the one being applied.
+    apply_queue: VecDeque<Key>,
     /// Replicas: when the last shipped write arrives (writes arrive in log order).
     last_arrival: SimTime,
 }
@@ -862,6 +870,12 @@ impl DatabaseState {
         if job.holds {
             self.release_worker(cx, s);
         }
+        let server = &mut self.servers[s as usize];
+        server.applying = false;
+        if let Some(next) = server.apply_queue.pop_front() {
+            server.applying = true;
+            self.occupy(cx, next, s, false);
+        }
         // A sync write waits for this acknowledgement (unless it failed meanwhile).
         if let Some(w) = cx.k.frames.get_mut(job.parent) {
             if w.node == self.id && !w.req.is_none() && (1..=MAX_REPLICAS).contains(&w.pc) {
@@ -966,17 +980,33 @@ impl DatabaseState {
                         server.log.clear();
                         server.applied = applied;
                         server.epoch = server.epoch.wrapping_add(1);
+                        for job in server.apply_queue.drain(..) {
+                            cx.k.frames.remove(job);
+                        }
                     }
                     sh.primary = Some(p);
-                    // The writes past the new primary's position are gone.
+                    // The writes past the new primary's position are gone. Sync: none of
+                    // them was acknowledged, so each such key holds its last acknowledged
+                    // version (every replica had it). Async: acknowledged writes are lost
+                    // and forgotten.
                     let id = self.id;
                     let sharding = &self.cfg.sharding;
-                    self.committed
-                        .retain(|&k, e| sharding.of(k) as usize != shard || e.1 <= applied);
-                    let committed = &self.committed;
-                    cx.k.versions.retain(id, |k, _| {
-                        sharding.of(k) as usize != shard || committed.contains_key(&k)
+                    let versions = &cx.k.versions;
+                    let sync = self.cfg.sync;
+                    self.committed.retain(|&k, e| {
+                        if sharding.of(k) as usize != shard || e.1 <= applied {
+                            return true;
+                        }
+                        let acked = versions.latest(id, k);
+                        *e = (acked, 0);
+                        sync && acked > 0
                     });
+                    if !sync {
+                        let committed = &self.committed;
+                        cx.k.versions.retain(id, |k, _| {
+                            sharding.of(k) as usize != shard || committed.contains_key(&k)
+                        });
+                    }
                 }
                 None => {
                     // No replica: the same server restarts from its log.
@@ -1044,10 +1074,15 @@ impl Component for DatabaseState {
             Wake::Arrive => {
                 let s = fr.inst.expect("at a replica").index() as u32;
                 let shard = self.servers[s as usize].shard as usize;
-                if self.shards[shard].replicas.contains(&s)
-                    && self.servers[s as usize].epoch == fr.pc
-                {
-                    self.occupy(cx, f, s, false);
+                let server = &mut self.servers[s as usize];
+                if self.shards[shard].replicas.contains(&s) && server.epoch == fr.pc {
+                    // One write at a time, in log order.
+                    if server.applying {
+                        server.apply_queue.push_back(f);
+                    } else {
+                        server.applying = true;
+                        self.occupy(cx, f, s, false);
+                    }
                 } else {
                     // Its replica was promoted or re-synced meanwhile.
                     cx.k.frames.remove(f);
