@@ -185,17 +185,37 @@ fn a_saturated_cache_is_the_bottleneck() {
 fn a_flush_empties_the_cache_and_the_misses_come_back() {
     let run = |actions: &str| {
         let (_d, f) = scenario_file(&format!(
-            r#"Scenario(name: "flush", duration: "60s", warmup: "20s",
+            r#"Scenario(name: "flush", duration: "60s", warmup: "20s", sample_every: "1s",
                 sources: [Source(name: "in", target: "cache", rate: Constant(2000),
                                  mix: [Class(name: "get", weight: 1, keys: Uniform(n: 4000))])],
                 nodes: [Cache(name: "cache", capacity: 2000, cores: 16, read_through: "db"),
                         Service(name: "db", cores: 64, handlers: {{"*": [Cpu(Exp("1ms"))]}})],
                 actions: [{actions}])"#
         ));
-        run_json(&f, &[])
+        run_json(&f, &["--series"])
     };
     let steady = run("");
     let flushed = run(r#"At("40s", FlushCache(node: "cache"))"#);
+    // The hit-ratio series dips in the second after the flush (the k-th value covers
+    // (k, k + 1] s).
+    let series = |r: &Value| -> Vec<f64> {
+        r["series"]["nodes"][0]["hit_ratio"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| v.as_f64().unwrap())
+            .collect()
+    };
+    let (s, f) = (series(&steady), series(&flushed));
+    assert_eq!(s.len(), 60);
+    assert!(
+        f[39] > 0.45 && f[40] < 0.4 && f[43] > 0.45,
+        "{:?}",
+        &f[38..44]
+    );
+    assert!((s[40] - 0.5).abs() < 0.05, "{}", s[40]);
+    // Only caches have one.
+    assert!(steady["series"]["nodes"][1].get("hit_ratio").is_none());
     assert_eq!(flushed["timeline"][0]["text"], "flush: 2000 keys gone");
     assert!((num(&steady, "/nodes/0/cache/hit_ratio") - 0.5).abs() < 0.01);
     // Refilling from empty: the cache holds f keys after t seconds with df/dt = λ(1 − f/n)

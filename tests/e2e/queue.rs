@@ -55,13 +55,25 @@ fn a_full_queue_fails_the_enqueue_and_an_unbounded_one_keeps_everything() {
     assert!((num(m, "/enqueued") - accepted).abs() < 1.0);
     // Processed at the consumer's pace: 4 000/s.
     assert!((num(m, "/processed") / 15.0 - 4000.0).abs() < 100.0, "{m}");
-    // Unbounded: nothing refused, the backlog grows (about 4 000/s).
+    // Unbounded: nothing refused, the backlog grows by λ − cμ = 4 000/s, as validate
+    // predicts.
     let r = queued(8000.0, "", "20s", "1");
     assert_eq!(r["summary"]["errors"], 0);
+    let growth = num(&r, "/nodes/0/queue_end") / 20.0;
+    assert!((growth - 4000.0).abs() < 100.0, "{growth}/s");
+    let (_d, f) = scenario_file(
+        r#"Scenario(name: "queue", duration: "20s",
+            sources: [Source(name: "in", target: "jobs", rate: Constant(8000))],
+            nodes: [Queue(name: "jobs", consumer: "workers"),
+                    Service(name: "workers", cores: 4, handlers: {"*": [Cpu(Exp("1ms"))]})])"#,
+    );
+    let v = super::scalelab(&["validate", f.to_str().unwrap()]);
+    let v = String::from_utf8_lossy(&v.stdout);
     assert!(
-        num(&r, "/nodes/0/queue_end") > 70_000.0,
-        "{}",
-        r["nodes"][0]["queue_end"]
+        v.contains(
+            "consumer workers at ρ 2.00: the backlog grows by about 4000 messages/s at peak"
+        ),
+        "{v}"
     );
 }
 

@@ -209,6 +209,7 @@ impl Report {
                     utilization: st.util_series.values.clone(),
                     instances: st.instance_series.values.clone(),
                     throughput: st.throughput_series.values.clone(),
+                    hit_ratio: st.hit_series.values.clone(),
                 })
                 .collect(),
         };

@@ -454,4 +454,7 @@ pub struct NodeSeries {
     pub instances: Vec<f64>,
     /// Departures per second over each interval.
     pub throughput: Vec<f64>,
+    /// Caches: hit ratio over each interval (0 in an interval without reads).
+    #[serde(skip_serializing_if = "Vec::is_empty", default)]
+    pub hit_ratio: Vec<f64>,
 }

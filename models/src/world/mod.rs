@@ -67,13 +67,17 @@ impl World {
             .iter()
             .map(|n| {
                 let instances = n.kind.as_service().map_or(0, |s| s.instances as u64);
-                NodeStats::new(
+                let mut st = NodeStats::new(
                     instances,
                     n.kind.workers(),
                     sc.sample_every,
                     sc.duration,
                     series,
-                )
+                );
+                if series && n.kind.kind() == crate::components::Kind::Cache {
+                    st.hit_series = sim_core::TimeSeries::new(sc.sample_every, sc.duration);
+                }
+                st
             })
             .collect();
         World {
@@ -400,7 +404,10 @@ impl World {
         } else {
             &mut []
         };
-        for (n, state) in nodes.iter_mut().zip(&self.states) {
+        for (n, state) in nodes.iter_mut().zip(&mut self.states) {
+            if let Some(c) = state.as_cache_mut() {
+                n.hit_series.push(c.take_hit_ratio());
+            }
             n.queue_series.push(n.queued.value() as f64);
             let workers = n.workers.value();
             n.util_series.push(if workers > 0 {

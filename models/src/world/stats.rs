@@ -46,6 +46,8 @@ pub struct NodeStats {
     pub instance_series: TimeSeries,
     /// Departures per second over each sampling interval.
     pub throughput_series: TimeSeries,
+    /// Caches: the hit ratio over each sampling interval (0 without reads).
+    pub hit_series: TimeSeries,
     /// Departures since the start (never reset; for the throughput series).
     pub departed_total: u64,
     /// `departed_total` at the last sample.
@@ -91,6 +93,7 @@ impl NodeStats {
             util_series: series(),
             instance_series: series(),
             throughput_series: series(),
+            hit_series: TimeSeries::default(),
             departed_total: 0,
             departed_at_last_sample: 0,
         }

@@ -336,6 +336,7 @@ impl Config for Cache {
             dirty: vec![],
             fetching: HashMap::default(),
             waiters: Slab::with_capacity(0),
+            interval: (0, 0),
             origin: self.read_through.and_then(|(n, _)| {
                 matches!(sc.nodes[n.index()].kind, NodeKind::Database(_)).then_some(n)
             }),
@@ -422,6 +423,8 @@ pub struct CacheState {
     /// The database whose data it holds (for stale reads): its read-through database, or
     /// the one the values it was filled with came from.
     origin: Option<NodeId>,
+    /// Hits and misses since the last sample (for the hit-ratio series).
+    interval: (u64, u64),
 }
 
 impl CacheState {
@@ -517,6 +520,16 @@ impl CacheState {
         }
     }
 
+    /// The hit ratio since the last call (0 without reads), for the time series.
+    pub fn take_hit_ratio(&mut self) -> f64 {
+        let (h, m) = std::mem::take(&mut self.interval);
+        if h + m > 0 {
+            h as f64 / (h + m) as f64
+        } else {
+            0.0
+        }
+    }
+
     /// Keys held now.
     pub fn len(&self) -> usize {
         self.store.len()
@@ -609,6 +622,7 @@ impl Component for CacheState {
             KeyOp::Read => match self.store.get(key, cx.now) {
                 Lookup::Hit(version) => {
                     let stale = self.is_stale(cx, key, version);
+                    self.interval.0 += 1;
                     let st = self.stats(cx);
                     st.hits.inc();
                     if stale {
@@ -618,6 +632,7 @@ impl Component for CacheState {
                     self.finish(cx, f, true);
                 }
                 miss => {
+                    self.interval.1 += 1;
                     let st = self.stats(cx);
                     st.misses.inc();
                     if miss == Lookup::Expired {
