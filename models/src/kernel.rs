@@ -14,6 +14,9 @@ use crate::world::stats::{ClassStats, NodeStats};
 use sim_core::{EventQueue, Key, SimTime, Slab, Stream};
 use std::sync::Arc;
 
+// A frame stays at 48 bytes (one per call in flight).
+const _: () = assert!(std::mem::size_of::<Frame>() == 48);
+
 /// An event. 16 bytes.
 #[derive(Debug, Clone, Copy)]
 pub enum Ev {
@@ -124,6 +127,10 @@ pub struct Frame {
     pub holds: bool,
     /// It is counted present at its instance (accepted, not yet departed).
     pub placed: bool,
+    /// The zone it runs in (an id in [`Scenario::zones`], 1-based): set where a service
+    /// instance takes it, inherited by the calls it makes; 0 when not in a zone (a
+    /// source's request before any service). Geo-sharded databases route by it.
+    pub zone: u16,
 }
 
 /// A change in which instances a pool serves from, for the balancers in front of it.
@@ -222,10 +229,9 @@ impl Versions {
         *e = (*e).max(v);
     }
 
-    /// Forget the writes to `store` that were lost (a failover): keep only those `keep`
-    /// says.
-    pub fn retain(&mut self, store: NodeId, mut keep: impl FnMut(u64, u64) -> bool) {
-        self.latest[store.index()].retain(|&k, v| keep(k, *v));
+    /// Forget the writes to `key` at `store` (lost at a failover).
+    pub fn forget(&mut self, store: NodeId, key: u64) {
+        self.latest[store.index()].remove(&key);
     }
 }
 
@@ -281,6 +287,7 @@ impl Cx<'_> {
             class: from.class,
             holds: false,
             placed: false,
+            zone: from.zone,
         })
     }
 
@@ -309,6 +316,7 @@ impl Cx<'_> {
             class,
             holds: false,
             placed: false,
+            zone: 0,
         });
         self.send(link, Ev::Enter(f, node));
     }

@@ -258,3 +258,45 @@ fn zipf_keys_on_range_shards_make_a_hot_shard_that_validate_predicts() {
     let r = run_json(&f, &[]);
     assert!(r["nodes"][0]["database"].get("hot_shard").is_none());
 }
+
+#[test]
+fn geo_shards_follow_the_callers_zone() {
+    // `app` has 3 instances spread over eu, us, eu (round robin from the balancer): two
+    // thirds of its calls come from eu. Each zone's shard takes its own zone's requests.
+    let (_d, f) = scenario_file(
+        r#"Scenario(name: "geo", duration: "60s", warmup: "10s",
+            sources: [Source(name: "in", target: "lb", rate: Constant(900),
+                mix: [Class(name: "get", weight: 0.8, keys: Uniform(n: 1000)),
+                      Class(name: "put", weight: 0.2, op: Write, keys: Uniform(n: 1000))])],
+            nodes: [
+                LoadBalancer(name: "lb", algorithm: RoundRobin, backends: ["app"]),
+                Service(name: "app", instances: 3, cores: 16, zones: ["eu", "us"],
+                        handlers: {"*": [Call("db")]}),
+                Database(name: "db", cores: 8, read: Exp("2ms"), write: Exp("4ms"),
+                         replicas: 1, reads_from: Replicas, shards: Geo(zones: ["us", "eu"])),
+            ])"#,
+    );
+    let r = run_json(&f, &[]);
+    let d = &r["nodes"][2]["database"];
+    let (us, eu) = (num(d, "/shard_shares/0"), num(d, "/shard_shares/1"));
+    assert!(
+        (eu - 2.0 / 3.0).abs() < 0.001 && (us - 1.0 / 3.0).abs() < 0.001,
+        "{d}"
+    );
+    assert_eq!(d["servers"][0]["name"], "shard us primary");
+    assert_eq!(d["servers"][3]["name"], "shard eu replica 1");
+    // eu's shard is the hot one (two thirds against an even half: below 1.5 × ½, not
+    // flagged).
+    assert!(d.get("hot_shard").is_none());
+    // A zone no service runs in is refused, naming the zones there are.
+    let text = std::fs::read_to_string(&f)
+        .unwrap()
+        .replace(r#"Geo(zones: ["us", "eu"])"#, r#"Geo(zones: ["us", "ap"])"#);
+    let (_d2, f2) = scenario_file(&text);
+    let out = scalelab(&["validate", f2.to_str().unwrap()]);
+    let e = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        e.contains("no service runs in zone `ap`") && e.contains("zones of services: eu, us"),
+        "{e}"
+    );
+}

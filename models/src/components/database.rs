@@ -168,6 +168,13 @@ pub enum RawShards {
         /// Strictly increasing key boundaries.
         boundaries: Vec<u64>,
     },
+    /// One shard per zone: a request goes to the shard of the zone of the service
+    /// instance calling the database (data kept near its users); a caller in no listed
+    /// zone goes to the first.
+    Geo {
+        /// Zones of services, one shard each.
+        zones: Vec<String>,
+    },
 }
 
 /// How keys are split, validated.
@@ -177,6 +184,8 @@ pub enum Sharding {
     Hash(u32),
     /// By range.
     Range(Vec<u64>),
+    /// By the caller's zone: these zones, one shard each.
+    Geo(Vec<String>),
 }
 
 impl Sharding {
@@ -185,27 +194,33 @@ impl Sharding {
         match self {
             Sharding::Hash(n) => *n,
             Sharding::Range(b) => b.len() as u32 + 1,
+            Sharding::Geo(z) => z.len() as u32,
         }
     }
 
-    /// The shard holding `key`.
+    /// The shard holding `key` (0 for `Geo`, which goes by zone: see
+    /// [`DatabaseState`]).
     #[inline]
     pub fn of(&self, key: u64) -> u32 {
         match self {
-            Sharding::Hash(1) => 0,
+            Sharding::Hash(1) | Sharding::Geo(_) => 0,
             Sharding::Hash(n) => (mix64(key) % *n as u64) as u32,
             Sharding::Range(b) => b.partition_point(|&x| x <= key) as u32,
         }
     }
 
     /// Share of the requests of `class` each shard gets (exact for up to 2 000 000 keys,
-    /// else even for `Hash` and by key ranges for uniform keys).
+    /// else even for `Hash` and by key ranges for uniform keys; even for `Geo`, as if the
+    /// callers were spread evenly over the zones).
     pub fn shares(&self, class: ClassId, sc: &Scenario) -> Vec<f64> {
         let n = self.count() as usize;
         let mut share = vec![0.0; n];
         if n == 1 {
             share[0] = 1.0;
             return share;
+        }
+        if let Sharding::Geo(_) = self {
+            return vec![1.0 / n as f64; n];
         }
         let keys = sc
             .sources
@@ -286,10 +301,10 @@ impl Database {
     pub fn server_label(&self, s: u32) -> String {
         let per = 1 + self.replicas;
         let (shard, r) = (s / per, s % per);
-        let shard = if self.sharding.count() > 1 {
-            format!("shard {shard} ")
-        } else {
-            String::new()
+        let shard = match &self.sharding {
+            Sharding::Geo(z) => format!("shard {} ", z[shard as usize]),
+            _ if self.sharding.count() > 1 => format!("shard {shard} "),
+            _ => String::new(),
         };
         if r == 0 {
             format!("{shard}primary")
@@ -414,6 +429,52 @@ impl RawConfig for RawDatabase {
                 }
                 Sharding::Range(boundaries.clone())
             }
+            Some(RawShards::Geo { zones }) => {
+                if zones.is_empty() || zones.len() > MAX_SHARDS as usize {
+                    return Err(r
+                        .err(
+                            field(r, "zones"),
+                            format!("database `{name}`: Geo needs 1 to {MAX_SHARDS} zones"),
+                        )
+                        .with_hint(
+                            "one shard per zone, e.g. shards: Geo(zones: [\"eu\", \"us\"])",
+                        ));
+                }
+                let raw = r.raw();
+                let known: Vec<&str> = raw
+                    .nodes
+                    .iter()
+                    .filter_map(|n| match n {
+                        super::RawNode::Service(s) => s.zones.as_ref(),
+                        _ => None,
+                    })
+                    .flatten()
+                    .map(String::as_str)
+                    .collect();
+                for (i, z) in zones.iter().enumerate() {
+                    if zones[..i].contains(z) {
+                        return Err(r
+                            .err(
+                                field(r, "zones"),
+                                format!("database `{name}`: zone `{z}` is listed twice"),
+                            )
+                            .with_hint("one shard per zone: each zone once"));
+                    }
+                    if !known.contains(&z.as_str()) {
+                        return Err(r
+                            .err(
+                                r.loc().quoted(z, r.decl(name)),
+                                format!("database `{name}`: no service runs in zone `{z}`"),
+                            )
+                            .with_hint(if known.is_empty() {
+                                "Geo shards by the zone of the calling service's instance: give the services zones: [...]".to_string()
+                            } else {
+                                format!("zones of services: {}", known.join(", "))
+                            }));
+                    }
+                }
+                Sharding::Geo(zones.clone())
+            }
         };
         let servers = sharding.count() as u64 * (1 + self.replicas.0 as u64);
         if servers > MAX_STATIONS as u64 {
@@ -464,9 +525,16 @@ impl Config for Database {
                 rr: 0,
             })
             .collect();
+        let mut geo = vec![0u32; sc.zones.len() + 1];
+        if let Sharding::Geo(zones) = &self.sharding {
+            for (shard, z) in zones.iter().enumerate() {
+                geo[sc.zone_id(z) as usize] = shard as u32;
+            }
+        }
         NodeState::Database(DatabaseState {
             id,
             rng,
+            geo,
             cfg: self.clone(),
             ops: sc.class_ops.clone(),
             servers: (0..self.servers())
@@ -485,8 +553,11 @@ impl Config for Database {
             shards,
             in_use: 0,
             waiting: VecDeque::new(),
-            committed: KeyMap::default(),
+            committed: (0..self.sharding.count())
+                .map(|_| KeyMap::default())
+                .collect(),
             scratch: vec![],
+            scratch_keys: vec![],
         })
     }
 
@@ -627,6 +698,8 @@ struct Shard {
 pub struct DatabaseState {
     id: NodeId,
     rng: Stream,
+    /// `Geo`: the shard of each zone id (0 for zones not listed).
+    geo: Vec<u32>,
     cfg: Database,
     ops: Vec<KeyOp>,
     servers: Vec<Server>,
@@ -635,12 +708,38 @@ pub struct DatabaseState {
     in_use: u32,
     /// Frames waiting for a connection (stale keys are skipped).
     waiting: VecDeque<Key>,
-    /// Per key, the version and log position of its last committed write.
-    committed: KeyMap<(u64, u64)>,
+    /// Per shard and key, the version and log position of its last committed write.
+    committed: Vec<KeyMap<(u64, u64)>>,
     scratch: Vec<Key>,
+    scratch_keys: Vec<u64>,
+}
+
+/// The key under which a write to `key` on `shard` is versioned: the key itself, except
+/// in `Geo` shards past the first, where the same key is another record.
+fn vkey(geo: bool, shard: u32, key: u64) -> u64 {
+    if geo && shard > 0 {
+        key ^ mix64(shard as u64)
+    } else {
+        key
+    }
 }
 
 impl DatabaseState {
+    /// The shard a request from `zone` for `key` goes to.
+    #[inline]
+    fn shard_of(&self, zone: u16, key: u64) -> u32 {
+        match self.cfg.sharding {
+            Sharding::Geo(_) => self.geo[zone as usize],
+            _ => self.cfg.sharding.of(key),
+        }
+    }
+
+    /// See [`vkey`].
+    #[inline]
+    fn vkey(&self, shard: u32, key: u64) -> u64 {
+        vkey(matches!(self.cfg.sharding, Sharding::Geo(_)), shard, key)
+    }
+
     fn stats<'a>(&self, cx: &'a mut Cx) -> &'a mut DbStats {
         let (servers, shards) = (self.servers.len(), self.shards.len());
         cx.k.nodes[self.id.index()]
@@ -747,7 +846,7 @@ impl DatabaseState {
     fn route(&mut self, cx: &mut Cx, f: Key) {
         let fr = *cx.k.frames.get(f).expect("live");
         let key = cx.k.reqs.get(fr.req).map_or(0, |r| r.key);
-        let shard = self.cfg.sharding.of(key);
+        let shard = self.shard_of(fr.zone, key);
         self.stats(cx).shard_requests[shard as usize].inc();
         let op = self.ops[fr.class.index()];
         let mut replica = None;
@@ -757,8 +856,7 @@ impl DatabaseState {
             let r = sh.replicas[sh.rr as usize % sh.replicas.len()];
             sh.rr = sh.rr.wrapping_add(1);
             let applied = self.servers[r as usize].applied;
-            let fresh = self
-                .committed
+            let fresh = self.committed[shard as usize]
                 .get(&key)
                 .is_none_or(|&(_, pos)| pos <= applied);
             if self.cfg.reads_from == ReadsFrom::Replicas || fresh {
@@ -793,7 +891,7 @@ impl DatabaseState {
             KeyOp::Read => {
                 let latest = req.version;
                 let at_primary = self.shards[shard].primary == Some(s);
-                let served = match self.committed.get(&key) {
+                let served = match self.committed[shard].get(&key) {
                     None => 0,
                     Some(&(v, pos)) if at_primary || pos <= self.servers[s as usize].applied => v,
                     // An older version: which one does not matter, only that it is older.
@@ -818,7 +916,7 @@ impl DatabaseState {
                 let sh = &mut self.shards[shard];
                 sh.pos += 1;
                 let pos = sh.pos;
-                let e = self.committed.entry(key).or_insert((0, 0));
+                let e = self.committed[shard].entry(key).or_insert((0, 0));
                 *e = (e.0.max(v), pos);
                 let sync = self.cfg.sync && !sh.replicas.is_empty();
                 for i in 0..self.shards[shard].replicas.len() {
@@ -840,6 +938,7 @@ impl DatabaseState {
                         class: fr.class,
                         holds: false,
                         placed: false,
+                        zone: 0,
                     });
                     cx.wake_at(arrive, job, self.id, Wake::Arrive);
                 }
@@ -848,7 +947,8 @@ impl DatabaseState {
                     cx.k.frames.get_mut(f).expect("live").pc = due;
                     cx.k.reqs.get_mut(fr.req).expect("live").version = v;
                 } else {
-                    cx.k.versions.acknowledge(self.id, key, v);
+                    let vkey = self.vkey(shard as u32, key);
+                    cx.k.versions.acknowledge(self.id, vkey, v);
                     let r = cx.k.reqs.get_mut(fr.req).expect("live");
                     (r.version, r.store) = (v, Some(self.id));
                     self.stats(cx).writes.inc();
@@ -883,7 +983,9 @@ impl DatabaseState {
                 if w.pc == 0 {
                     // The version this write committed (kept on its request meanwhile).
                     let (key, v) = cx.k.reqs.get(w.req).map_or((0, 0), |r| (r.key, r.version));
-                    cx.k.versions.acknowledge(self.id, key, v);
+                    let primary = w.inst.expect("at a server").index();
+                    let vkey = self.vkey(self.servers[primary].shard, key);
+                    cx.k.versions.acknowledge(self.id, vkey, v);
                     if let Some(r) = cx.k.reqs.get_mut(w.req) {
                         r.store = Some(self.id);
                     }
@@ -990,23 +1092,27 @@ impl DatabaseState {
                     // version (every replica had it). Async: acknowledged writes are lost
                     // and forgotten.
                     let id = self.id;
-                    let sharding = &self.cfg.sharding;
                     let versions = &cx.k.versions;
                     let sync = self.cfg.sync;
-                    self.committed.retain(|&k, e| {
-                        if sharding.of(k) as usize != shard || e.1 <= applied {
+                    let mut forgotten = std::mem::take(&mut self.scratch_keys);
+                    forgotten.clear();
+                    let geo = matches!(self.cfg.sharding, Sharding::Geo(_));
+                    let vkey = |k: u64| vkey(geo, shard as u32, k);
+                    self.committed[shard].retain(|&k, e| {
+                        if e.1 <= applied {
                             return true;
                         }
-                        let acked = versions.latest(id, k);
+                        let acked = versions.latest(id, vkey(k));
                         *e = (acked, 0);
+                        if !sync {
+                            forgotten.push(vkey(k));
+                        }
                         sync && acked > 0
                     });
-                    if !sync {
-                        let committed = &self.committed;
-                        cx.k.versions.retain(id, |k, _| {
-                            sharding.of(k) as usize != shard || committed.contains_key(&k)
-                        });
+                    for &k in &forgotten {
+                        cx.k.versions.forget(id, k);
                     }
+                    self.scratch_keys = forgotten;
                 }
                 None => {
                     // No replica: the same server restarts from its log.
@@ -1036,12 +1142,13 @@ impl Component for DatabaseState {
         cx.accept(f);
         let fm = cx.k.frames.get_mut(f).expect("live");
         fm.placed = true;
-        let (req, class) = (fm.req, fm.class);
+        let (req, class, zone) = (fm.req, fm.class, fm.zone);
         if self.ops[class.index()] == KeyOp::Read {
             // What a fresh read must return: the latest write acknowledged before it began
             // (a write concurrent with the read may or may not be seen).
             if let Some(r) = cx.k.reqs.get(req) {
-                let latest = cx.k.versions.latest(self.id, r.key);
+                let vkey = self.vkey(self.shard_of(zone, r.key), r.key);
+                let latest = cx.k.versions.latest(self.id, vkey);
                 cx.k.reqs.get_mut(req).expect("live").version = latest;
             }
         }

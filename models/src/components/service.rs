@@ -256,6 +256,7 @@ impl Config for Service {
             startup: self.startup,
             drain_timeout: self.drain_timeout,
             zones: self.zones.len() as u32,
+            zone_ids: self.zones.iter().map(|z| sc.zone_id(z)).collect(),
             instances: Vec::with_capacity(self.instances as usize),
             routable: DenseSet::new(),
             rr: 0,
@@ -324,6 +325,8 @@ pub struct Pool {
     startup: SimTime,
     drain_timeout: SimTime,
     zones: u32,
+    /// The scenario-wide id of each of its zones.
+    zone_ids: Vec<u16>,
     /// Every instance ever started; a stopped slot is reused by a later start.
     pub instances: Vec<Instance>,
     /// Ready instances, for requests sent to the pool directly (round robin).
@@ -667,6 +670,7 @@ impl Component for Pool {
         };
         let start = self.starts[fm.class.index()].expect("validated: class handled");
         let inst = &mut self.instances[i.index()];
+        fm.zone = self.zone_ids[inst.zone as usize];
         let stats = &mut cx.k.nodes[self.id.index()];
         if inst.busy < self.cores {
             inst.busy += 1;

@@ -80,6 +80,17 @@ pub struct Scenario {
     pub actions: Vec<Action>,
     /// Service-level objectives.
     pub slos: Vec<Slo>,
+    /// Every zone a service runs in, sorted; a frame's `zone` is an index here + 1.
+    pub zones: Vec<String>,
+}
+
+impl Scenario {
+    /// The id of zone `name` (1-based; 0 if no service runs there).
+    pub fn zone_id(&self, name: &str) -> u16 {
+        self.zones
+            .binary_search_by(|z| z.as_str().cmp(name))
+            .map_or(0, |i| i as u16 + 1)
+    }
 }
 
 /// A validated source.

@@ -554,7 +554,25 @@ impl Scenario {
             ops: std::mem::take(&mut r.ops),
             actions: vec![],
             slos: vec![],
+            zones: vec![],
         };
+        let mut zones: Vec<String> = scenario
+            .nodes
+            .iter()
+            .filter_map(|n| n.kind.as_service())
+            .flat_map(|s| s.zones.iter().cloned())
+            .collect();
+        zones.sort();
+        zones.dedup();
+        if zones.len() >= u16::MAX as usize {
+            return Err(r
+                .err(
+                    loc.field("nodes", 0),
+                    format!("{} zones, more than {}", zones.len(), u16::MAX - 1),
+                )
+                .with_hint("zones are places (availability zones, regions); model fewer"));
+        }
+        scenario.zones = zones;
         let requests = scenario.expected_requests(duration);
         if requests > super::MAX_EXPECTED_REQUESTS && scenario.max_events.is_none() {
             return Err(r
