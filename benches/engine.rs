@@ -10,6 +10,7 @@ use std::hint::black_box;
 const MM1: &str = include_str!("mm1.ron");
 const LB10K: &str = include_str!("lb10k.ron");
 const DEFAULT: &str = include_str!("../scenarios/default.ron");
+const DATA_TIER: &str = include_str!("data-tier.ron");
 
 fn mm1(c: &mut Criterion) {
     let mut sc = models::load_str("mm1.ron", MM1).expect("bench scenario is valid");
@@ -37,6 +38,24 @@ fn default_scenario(c: &mut Criterion) {
     g.throughput(Throughput::Elements(requests));
     g.bench_function("default_6m", |b| {
         b.iter(|| black_box(simulate(&sc, 42)).events)
+    });
+    g.finish();
+}
+
+/// The data tier: a 1 M-key cache (filling during the run), a database with two replicas,
+/// a queue. Simulated requests per wall second over 2 simulated minutes.
+fn data_tier(c: &mut Criterion) {
+    let mut sc = models::load_str("data-tier.ron", DATA_TIER).expect("bench scenario is valid");
+    sc.set_duration(SimTime::from_secs(120)).unwrap();
+    sc.warmup = SimTime::ZERO; // count every request simulated
+    let sc = std::sync::Arc::new(sc);
+    let stats = simulate(&sc, 1);
+    let requests: u64 = stats.classes.iter().map(|c| c.requests.get()).sum();
+    let mut g = c.benchmark_group("scenario");
+    g.sample_size(10);
+    g.throughput(Throughput::Elements(requests));
+    g.bench_function("data_tier_2m", |b| {
+        b.iter(|| black_box(simulate(&sc, 1)).events)
     });
     g.finish();
 }
@@ -90,5 +109,5 @@ fn hold(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, mm1, default_scenario, balancers, hold);
+criterion_group!(benches, mm1, default_scenario, data_tier, balancers, hold);
 criterion_main!(benches);

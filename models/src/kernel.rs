@@ -14,8 +14,10 @@ use crate::world::stats::{ClassStats, NodeStats};
 use sim_core::{EventQueue, Key, SimTime, Slab, Stream};
 use std::sync::Arc;
 
-// A frame stays at 48 bytes (one per call in flight).
+// A frame stays at 48 bytes (one per call in flight), a request at 72 (one per request in
+// flight).
 const _: () = assert!(std::mem::size_of::<Frame>() == 48);
+const _: () = assert!(std::mem::size_of::<Req>() == 72);
 
 /// An event. 16 bytes.
 #[derive(Debug, Clone, Copy)]
