@@ -99,7 +99,7 @@ fn a_cache_allocates_nothing_per_event_once_full() {
             mix: [Class(name: "get", weight: 0.9, keys: Zipf(n: 100000, s: 0.9)),
                   Class(name: "put", weight: 0.1, op: Write, keys: Uniform(n: 100000))])],
         nodes: [Cache(name: "cache", capacity: 5000, ttl: "3s", cores: 8, read_through: "db"),
-                Service(name: "db", cores: 64, handlers: {"*": [Cpu(Exp("1ms"))]})])"#;
+                Database(name: "db", cores: 64, read: Exp("1ms"), write: Exp("1ms"))])"#;
     let sc = models::load_str("c.ron", text).unwrap();
     assert_no_allocation_per_event(sc, 10, 40, 1_000_000);
 }

@@ -16,7 +16,7 @@ fn cached(keys: &str, capacity: u32, eviction: &str, writes: f64) -> Value {
             nodes: [
                 Cache(name: "cache", capacity: {capacity}, eviction: {eviction}, cores: 64,
                       hit: Exp("100us"), read_through: "db"),
-                Service(name: "db", cores: 256, handlers: {{"*": [Cpu(Exp("2ms"))]}}),
+                Database(name: "db", cores: 256, read: Exp("2ms"), write: Exp("2ms")),
             ])"#,
         reads = 1.0 - writes,
     ));
@@ -82,7 +82,7 @@ fn only_misses_and_writes_reach_the_database() {
                 mix: [Class(name: "get", weight: 0.9, keys: Uniform(n: 10000)),
                       Class(name: "put", weight: 0.1, op: Write, keys: Uniform(n: 10000))])],
             nodes: [Cache(name: "cache", capacity: 2000, read_through: "db"),
-                    Service(name: "db", cores: 16, handlers: {"*": [Cpu(Exp("2ms"))]})])"#,
+                    Database(name: "db", cores: 16, read: Exp("2ms"), write: Exp("2ms"))])"#,
     );
     let out = scalelab(&["validate", f.to_str().unwrap()]);
     let text = String::from_utf8_lossy(&out.stdout);
@@ -100,7 +100,7 @@ fn a_ttl_expires_keys() {
             sources: [Source(name: "in", target: "cache", rate: Constant(1000),
                              mix: [Class(name: "get", weight: 1, keys: Uniform(n: 100))])],
             nodes: [Cache(name: "cache", capacity: 1000, ttl: "1s", read_through: "db"),
-                    Service(name: "db", cores: 64, handlers: {"*": [Cpu(Constant("1ms"))]})])"#,
+                    Database(name: "db", cores: 64, read: Constant("1ms"), write: Constant("1ms"))])"#,
     );
     let r = run_json(&f, &[]);
     let c = &r["nodes"][0]["cache"];
@@ -122,7 +122,7 @@ fn a_stampede_sends_a_burst_downstream_and_coalescing_sends_one_query() {
                                  mix: [Class(name: "get", weight: 1, keys: Uniform(n: 1))])],
                 nodes: [Cache(name: "cache", capacity: 10, ttl: "1s", hit: Constant("0s"), cores: 1000,
                               read_through: "db", coalesce_misses: {coalesce}),
-                        Service(name: "db", cores: 1000, handlers: {{"*": [Cpu(Constant("100ms"))]}})])"#
+                        Database(name: "db", cores: 1000, read: Constant("100ms"), write: Constant("100ms"))])"#
         ));
         run_json(&f, &[])
     };
@@ -170,7 +170,7 @@ fn a_saturated_cache_is_the_bottleneck() {
             sources: [Source(name: "in", target: "cache", rate: Constant(1200),
                              mix: [Class(name: "get", weight: 1, keys: Uniform(n: 10))])],
             nodes: [Cache(name: "cache", capacity: 10, hit: Constant("1ms"), queue: 100, read_through: "db"),
-                    Service(name: "db", cores: 8, handlers: {"*": [Cpu(Exp("1ms"))]})])"#,
+                    Database(name: "db", cores: 8, read: Exp("1ms"), write: Exp("1ms"))])"#,
     );
     let r = run_json(&f, &[]);
     assert_eq!(r["bottleneck"]["node"], "cache", "{}", r["bottleneck"]);
@@ -189,7 +189,7 @@ fn a_flush_empties_the_cache_and_the_misses_come_back() {
                 sources: [Source(name: "in", target: "cache", rate: Constant(2000),
                                  mix: [Class(name: "get", weight: 1, keys: Uniform(n: 4000))])],
                 nodes: [Cache(name: "cache", capacity: 2000, cores: 16, read_through: "db"),
-                        Service(name: "db", cores: 64, handlers: {{"*": [Cpu(Exp("1ms"))]}})],
+                        Database(name: "db", cores: 64, read: Exp("1ms"), write: Exp("1ms"))],
                 actions: [{actions}])"#
         ));
         run_json(&f, &["--series"])
@@ -238,7 +238,7 @@ fn write_behind_loses_exactly_the_unflushed_writes_when_the_cache_is_flushed() {
                     mix: [Class(name: "put", weight: 1, op: Write, keys: Uniform(n: 1000000000000))])],
                 nodes: [Cache(name: "cache", capacity: 100000, hit: Constant("0s"), cores: 8,
                               read_through: "db", write: {write}),
-                        Service(name: "db", cores: 8, handlers: {{"*": [Cpu(Constant("1ms"))]}})],
+                        Database(name: "db", cores: 8, read: Constant("1ms"), write: Constant("1ms"))],
                 actions: [At("25s", KillInstances(node: "cache", count: 1))])"#
         ));
         run_json(&f, &[])
@@ -254,7 +254,7 @@ fn write_behind_loses_exactly_the_unflushed_writes_when_the_cache_is_flushed() {
                     mix: [Class(name: "put", weight: 1, op: Write, keys: Uniform(n: 1000000000000))])],
                 nodes: [Cache(name: "cache", capacity: 100000, hit: Constant("0s"), cores: 8,
                               read_through: "db", write: {write}),
-                        Service(name: "db", cores: 8, handlers: {{"*": [Cpu(Constant("1ms"))]}})],
+                        Database(name: "db", cores: 8, read: Constant("1ms"), write: Constant("1ms"))],
                 actions: [At("25s", FlushCache(node: "cache"))])"#
         ));
         run_json(&f, &[])

@@ -215,6 +215,27 @@ impl RawConfig for RawCache {
                         )
                         .with_hint("name the database (or service) behind the cache"));
                 }
+                let kind = match r.raw_node(node) {
+                    super::RawNode::Database(_) => None,
+                    super::RawNode::Service(_) | super::RawNode::LoadBalancer(_) if self.edge => {
+                        None
+                    }
+                    super::RawNode::Service(_) => Some("a service"),
+                    super::RawNode::LoadBalancer(_) => Some("a load balancer"),
+                    super::RawNode::Cache(_) => Some("a cache"),
+                    super::RawNode::Queue(_) => Some("a queue"),
+                };
+                if let Some(kind) = kind {
+                    return Err(r
+                        .err(
+                            r.loc().quoted(target, decl),
+                            format!(
+                                "cache `{name}` reads through `{target}`, {kind}, but a cache reads through a database"
+                            ),
+                        )
+                        .with_hint(format!(
+                            "make `{target}` a Database(...); a CDN edge (edge: true) may read through a service"                        )));
+                }
                 Some((node, r.link_of(name, target)))
             }
         };
