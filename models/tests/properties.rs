@@ -105,6 +105,35 @@ fn a_cache_allocates_nothing_per_event_once_full() {
 }
 
 #[test]
+fn the_data_tier_allocates_nothing_per_event() {
+    // Cache-aside, a sharded database with replicas (async and sync replication logs, a
+    // pool that makes some requests wait; both variants keep up, checked through the CLI)
+    // and a queue: once every key has been written (the version maps are full) and the
+    // logs, pool and backlog have met their peaks, nothing more is allocated.
+    for replication in [r#"Async(lag: Exp("30ms"))"#, r#"Sync(lag: Exp("5ms"))"#] {
+        let text = format!(
+            r#"Scenario(name: "d", duration: "10s", sample_every: "1s",
+            sources: [Source(name: "in", target: "app", rate: Constant(5000),
+                mix: [Class(name: "get", weight: 0.8, keys: Uniform(n: 1000)),
+                      Class(name: "put", weight: 0.2, op: Write, keys: Uniform(n: 1000))])],
+            nodes: [
+                Service(name: "app", cores: 256, handlers: {{
+                    "get": [Lookup(cache: "c", on_miss: [Call("db"), Fill("c")])],
+                    "put": [Call("db"), Enqueue("q")]}}),
+                Cache(name: "c", capacity: 200, ttl: "1s", cores: 8),
+                Database(name: "db", cores: 2, read: Exp("1ms"), write: Exp("1ms"), replicas: 2,
+                         replication: {replication}, reads_from: Replicas, pool: 24,
+                         shards: Hash(n: 4)),
+                Queue(name: "q", consumer: "workers"),
+                Service(name: "workers", cores: 8, handlers: {{"*": [Cpu(Exp("1ms"))]}}),
+            ])"#
+        );
+        let sc = models::load_str("d.ron", &text).unwrap();
+        assert_no_allocation_per_event(sc, 10, 40, 1_000_000);
+    }
+}
+
+#[test]
 fn a_long_client_timeout_holds_nothing_for_answered_requests() {
     // 100 000 req/s answered in ~1 ms, each with a 1 h timeout: 2 M requests in 20 s, about
     // 100 in flight. One pending timer per request would hold 2 M events (48 MB); bounded
