@@ -347,6 +347,17 @@ impl Cx<'_> {
         self.send(fr.link, ev);
     }
 
+    /// Fail a frame at once because what served it is gone (a killed instance or server):
+    /// it is removed, counted in its node's `killed`, and fails its caller.
+    #[inline]
+    pub fn kill(&mut self, f: Key) {
+        let fr = self.k.frames.remove(f).expect("killed frame is live");
+        let stats = &mut self.k.nodes[fr.node.index()];
+        stats.present.add(self.now, -1);
+        stats.killed.inc();
+        self.reply(fr, false);
+    }
+
     /// Refuse a frame on arrival (queue full, nothing to serve it): it is removed, counted
     /// as rejected at its node, and fails its caller.
     #[inline]

@@ -231,23 +231,11 @@ fn a_flush_empties_the_cache_and_the_misses_come_back() {
 
 #[test]
 fn write_behind_loses_exactly_the_unflushed_writes_when_the_cache_is_flushed() {
-    let run_kill = |write: &str| {
-        let (_d, f) = scenario_file(&format!(
-            r#"Scenario(name: "wb", duration: "29s",
-                sources: [Source(name: "in", target: "cache", rate: Constant(100), arrivals: Deterministic,
-                    mix: [Class(name: "put", weight: 1, op: Write, keys: Uniform(n: 1000000000000))])],
-                nodes: [Cache(name: "cache", capacity: 100000, hit: Constant("0s"), cores: 8,
-                              read_through: "db", write: {write}),
-                        Database(name: "db", cores: 8, read: Constant("1ms"), write: Constant("1ms"))],
-                actions: [At("25s", KillInstances(node: "cache", count: 1))])"#
-        ));
-        run_json(&f, &[])
-    };
     // 100 writes a second to distinct keys (the k-th at 10·k ms), acknowledged at once, sent
     // on every 10 s. The flush at 25 s comes after the sends at 10 s and 20 s (each runs
     // before a write due at the same instant): the 500 writes of [20 s, 25 s) are lost, the
     // 1 999 before were written back, and the database saw exactly those.
-    let run = |write: &str| {
+    let run_with = |write: &str, action: &str| {
         let (_d, f) = scenario_file(&format!(
             r#"Scenario(name: "wb", duration: "29s",
                 sources: [Source(name: "in", target: "cache", rate: Constant(100), arrivals: Deterministic,
@@ -255,10 +243,12 @@ fn write_behind_loses_exactly_the_unflushed_writes_when_the_cache_is_flushed() {
                 nodes: [Cache(name: "cache", capacity: 100000, hit: Constant("0s"), cores: 8,
                               read_through: "db", write: {write}),
                         Database(name: "db", cores: 8, read: Constant("1ms"), write: Constant("1ms"))],
-                actions: [At("25s", FlushCache(node: "cache"))])"#
+                actions: [At("25s", {action})])"#
         ));
         run_json(&f, &[])
     };
+    let run = |write: &str| run_with(write, r#"FlushCache(node: "cache")"#);
+    let run_kill = |write: &str| run_with(write, r#"KillInstances(node: "cache", count: 1)"#);
     let r = run(r#"WriteBehind(flush_every: "10s")"#);
     let c = &r["nodes"][0]["cache"];
     assert_eq!(c["lost_writes"], 500, "{c}");

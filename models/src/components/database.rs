@@ -1026,22 +1026,13 @@ impl DatabaseState {
                     .map(|(k, _)| k),
             );
             let server = &mut self.servers[p as usize];
-            let (queued, busy) = (server.inst.queue.len() as i64, server.inst.busy as i64);
-            server.inst.queue.clear();
-            server.inst.busy = 0;
+            let busy = server.inst.abort(cx, self.id);
             server.inst.life = Life::Stopped;
-            let st = &mut cx.k.nodes[self.id.index()];
-            st.queued.add(now, -queued);
-            st.busy.add(now, -busy);
-            self.stats(cx).server_busy[p as usize].add(now, -busy);
+            self.stats(cx).server_busy[p as usize].add(now, -(busy as i64));
             for &k in &victims {
-                let fr = cx.k.frames.remove(k).expect("victim is live");
-                let st = &mut cx.k.nodes[self.id.index()];
-                st.present.add(now, -1);
-                st.killed.inc();
+                cx.kill(k);
                 failed += 1;
                 self.release_connection(cx);
-                cx.reply(fr, false);
             }
             self.scratch = victims;
         }

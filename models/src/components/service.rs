@@ -509,21 +509,12 @@ impl Pool {
                 .filter(|(_, fr)| fr.node == self.id && fr.inst == Some(i) && fr.placed)
                 .map(|(k, _)| k),
         );
-        let now = cx.now;
         let inst = &mut self.instances[i.index()];
-        let st = &mut cx.k.nodes[self.id.index()];
-        st.queued.add(now, -(inst.queue.len() as i64));
-        st.busy.add(now, -(inst.busy as i64));
-        inst.queue.clear();
-        inst.busy = 0;
+        inst.abort(cx, self.id);
         inst.present = 0;
         inst.epoch = inst.epoch.wrapping_add(1);
         for &k in &victims {
-            let fr = cx.k.frames.remove(k).expect("victim is live");
-            let st = &mut cx.k.nodes[self.id.index()];
-            st.present.add(now, -1);
-            st.killed.inc();
-            cx.reply(fr, false);
+            cx.kill(k);
         }
         self.scratch = victims;
         self.set_life(cx, i, Life::Stopped);

@@ -95,6 +95,17 @@ impl Instance {
         }
     }
 
+    /// Everything queued or in service here stops at once (a kill): the queue is dropped
+    /// and the workers freed, in the node's statistics too. Returns the workers that were
+    /// busy. The frames themselves are the caller's to fail ([`Cx::kill`]).
+    pub fn abort(&mut self, cx: &mut Cx, node: NodeId) -> u32 {
+        let st = &mut cx.k.nodes[node.index()];
+        st.queued.add(cx.now, -(self.queue.len() as i64));
+        st.busy.add(cx.now, -(self.busy as i64));
+        self.queue.clear();
+        std::mem::take(&mut self.busy)
+    }
+
     /// Scale a CPU time by the instance's speed. Exact at full speed.
     #[inline]
     pub fn cpu_time(&self, t: SimTime) -> SimTime {

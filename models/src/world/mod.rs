@@ -237,59 +237,40 @@ impl World {
     /// Apply a verb (scripted, or injected by a fault, an autoscaler or the UI).
     fn control(&mut self, now: SimTime, verb: Verb, q: &mut EventQueue<Ev>) {
         let node = verb.node();
-        if let (Verb::KillInstances { .. }, Some(c)) =
-            (verb, self.states[node.index()].as_cache_mut())
-        {
+        if let Some(c) = self.states[node.index()].as_cache_mut() {
             let mut cx = Cx {
                 k: &mut self.k,
                 q,
                 now,
             };
+            let lost_writes = |cx: &Cx| {
+                cx.k.nodes[node.index()]
+                    .cache
+                    .as_ref()
+                    .map_or(0, |s| s.lost_writes.get())
+            };
+            let lost_before = lost_writes(&cx);
             let keys = c.len();
-            let lost_before = cx.k.nodes[node.index()]
-                .cache
-                .as_ref()
-                .map_or(0, |s| s.lost_writes.get());
-            let failed = c.kill(&mut cx);
-            let lost = cx.k.nodes[node.index()]
-                .cache
-                .as_ref()
-                .map_or(0, |s| s.lost_writes.get())
-                - lost_before;
-            let mut text = format!(
-                "killed: {} on it failed, {} gone",
-                plural(failed, "request"),
-                plural(keys as u64, "key")
-            );
+            let mut text = match verb {
+                Verb::KillInstances { .. } => {
+                    let failed = c.kill(&mut cx);
+                    format!(
+                        "killed: {} on it failed, {} gone",
+                        plural(failed, "request"),
+                        plural(keys as u64, "key")
+                    )
+                }
+                Verb::FlushCache { .. } => {
+                    c.flush(&mut cx);
+                    format!("flush: {} gone", plural(keys as u64, "key"))
+                }
+                _ => return,
+            };
+            let lost = lost_writes(&cx) - lost_before;
             if lost > 0 {
                 text += &format!(", {} not yet written lost", plural(lost, "write"));
             }
             return self.note(now, TimelineKind::Action, node, text);
-        }
-        if let Verb::FlushCache { .. } = verb {
-            if let Some(c) = self.states[node.index()].as_cache_mut() {
-                let mut cx = Cx {
-                    k: &mut self.k,
-                    q,
-                    now,
-                };
-                let lost_before = cx.k.nodes[node.index()]
-                    .cache
-                    .as_ref()
-                    .map_or(0, |s| s.lost_writes.get());
-                let keys = c.flush(&mut cx);
-                let lost = cx.k.nodes[node.index()]
-                    .cache
-                    .as_ref()
-                    .map_or(0, |s| s.lost_writes.get())
-                    - lost_before;
-                let mut text = format!("flush: {} gone", plural(keys as u64, "key"));
-                if lost > 0 {
-                    text += &format!(", {} not yet written lost", plural(lost, "write"));
-                }
-                self.note(now, TimelineKind::Action, node, text);
-            }
-            return;
         }
         if let Some(db) = self.states[node.index()].as_database_mut() {
             let mut cx = Cx {

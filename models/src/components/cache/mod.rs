@@ -450,9 +450,7 @@ pub struct CacheState {
 
 impl CacheState {
     /// Empty the store (a fault's `flush`); writes not yet sent are lost and counted.
-    /// Returns the keys that were held.
-    pub fn flush(&mut self, cx: &mut Cx) -> usize {
-        let keys = self.store.len();
+    pub fn flush(&mut self, cx: &mut Cx) {
         // Taking the mark counts a key once even if it is listed twice (evicted, then
         // written again).
         let lost = self
@@ -462,33 +460,23 @@ impl CacheState {
             .count() as u64;
         self.stats(cx).lost_writes.add(lost);
         self.store.clear();
-        keys
     }
 
     /// Kill the cache node (a restart): every request on it fails, its contents and its
     /// unsent writes are lost. Returns the requests that failed.
     pub fn kill(&mut self, cx: &mut Cx) -> u64 {
-        let now = cx.now;
         let victims: Vec<Key> =
             cx.k.frames
                 .iter()
                 .filter(|(_, fr)| fr.node == self.id && fr.placed)
                 .map(|(k, _)| k)
                 .collect();
-        let st = &mut cx.k.nodes[self.id.index()];
-        st.queued.add(now, -(self.station.queue.len() as i64));
-        st.busy.add(now, -(self.station.busy as i64));
-        self.station.queue.clear();
-        self.station.busy = 0;
+        self.station.abort(cx, self.id);
         // Fetches under way are forgotten: their answers find no frame and are dropped.
         self.fetching.clear();
         self.waiters = Slab::with_capacity(0);
         for &k in &victims {
-            let fr = cx.k.frames.remove(k).expect("victim is live");
-            let st = &mut cx.k.nodes[self.id.index()];
-            st.present.add(now, -1);
-            st.killed.inc();
-            cx.reply(fr, false);
+            cx.kill(k);
         }
         self.flush(cx);
         victims.len() as u64
