@@ -26,6 +26,8 @@ pub enum Ev {
     Arrival(SourceId),
     /// A frame reaches its node.
     Enter(Key, NodeId),
+    /// A frame held back by a `NodeLatency` fault reaches its node.
+    Delayed(Key, NodeId),
     /// A node's own timer for a frame.
     Wake(Key, NodeId, Wake),
     /// A callee's reply reaches the calling frame.
@@ -169,6 +171,10 @@ pub struct Kernel {
     pub membership: Vec<Membership>,
     /// The latest acknowledged version of every written key, per data store.
     pub versions: Versions,
+    /// Per link, the extra latency of a `LinkLatency` fault while it holds.
+    pub link_extra: Vec<Option<crate::scenario::dist::Dist>>,
+    /// Per zone id, whether a `ZoneOutage` holds (no instance starts there).
+    pub zones_down: Vec<bool>,
 }
 
 /// `u64` keys hashed with SplitMix64: fast, and the same on every machine.
@@ -253,9 +259,14 @@ impl Cx<'_> {
     pub fn send(&mut self, link: Option<LinkId>, ev: Ev) {
         let delay = match link {
             None => SimTime::ZERO,
-            Some(l) => self.k.sc.links[l.index()]
-                .latency
-                .sample(&mut self.k.link_rng[l.index()]),
+            Some(l) => {
+                let rng = &mut self.k.link_rng[l.index()];
+                let base = self.k.sc.links[l.index()].latency.sample(rng);
+                match self.k.link_extra[l.index()] {
+                    None => base,
+                    Some(extra) => base + extra.sample(rng),
+                }
+            }
         };
         self.q.schedule(self.now + delay, ev);
     }

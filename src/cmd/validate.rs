@@ -58,9 +58,21 @@ pub fn run(file: &Path) -> ExitCode {
                 o,
                 "  {:>10}  {:<14} {}",
                 a.at.to_string(),
-                sc.nodes[a.verb.node().index()].name,
+                a.verb
+                    .node()
+                    .map_or("", |n| sc.nodes[n.index()].name.as_str()),
                 a.verb.describe()
             );
+        }
+    }
+    if !sc.faults.is_empty() {
+        let _ = writeln!(o, "\nFaults");
+        for f in &sc.faults {
+            let when = match f.end {
+                Some(end) => format!("{} – {}", f.start, end),
+                None => format!("from {}", f.start),
+            };
+            let _ = writeln!(o, "  {when:>18}  {}", f.name);
         }
     }
     if !sc.slos.is_empty() {

@@ -6,6 +6,7 @@ mod behaviour;
 mod cache;
 mod database;
 mod determinism;
+mod faults;
 mod golden;
 mod lifecycle;
 mod queue;

@@ -415,8 +415,14 @@ impl Pool {
     pub fn start(&mut self, cx: &mut Cx, n: u32) -> u32 {
         let mut started = 0;
         let mut free = 0;
+        let zone_ids = std::mem::take(&mut self.zone_ids);
+        let down = |zone: u32, cx: &Cx| cx.k.zones_down[zone_ids[zone as usize] as usize];
         while started < n {
-            while free < self.instances.len() && self.instances[free].life != Life::Stopped {
+            // A stopped slot in a zone that is up (none starts in a zone that is down).
+            while free < self.instances.len()
+                && (self.instances[free].life != Life::Stopped
+                    || down(self.instances[free].zone, cx))
+            {
                 free += 1;
             }
             if free == self.instances.len() {
@@ -425,8 +431,15 @@ impl Pool {
                 {
                     break;
                 }
+                // In turn over the zones, skipping those down.
+                let first = self.instances.len() as u32;
+                let Some(zone) = (0..self.zones)
+                    .map(|d| (first + d) % self.zones)
+                    .find(|&z| !down(z, cx))
+                else {
+                    break;
+                };
                 cx.k.instance_slots += 1;
-                let zone = self.instances.len() as u32 % self.zones;
                 self.instances
                     .push(Instance::new(Life::Stopped, zone, cx.now));
             }
@@ -445,6 +458,7 @@ impl Pool {
             }
             started += 1;
         }
+        self.zone_ids = zone_ids;
         started
     }
 
@@ -518,6 +532,25 @@ impl Pool {
         }
         self.scratch = victims;
         self.set_life(cx, i, Life::Stopped);
+    }
+
+    /// Kill every instance (starting, serving or draining) in zone `zone` (a scenario
+    /// zone id). Returns how many.
+    pub fn kill_zone(&mut self, cx: &mut Cx, zone: u16) -> u32 {
+        let mut n = 0;
+        for i in 0..self.instances.len() {
+            let inst = &self.instances[i];
+            if self.zone_ids[inst.zone as usize] == zone && inst.life != Life::Stopped {
+                self.kill(cx, InstanceId::new(i));
+                n += 1;
+            }
+        }
+        n
+    }
+
+    /// The `k`-th serving instance (`k` < [`Pool::ready`]), in no particular order.
+    pub fn serving_instance(&self, k: u32) -> InstanceId {
+        InstanceId::new(self.routable.get(k as usize) as usize)
     }
 
     /// Run instance `i` at `factor` of its CPU speed (1 restores it).

@@ -6,6 +6,7 @@
 //! - [`actions`]: the scenario's scripted `actions`, validated into timed verbs.
 
 pub mod actions;
+pub mod faults;
 
 use crate::ids::NodeId;
 
@@ -65,6 +66,25 @@ pub enum Verb {
         /// The database.
         node: NodeId,
     },
+    /// Fault `id` of the scenario breaks (`on`) or heals.
+    Fault {
+        /// Index in `Scenario::faults`.
+        id: u32,
+        /// Breaks (true) or heals.
+        on: bool,
+    },
+    /// A Chaos Monkey's next kill (stale unless `epoch` is its current one).
+    MonkeyKill {
+        /// The ChaosMonkey fault.
+        id: u32,
+        /// Its epoch when this was scheduled.
+        epoch: u32,
+    },
+    /// A Chaos Monkey's victim starts again.
+    MonkeyRestart {
+        /// The ChaosMonkey fault.
+        id: u32,
+    },
 }
 
 impl Verb {
@@ -84,12 +104,15 @@ impl Verb {
             Verb::FlushCache { .. } => "flush the cache".into(),
             Verb::FailPrimary { .. } => "fail the primary".into(),
             Verb::Promote { .. } => "promote a replica".into(),
+            Verb::Fault { on, .. } => (if on { "fault" } else { "heal" }).into(),
+            Verb::MonkeyKill { .. } => "chaos monkey kill".into(),
+            Verb::MonkeyRestart { .. } => "chaos monkey restart".into(),
         }
     }
 
-    /// The node the verb acts on.
-    pub fn node(&self) -> NodeId {
-        match *self {
+    /// The node the verb acts on (`None` for faults: see the fault).
+    pub fn node(&self) -> Option<NodeId> {
+        Some(match *self {
             Verb::SetInstances { node, .. }
             | Verb::StartInstances { node, .. }
             | Verb::StopInstances { node, .. }
@@ -98,6 +121,9 @@ impl Verb {
             | Verb::FlushCache { node }
             | Verb::FailPrimary { node }
             | Verb::Promote { node } => node,
-        }
+            Verb::Fault { .. } | Verb::MonkeyKill { .. } | Verb::MonkeyRestart { .. } => {
+                return None
+            }
+        })
     }
 }

@@ -237,6 +237,23 @@ impl Report {
             bottleneck: Bottleneck::default(),
             slo: vec![],
             timeline,
+            faults: run
+                .faults
+                .iter()
+                .map(|f| {
+                    let (c, e) = (f.completed as f64, f.failed as f64);
+                    super::FaultReport {
+                        name: f.name.clone(),
+                        start: f.start.as_secs_f64(),
+                        end: f.end.as_secs_f64(),
+                        healed: f.healed,
+                        completed: c,
+                        failed: e,
+                        error_rate: if c + e > 0.0 { e / (c + e) } else { 0.0 },
+                        killed: f.killed as f64,
+                    }
+                })
+                .collect(),
             cost,
             warnings,
             series: Some(series),

@@ -209,6 +209,26 @@ impl Report {
                 parts.join(", ")
             );
         }
+        if !self.faults.is_empty() {
+            let _ = writeln!(o, "\nFaults");
+            for f in &self.faults {
+                let _ = writeln!(
+                    o,
+                    "  {:>10} – {:<10} {:<32} {:>8.0} failed ({:.2}% of answers){}{}",
+                    human_secs(f.start),
+                    human_secs(f.end),
+                    f.name,
+                    f.failed,
+                    f.error_rate * 100.0,
+                    if f.killed > 0.0 {
+                        format!(", {:.0} killed at once", f.killed)
+                    } else {
+                        String::new()
+                    },
+                    if f.healed { "" } else { ", not healed" }
+                );
+            }
+        }
         if !self.slo.is_empty() {
             let _ = writeln!(o, "\nSLOs");
             for (k, x) in self.slo.iter().enumerate() {

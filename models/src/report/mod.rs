@@ -175,6 +175,30 @@ pub struct MessagesReport {
     pub oldest_age: f64,
 }
 
+/// A fault and what it cost while it held.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+pub struct FaultReport {
+    /// The fault in words, e.g. `ZoneOutage(a)`.
+    pub name: String,
+    /// When it broke, seconds.
+    pub start: f64,
+    /// When it healed, or the end of the run, seconds.
+    pub end: f64,
+    /// Whether it healed within the run.
+    pub healed: bool,
+    /// Client requests answered while it held (measured ones).
+    #[serde(serialize_with = "count")]
+    pub completed: f64,
+    /// Client requests failed or timed out while it held (measured ones).
+    #[serde(serialize_with = "count")]
+    pub failed: f64,
+    /// failed / (completed + failed) while it held.
+    pub error_rate: f64,
+    /// Requests that failed with the instances it killed, at the moment of each kill.
+    #[serde(serialize_with = "count")]
+    pub killed: f64,
+}
+
 /// What a database did over the measured window.
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
 pub struct DatabaseReport {
@@ -415,6 +439,9 @@ pub struct Report {
     pub slo: Vec<SloResult>,
     /// Notable moments.
     pub timeline: Vec<TimelineEntry>,
+    /// Each fault that broke within the run, with its impact.
+    #[serde(skip_serializing_if = "Vec::is_empty", default)]
+    pub faults: Vec<FaultReport>,
     /// Money.
     pub cost: Cost,
     /// Things the user should know (limits hit, censored requests...).

@@ -82,6 +82,8 @@ pub struct Scenario {
     pub slos: Vec<Slo>,
     /// Every zone a service runs in, sorted; a frame's `zone` is an index here + 1.
     pub zones: Vec<String>,
+    /// Faults, in file order.
+    pub faults: Vec<crate::control::faults::Fault>,
 }
 
 impl Scenario {

@@ -167,6 +167,11 @@ pub struct RawScenario {
     /// Each shows on the report's timeline. Default: none.
     #[serde(default)]
     pub actions: Vec<RawTimed>,
+    /// Faults: `[At("45m", KillInstances(node: "web", count: 2)), Between("50m", "1h",
+    /// ZoneOutage(zone: "a"))]`. Each shows on the timeline, with its impact in the
+    /// report. Default: none.
+    #[serde(default)]
+    pub faults: Vec<crate::control::faults::RawFaultTimed>,
     /// Service-level objectives, checked over the measured window:
     /// `[P99Latency(class: "checkout", under: "800ms"), ErrorRate(under: 0.001)]`.
     /// Default: none.

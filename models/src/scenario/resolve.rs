@@ -125,6 +125,12 @@ impl<'a> Resolver<'a> {
         Some(LinkId::new(i))
     }
 
+    /// The declared link `from → to`, if any (without marking it used).
+    pub fn find_link(&self, from: &str, to: &str) -> Option<LinkId> {
+        let &i = self.link_index.get(&(from.to_string(), to.to_string()))?;
+        Some(LinkId::new(i))
+    }
+
     /// Compile a handler's resolved steps into the scenario's op list.
     pub fn compile(&mut self, steps: Vec<Step>) -> Handler {
         let start = self.ops.len() as u32;
@@ -555,6 +561,7 @@ impl Scenario {
             actions: vec![],
             slos: vec![],
             zones: vec![],
+            faults: vec![],
         };
         let mut zones: Vec<String> = scenario
             .nodes
@@ -589,6 +596,7 @@ impl Scenario {
         scenario.check_coverage(&r)?;
         scenario.actions = Action::validate_all(&raw.actions, &scenario, &r)?;
         scenario.slos = Slo::validate_all(&raw.slos, &scenario, &r)?;
+        scenario.faults = crate::control::faults::Fault::validate_all(&raw.faults, &scenario, &r)?;
         Ok(scenario)
     }
 }

@@ -9,6 +9,7 @@
 //! Dispatch is one `match` per event on [`Ev`], then one on the node's [`NodeState`]; the
 //! hot path allocates nothing.
 
+pub mod faults;
 pub mod observe;
 pub mod stats;
 
@@ -46,6 +47,8 @@ pub struct World {
     /// Keep the time series (`Sample` events still run either way, so the event count of
     /// a run does not depend on it).
     series: bool,
+    /// Faults' run-time state.
+    faults: faults::Faults,
 }
 
 impl World {
@@ -81,6 +84,7 @@ impl World {
             })
             .collect();
         World {
+            faults: faults::Faults::new(&sc.faults, sc.nodes.len(), &streams),
             sources: sc
                 .sources
                 .iter()
@@ -99,6 +103,8 @@ impl World {
                 classes: vec![ClassStats::default(); sc.classes.len()],
                 membership: Vec::with_capacity(16),
                 versions: crate::kernel::Versions::new(sc.nodes.len()),
+                link_extra: vec![None; sc.links.len()],
+                zones_down: vec![false; sc.zones.len() + 1],
                 instance_slots: sc
                     .nodes
                     .iter()
@@ -137,6 +143,13 @@ impl World {
         for a in &sc.actions {
             q.schedule(a.at, Ev::Control(a.verb));
         }
+        for (id, f) in sc.faults.iter().enumerate() {
+            let id = id as u32;
+            q.schedule(f.start, Ev::Control(Verb::Fault { id, on: true }));
+            if let Some(end) = f.end {
+                q.schedule(end, Ev::Control(Verb::Fault { id, on: false }));
+            }
+        }
         for s in &mut w.states {
             s.begin(&mut q);
         }
@@ -159,6 +172,19 @@ impl World {
         let stopped = sim.stopped();
         let (mut w, events) = sim.into_model();
         let sc = w.k.sc.clone();
+        // Faults still holding at the end: their impact runs to the end.
+        for id in 0..sc.faults.len() {
+            if w.faults.active[id] {
+                w.close_impact(id, now.min(sc.duration), false);
+            }
+        }
+        let faults = sc
+            .faults
+            .iter()
+            .zip(&w.faults.impact)
+            .filter(|(f, _)| f.start <= now)
+            .map(|(_, i)| i.clone())
+            .collect();
         // A message still waiting at the end is as old as it is then.
         for (i, s) in w.states.iter_mut().enumerate() {
             if let Some(queue) = s.as_queue_mut() {
@@ -201,6 +227,7 @@ impl World {
             nodes: w.k.nodes,
             classes: w.k.classes,
             timeline,
+            faults,
         }
     }
 
@@ -211,6 +238,22 @@ impl World {
 
     /// Note something on the timeline.
     fn note(&mut self, now: SimTime, kind: TimelineKind, node: NodeId, text: String) {
+        let name = self.k.sc.nodes[node.index()].name.clone();
+        self.note_named(now, kind, name, text);
+    }
+
+    /// Note something about a zone on the timeline (no node).
+    fn note_zone(&mut self, now: SimTime, text: String) {
+        self.note_named(now, TimelineKind::Fault, String::new(), text);
+    }
+
+    pub(super) fn note_named(
+        &mut self,
+        now: SimTime,
+        kind: TimelineKind,
+        node: String,
+        text: String,
+    ) {
         if self.timeline.len() >= MAX_TIMELINE {
             self.timeline_dropped += 1;
             return;
@@ -218,7 +261,7 @@ impl World {
         self.timeline.push(TimelineEntry {
             t: now.as_secs_f64(),
             kind,
-            node: self.k.sc.nodes[node.index()].name.clone(),
+            node,
             text,
         });
     }
@@ -236,7 +279,19 @@ impl World {
 
     /// Apply a verb (scripted, or injected by a fault, an autoscaler or the UI).
     fn control(&mut self, now: SimTime, verb: Verb, q: &mut EventQueue<Ev>) {
-        let node = verb.node();
+        match verb {
+            Verb::Fault { id, on } => self.fault(now, id as usize, on, q),
+            Verb::MonkeyKill { id, epoch } => self.monkey_kill(now, id as usize, epoch, q),
+            Verb::MonkeyRestart { id } => self.monkey_restart(now, id as usize, q),
+            _ => self.apply(now, verb, q, TimelineKind::Action),
+        }
+    }
+
+    /// Apply a verb on a node, noting it on the timeline as `kind`.
+    fn apply(&mut self, now: SimTime, verb: Verb, q: &mut EventQueue<Ev>, kind: TimelineKind) {
+        let Some(node) = verb.node() else {
+            return;
+        };
         if let Some(c) = self.states[node.index()].as_cache_mut() {
             let mut cx = Cx {
                 k: &mut self.k,
@@ -270,7 +325,7 @@ impl World {
             if lost > 0 {
                 text += &format!(", {} not yet written lost", plural(lost, "write"));
             }
-            return self.note(now, TimelineKind::Action, node, text);
+            return self.note(now, kind, node, text);
         }
         if let Some(db) = self.states[node.index()].as_database_mut() {
             let mut cx = Cx {
@@ -297,7 +352,12 @@ impl World {
                 }
                 _ => return,
             };
-            return self.note(now, TimelineKind::Action, node, text);
+            // A promotion is the end of a failure, whatever started it.
+            let kind = match verb {
+                Verb::Promote { .. } => TimelineKind::Fault,
+                _ => kind,
+            };
+            return self.note(now, kind, node, text);
         }
         let mut cx = Cx {
             k: &mut self.k,
@@ -346,9 +406,12 @@ impl World {
                     if chosen.len() == 1 { "it" } else { "them" }
                 )
             }
-            Verb::FlushCache { .. } | Verb::FailPrimary { .. } | Verb::Promote { .. } => {
-                unreachable!("handled above")
-            }
+            Verb::FlushCache { .. }
+            | Verb::FailPrimary { .. }
+            | Verb::Promote { .. }
+            | Verb::Fault { .. }
+            | Verb::MonkeyKill { .. }
+            | Verb::MonkeyRestart { .. } => unreachable!("handled above"),
             Verb::Degrade { factor, .. } => {
                 for i in 0..pool.instances.len() {
                     pool.degrade(crate::ids::InstanceId::new(i), factor as f64);
@@ -356,9 +419,10 @@ impl World {
                 format!("CPU speed × {factor}")
             }
         };
-        self.note(now, TimelineKind::Action, node, text);
+        self.note(now, kind, node, text);
         self.apply_membership();
         self.kick_queues(now, node, q);
+        self.after_pool_change(now, node, q);
     }
 
     /// Pool `node` may have more workers now: queues it consumes for hand messages over.
@@ -474,6 +538,17 @@ impl Model for World {
                 }
             }
             Ev::Enter(f, node) => {
+                if self.faults.hot[node.index()] && self.fault_at_arrival(now, f, node, q) {
+                    return;
+                }
+                let mut cx = Cx {
+                    k: &mut self.k,
+                    q,
+                    now,
+                };
+                self.states[node.index()].on_enter(&mut cx, f);
+            }
+            Ev::Delayed(f, node) => {
                 let mut cx = Cx {
                     k: &mut self.k,
                     q,
@@ -518,6 +593,7 @@ impl Model for World {
                 }
                 self.apply_membership();
                 self.kick_queues(now, node, q);
+                self.after_pool_change(now, node, q);
             }
             Ev::DrainTimeout(node, inst, epoch) => {
                 let mut cx = Cx {

@@ -183,6 +183,8 @@ pub struct RunStats {
     pub in_flight_end: u64,
     /// Highest number of requests alive at once.
     pub in_flight_peak: u64,
-    /// What changed during the run (actions, and later faults and autoscaling).
+    /// What changed during the run (actions, faults, and later autoscaling).
     pub timeline: Vec<TimelineEntry>,
+    /// Each fault that broke within the run, with its impact.
+    pub faults: Vec<super::faults::FaultImpact>,
 }

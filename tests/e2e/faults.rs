@@ -1,0 +1,210 @@
+//! Faults through the user's path (RON → run → JSON): each breaks what it says, for as
+//! long as it holds, and the report counts what it cost.
+
+use super::{num, run_json, scalelab, scenario_file};
+use serde_json::Value;
+
+/// A balancer over `web` (`instances` × 4 cores, 1 ms constant work) at 400 requests/s,
+/// with `faults`.
+fn web(instances: u32, extra: &str, faults: &str) -> Value {
+    let (_d, f) = scenario_file(&format!(
+        r#"Scenario(name: "f", duration: "5m", warmup: "10s",
+            sources: [Source(name: "users", target: "lb", rate: Constant(400))],
+            nodes: [LoadBalancer(name: "lb", backends: ["web"]),
+                    Service(name: "web", instances: {instances}, cores: 4 {extra},
+                            handlers: {{"*": [Cpu(Constant("1ms"))]}})],
+            faults: [{faults}])"#
+    ));
+    run_json(&f, &[])
+}
+
+#[test]
+fn chaos_monkey_keeps_the_down_fraction_at_mttr_over_mtbf_plus_mttr() {
+    // Each of 10 instances serves an Exp(60 s) time, is killed, and restarts 20 s later
+    // (no start-up time): the long-run share down is 20 / (60 + 20) = 0.25, so 7.5 serve
+    // on average (alternating renewal).
+    let (_d, f) = scenario_file(
+        r#"Scenario(name: "monkey", duration: "2h",
+            sources: [Source(name: "users", target: "lb", rate: Constant(100))],
+            nodes: [LoadBalancer(name: "lb", backends: ["web"]),
+                    Service(name: "web", instances: 10, cores: 4,
+                            handlers: {"*": [Cpu(Constant("1ms"))]})],
+            faults: [At("0s", ChaosMonkey(node: "web", mtbf: "60s", mttr: "20s"))])"#,
+    );
+    let r = run_json(&f, &["--replications", "10"]);
+    let mean = num(&r, "/nodes/1/instances/mean");
+    let ci99 = num(&r, "/nodes/1/instances/mean_ci95") * 3.250 / 2.262;
+    assert!(
+        (mean - 7.5).abs() <= ci99 && ci99 < 0.1,
+        "serving {mean} ± {ci99}, theory 7.5"
+    );
+    // Every kill is on the timeline (up to its bound) and in the fault's impact.
+    let one = run_json(&f, &[]);
+    let kills = one["timeline"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| {
+            e["text"]
+                .as_str()
+                .unwrap()
+                .starts_with("chaos monkey killed")
+        })
+        .count();
+    // About 7.5 × 7 200 s / 60 s = 900 kills.
+    assert!((800..1000).contains(&kills), "{kills} kills");
+}
+
+#[test]
+fn a_zone_outage_kills_the_zone_and_starts_nothing_there_until_it_heals() {
+    // 6 instances over zones a, b, c (two each). Zone a fails from 1 m to 2 m; an action
+    // at 1m30s starts 2 more, which must go to b and c.
+    let r = web(
+        6,
+        r#", zones: ["a", "b", "c"]"#,
+        r#"Between("1m", "2m", ZoneOutage(zone: "a"))"#,
+    );
+    let web = &r["nodes"][1];
+    assert_eq!(web["instances"]["min"], 4);
+    let t = r["timeline"].to_string();
+    assert!(t.contains("zone a down: 2 instances killed"), "{t}");
+    assert!(t.contains("zone a back: 2 instances started"), "{t}");
+    let f = &r["faults"][0];
+    assert_eq!(f["name"], "ZoneOutage(a)");
+    assert_eq!((num(f, "/start"), num(f, "/end")), (60.0, 120.0));
+    assert_eq!(f["healed"], true);
+    // Only the requests on the killed instances failed.
+    assert_eq!(num(f, "/failed"), num(f, "/killed"));
+    assert_eq!(num(&r, "/summary/errors"), num(f, "/killed"));
+    // With an action starting 2 during the outage: 4 + 2 serve (in b and c), then a's two
+    // come back: 8.
+    let (_d, file) = scenario_file(&format!(
+        r#"Scenario(name: "f", duration: "5m",
+            sources: [Source(name: "users", target: "web", rate: Constant(400))],
+            nodes: [Service(name: "web", instances: 6, cores: 4, zones: ["a", "b", "c"],
+                            handlers: {{"*": [Cpu(Constant("1ms"))]}})],
+            actions: [At("90s", StartInstances(node: "web", count: 2))],
+            faults: [{}])"#,
+        r#"Between("1m", "2m", ZoneOutage(zone: "a"))"#
+    ));
+    let r = run_json(&file, &["--series"]);
+    let inst = &r["series"]["nodes"][0]["instances"];
+    let at = |s: f64| {
+        num(
+            inst,
+            &format!("/{}", (s / num(&r, "/series/interval")) as usize - 1),
+        )
+    };
+    assert_eq!((at(80.0), at(100.0), at(150.0)), (4.0, 6.0, 8.0));
+}
+
+#[test]
+fn error_injection_fails_its_share_of_arrivals_while_it_holds() {
+    // 400/s for 2 minutes at fraction 0.2: 48 000 arrivals, 9 600 expected to fail
+    // (binomial sd 88); none before or after.
+    let r = web(
+        4,
+        "",
+        r#"Between("1m", "3m", ErrorInjection(node: "web", fraction: 0.2))"#,
+    );
+    let f = &r["faults"][0];
+    let share = num(f, "/error_rate");
+    assert!((share - 0.2).abs() < 0.01, "{share}");
+    assert_eq!(num(&r, "/summary/errors"), num(f, "/failed"));
+    assert!((num(f, "/failed") - 9600.0).abs() < 4.0 * 88.0, "{f}");
+    // The node counts them as refused.
+    assert_eq!(num(&r, "/nodes/1/errors"), num(f, "/failed"));
+}
+
+#[test]
+fn node_and_link_latency_add_exactly_their_delay_while_they_hold() {
+    // 1 ms of constant work; 50 ms more before web from 1 m to 2 m: every answer takes
+    // 1 ms or 51 ms.
+    let r = web(
+        4,
+        "",
+        r#"Between("1m", "2m", NodeLatency(node: "web", extra: Constant("50ms")))"#,
+    );
+    let lat = &r["summary"]["latency"];
+    assert!((num(lat, "/max") - 0.051).abs() < 1e-6, "{lat}");
+    assert!((num(lat, "/p50") - 0.001).abs() < 1e-4, "{lat}");
+    // A quarter of the window (1 of 4 m 50 s): the mean is 1 ms + 50 ms × 60 / 290.
+    let want = 0.001 + 0.050 * 60.0 / 290.0;
+    assert!((num(lat, "/mean") - want).abs() < 0.001, "{lat}");
+    // A link 20 ms slower each way: 40 ms more per round trip.
+    let (_d, f) = scenario_file(
+        r#"Scenario(name: "l", duration: "3m",
+            sources: [Source(name: "users", target: "web", rate: Constant(100))],
+            nodes: [Service(name: "web", cores: 16, handlers: {"*": [Call("db")]}),
+                    Service(name: "db", cores: 4, handlers: {"*": [Cpu(Constant("1ms"))]})],
+            links: [Link(from: "web", to: "db", latency: Constant("5ms"))],
+            faults: [Between("1m", "2m", LinkLatency(from: "web", to: "db", extra: Constant("20ms")))])"#,
+    );
+    let r = run_json(&f, &[]);
+    let lat = &r["summary"]["latency"];
+    assert!((num(lat, "/max") - 0.051).abs() < 1e-6, "{lat}");
+    assert!((num(lat, "/p50") - 0.011).abs() < 1e-4, "{lat}");
+}
+
+#[test]
+fn degrade_heals_back_to_full_speed_and_kills_restart() {
+    let r = web(
+        4,
+        "",
+        r#"Between("1m", "2m", Degrade(node: "web", factor: 0.25)),
+           Between("3m", "4m", KillInstances(node: "web", count: 3))"#,
+    );
+    let lat = &r["summary"]["latency"];
+    // 1 ms at full speed, 4 ms at a quarter.
+    assert!((num(lat, "/max") - 0.004).abs() < 1e-6, "{lat}");
+    let web = &r["nodes"][1];
+    assert_eq!(
+        (num(web, "/instances/min"), num(web, "/instances/max")),
+        (1.0, 4.0)
+    );
+    let t = r["timeline"].to_string();
+    assert!(
+        t.contains("CPU speed × 0.25") && t.contains("CPU speed × 1"),
+        "{t}"
+    );
+    assert!(t.contains("start 3 instances (1 → 4)"), "{t}");
+    assert_eq!(r["timeline"][0]["kind"], "fault");
+}
+
+#[test]
+fn faults_replay_byte_for_byte_whatever_the_threads() {
+    let (_d, f) = scenario_file(
+        r#"Scenario(name: "r", duration: "3m",
+            sources: [Source(name: "users", target: "lb", rate: Constant(300))],
+            nodes: [LoadBalancer(name: "lb", backends: ["web"]),
+                    Service(name: "web", instances: 6, cores: 2, zones: ["a", "b"], startup: "5s",
+                            handlers: {"*": [Cpu(Exp("5ms"))]})],
+            faults: [Between("10s", "2m", ChaosMonkey(node: "web", mtbf: "30s", mttr: "10s")),
+                     Between("1m", "90s", ErrorInjection(node: "web", fraction: 0.05)),
+                     Between("100s", "110s", ZoneOutage(zone: "b"))])"#,
+    );
+    let run = |threads: &str| {
+        scalelab(&[
+            "run",
+            f.to_str().unwrap(),
+            "--json",
+            "--replications",
+            "4",
+            "--threads",
+            threads,
+        ])
+        .stdout
+    };
+    let one = run("1");
+    assert!(!one.is_empty());
+    // validate lists them.
+    let v = scalelab(&["validate", f.to_str().unwrap()]);
+    let v = String::from_utf8_lossy(&v.stdout);
+    assert!(
+        v.contains("Faults\n            10s – 2m  ChaosMonkey(web)\n"),
+        "{v}"
+    );
+    assert!(v.contains("1m40s – 1m50s  ZoneOutage(b)"), "{v}");
+    assert_eq!(one, run("2"));
+    assert_eq!(one, run("1"));
+}
