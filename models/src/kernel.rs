@@ -146,6 +146,9 @@ pub struct Membership {
     pub inst: InstanceId,
     /// Now routable (true) or not any more (false).
     pub up: bool,
+    /// It died (killed) rather than being taken out on purpose (a drain, a stop): a
+    /// balancer with health checks learns of a death only from its probes.
+    pub died: bool,
 }
 
 /// Everything the components share: the scenario, requests and frames, random streams and

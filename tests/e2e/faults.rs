@@ -208,3 +208,75 @@ fn faults_replay_byte_for_byte_whatever_the_threads() {
     assert_eq!(one, run("2"));
     assert_eq!(one, run("1"));
 }
+
+/// Round robin over 4 instances at 400 requests/s (Deterministic arrivals: the killed
+/// instance gets exactly every 4th request), one killed at 60.5 s, with `health`.
+fn killed_behind(health: &str) -> Value {
+    let (_d, f) = scenario_file(&format!(
+        r#"Scenario(name: "hc", duration: "3m", warmup: "10s",
+            sources: [Source(name: "users", target: "lb", rate: Constant(400), arrivals: Deterministic)],
+            nodes: [LoadBalancer(name: "lb", backends: ["web"] {health}),
+                    Service(name: "web", instances: 4, cores: 4,
+                            handlers: {{"*": [Cpu(Constant("1ms"))]}})],
+            faults: [At("60.5s", KillInstances(node: "web", count: 1))])"#
+    ));
+    run_json(&f, &[])
+}
+
+#[test]
+fn a_dead_instance_gets_traffic_until_the_health_check_ejects_it() {
+    // Probes every 10 s (at 10, 20, ... s), verdicts 1 s later, out after 3 failures: the
+    // instance killed at 60.5 s fails the probes of 70, 80 and 90 s and leaves rotation at
+    // 91 s. Between (k − 1)·i + timeout = 21 s and k·i + timeout = 31 s after the kill;
+    // here 30.5 s, a quarter of 400/s: 3 050 requests fail (give or take the one in
+    // service at the kill).
+    let r = killed_behind(
+        r#", health_check: HealthCheck(interval: "10s", timeout: "1s", unhealthy_after: 3, healthy_after: 2)"#,
+    );
+    let failed = num(&r, "/summary/errors");
+    assert!((failed - 3050.0).abs() <= 2.0, "{failed} failed");
+    assert!((2100.0..=3100.0).contains(&failed));
+    let t = r["timeline"].to_string();
+    assert!(t.contains("web/3 ejected after 3 failed checks"), "{t}");
+    let ejected = r["timeline"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["kind"] == "health")
+        .unwrap();
+    assert_eq!(num(ejected, "/t"), 91.0);
+    // Without a health check the balancer knows at once: only what was on it fails.
+    let r = killed_behind("");
+    assert!(num(&r, "/summary/errors") <= 4.0, "{}", r["summary"]);
+}
+
+#[test]
+fn a_restarted_instance_rejoins_after_passing_its_checks() {
+    // Killed at 60.5 s, started again at 100 s (no start-up; the restart comes before the
+    // probe of the same instant, scheduled later): out at 91 s, probes pass at 100 and
+    // 110 s, back in rotation at 111 s.
+    let (_d, f) = scenario_file(
+        r#"Scenario(name: "hc", duration: "3m",
+            sources: [Source(name: "users", target: "lb", rate: Constant(400))],
+            nodes: [LoadBalancer(name: "lb", backends: ["web"],
+                        health_check: HealthCheck(interval: "10s", timeout: "1s")),
+                    Service(name: "web", instances: 4, cores: 4,
+                            handlers: {"*": [Cpu(Constant("1ms"))]})],
+            faults: [Between("60.5s", "100s", KillInstances(node: "web", count: 1))])"#,
+    );
+    let r = run_json(&f, &[]);
+    let health: Vec<(f64, String)> = r["timeline"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["kind"] == "health")
+        .map(|e| (num(e, "/t"), e["text"].as_str().unwrap().to_string()))
+        .collect();
+    assert_eq!(
+        health,
+        vec![
+            (91.0, "web/3 ejected after 3 failed checks".to_string()),
+            (111.0, "web/3 in rotation after 2 passed checks".to_string())
+        ]
+    );
+}

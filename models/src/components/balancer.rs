@@ -23,7 +23,7 @@ use super::{Component, Config, NodeKind, NodeState, RawConfig};
 use crate::analysis::capacity::Flow;
 use crate::ids::{ClassId, InstanceId, LinkId, NodeId};
 use crate::kernel::{Cx, Ev};
-use crate::scenario::raw::{NonNeg, MAX_WEIGHT};
+use crate::scenario::raw::{Dur, NonNeg, MAX_WEIGHT};
 use crate::scenario::{Resolver, Scenario, ScenarioError};
 use serde::Deserialize;
 use sim_core::{mix64, DenseSet, Key, MinTree, Stream};
@@ -59,6 +59,50 @@ pub struct RawBalancer {
     pub algorithm: Algorithm,
     /// Service pools whose instances receive the traffic.
     pub backends: Vec<String>,
+    /// Probe the instances; without, the balancer learns of every start, stop and death
+    /// at once (as if the platform deregistered them). Default: none.
+    #[serde(default)]
+    pub health_check: Option<RawHealthCheck>,
+}
+
+/// A balancer's health check as written.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, rename = "HealthCheck")]
+pub struct RawHealthCheck {
+    /// Time between probes of every instance.
+    pub interval: Dur,
+    /// A probe of a dead instance fails after this long. Default: `"1s"`.
+    #[serde(default = "one_second")]
+    pub timeout: Dur,
+    /// Failed probes in a row that take an instance out of rotation. Default: 3.
+    #[serde(default = "three")]
+    pub unhealthy_after: u32,
+    /// Passed probes in a row that put an instance (back, or new) in rotation. Default: 2.
+    #[serde(default = "two")]
+    pub healthy_after: u32,
+}
+
+fn one_second() -> Dur {
+    Dur(sim_core::SimTime::from_secs(1))
+}
+fn three() -> u32 {
+    3
+}
+fn two() -> u32 {
+    2
+}
+
+/// A validated health check.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct HealthCheck {
+    /// Between probes.
+    pub interval: sim_core::SimTime,
+    /// Until a failed probe is known.
+    pub timeout: sim_core::SimTime,
+    /// Failures in a row to eject.
+    pub unhealthy_after: u32,
+    /// Passes in a row to admit.
+    pub healthy_after: u32,
 }
 
 /// How a load balancer picks an instance.
@@ -90,6 +134,8 @@ pub enum Algorithm {
 pub struct LoadBalancer {
     /// Algorithm (weights validated).
     pub algorithm: Algorithm,
+    /// Health check.
+    pub health: Option<HealthCheck>,
     /// Backend pools.
     pub backends: Vec<Backend>,
 }
@@ -190,7 +236,50 @@ impl RawConfig for RawBalancer {
                 weight: w,
             });
         }
+        let health = match &self.health_check {
+            None => None,
+            Some(h) => {
+                let field = |f: &str| r.loc().field_in(name, f);
+                if h.interval.0 == sim_core::SimTime::ZERO {
+                    return Err(r
+                        .err(
+                            field("interval"),
+                            format!(
+                                "balancer `{name}`: a health-check interval must be above zero"
+                            ),
+                        )
+                        .with_hint("e.g. interval: \"10s\""));
+                }
+                for (what, v) in [
+                    ("unhealthy_after", h.unhealthy_after),
+                    ("healthy_after", h.healthy_after),
+                ] {
+                    if !(1..=100).contains(&v) {
+                        return Err(r
+                            .err(
+                                field(what),
+                                format!("balancer `{name}`: {what} must be 1 to 100, found {v}"),
+                            )
+                            .with_hint(
+                                "probes in a row, e.g. unhealthy_after: 3, healthy_after: 2",
+                            ));
+                    }
+                }
+                if h.timeout.0 >= h.interval.0 {
+                    return Err(r
+                        .err(field("timeout"), format!("balancer `{name}`: the health-check timeout ({}) must be shorter than the interval ({})", h.timeout.0, h.interval.0))
+                        .with_hint("a probe must end before the next starts, e.g. interval: \"10s\", timeout: \"2s\""));
+                }
+                Some(HealthCheck {
+                    interval: h.interval.0,
+                    timeout: h.timeout.0,
+                    unhealthy_after: h.unhealthy_after,
+                    healthy_after: h.healthy_after,
+                })
+            }
+        };
         Ok(NodeKind::LoadBalancer(LoadBalancer {
+            health,
             algorithm: self.algorithm.clone(),
             backends: bs,
         }))
@@ -217,8 +306,9 @@ impl LoadBalancer {
 }
 
 impl Config for LoadBalancer {
-    fn build(&self, _id: NodeId, sc: &Scenario, rng: Stream) -> NodeState {
+    fn build(&self, id: NodeId, sc: &Scenario, rng: Stream) -> NodeState {
         let mut b = Balancer::new(self, rng);
+        b.id = id;
         for (bi, backend) in self.backends.iter().enumerate() {
             let size = sc.nodes[backend.node.index()]
                 .kind
@@ -302,6 +392,12 @@ struct BackendState {
 /// A load balancer at run time.
 #[derive(Debug, Clone)]
 pub struct Balancer {
+    id: NodeId,
+    health: Option<HealthCheck>,
+    /// Health checks, per target: passes (> 0) or failures (< 0) in a row.
+    streak: Vec<i32>,
+    /// Health checks, per target: the verdict of the probe under way.
+    probe: Vec<bool>,
     /// The node's stream `node/<name>` (random picks).
     rng: Stream,
     algorithm: Alg,
@@ -322,6 +418,10 @@ impl Balancer {
     /// A balancer with no member yet.
     fn new(lb: &LoadBalancer, rng: Stream) -> Self {
         Balancer {
+            id: NodeId::new(0),
+            health: lb.health,
+            streak: vec![],
+            probe: vec![],
             rng,
             algorithm: Alg::of(&lb.algorithm),
             backends: lb
@@ -355,15 +455,80 @@ impl Balancer {
         self.backends.iter().any(|b| b.node == pool)
     }
 
-    /// Instance `inst` of `pool` became routable (`up`) or stopped being so.
-    pub fn set_member(&mut self, pool: NodeId, inst: InstanceId, up: bool) {
-        if let Some(bi) = self.backends.iter().position(|b| b.node == pool) {
-            if up {
-                self.join(bi, inst);
+    /// A pool announced that one of its instances became routable or stopped being so.
+    /// Without a health check the balancer follows at once. With one, a new (or
+    /// restarted) instance waits for `healthy_after` passed probes, an instance taken out
+    /// on purpose (drain, stop) leaves at once, and a death goes unnoticed until
+    /// `unhealthy_after` probes have failed.
+    pub fn set_member(&mut self, m: crate::kernel::Membership) {
+        let Some(bi) = self.backends.iter().position(|b| b.node == m.node) else {
+            return;
+        };
+        if self.health.is_none() {
+            return if m.up {
+                self.join(bi, m.inst)
             } else {
+                self.leave(bi, m.inst)
+            };
+        }
+        let t = self.target(bi, m.inst) as usize;
+        if m.up {
+            if !self.members.contains(t as u32) {
+                self.streak[t] = 0;
+            }
+        } else if !m.died {
+            self.leave(bi, m.inst);
+            self.streak[t] = 0;
+        }
+    }
+
+    /// The health check, if any.
+    pub fn health(&self) -> Option<HealthCheck> {
+        self.health
+    }
+
+    /// Instances to probe: (pool, instance) per target, in target order.
+    pub fn probe_targets(&self) -> impl Iterator<Item = (NodeId, InstanceId)> + '_ {
+        self.targets
+            .iter()
+            .map(|t| (self.backends[t.backend as usize].node, t.inst))
+    }
+
+    /// Record the outcome of this round's probes (in target order), known after the
+    /// timeout.
+    pub fn set_probe(&mut self, results: impl Iterator<Item = bool>) {
+        self.probe.clear();
+        self.probe.extend(results);
+    }
+
+    /// The verdicts of this round's probes are in: eject or admit instances. Returns the
+    /// changes: (pool, instance, now in rotation).
+    pub fn apply_probe(&mut self) -> Vec<(NodeId, InstanceId, bool)> {
+        let Some(h) = self.health else {
+            return vec![];
+        };
+        let mut changes = vec![];
+        for t in 0..self.probe.len().min(self.targets.len()) {
+            let ok = self.probe[t];
+            let s = &mut self.streak[t];
+            *s = match (ok, *s) {
+                (true, s) if s > 0 => s + 1,
+                (true, _) => 1,
+                (false, s) if s < 0 => s - 1,
+                (false, _) => -1,
+            };
+            let Target { backend, inst } = self.targets[t];
+            let bi = backend as usize;
+            let member = self.members.contains(t as u32);
+            if member && *s <= -(h.unhealthy_after as i32) {
                 self.leave(bi, inst);
+                changes.push((self.backends[bi].node, inst, false));
+            } else if !member && *s >= h.healthy_after as i32 {
+                self.join(bi, inst);
+                changes.push((self.backends[bi].node, inst, true));
             }
         }
+        changes
     }
 
     fn target(&mut self, bi: usize, inst: InstanceId) -> u32 {
@@ -381,6 +546,7 @@ impl Balancer {
             inst,
         });
         self.outstanding.push(0);
+        self.streak.push(0);
         if self.uses_tree() && self.targets.len() == SCAN_MAX + 1 {
             // Past the scan size: the tree takes over, seeded with every member.
             for &m in self.members.as_slice() {
@@ -552,6 +718,12 @@ impl Component for Balancer {
         self.add_outstanding(fr.pc, -1);
         cx.reply(fr, ok);
     }
+
+    fn begin(&mut self, q: &mut sim_core::EventQueue<crate::kernel::Ev>) {
+        if let Some(h) = self.health {
+            q.schedule(h.interval, crate::kernel::Ev::Tick(self.id));
+        }
+    }
 }
 
 #[cfg(test)]
@@ -570,6 +742,7 @@ mod tests {
             })
             .collect();
         let lb = LoadBalancer {
+            health: None,
             algorithm: alg,
             backends,
         };
@@ -596,7 +769,12 @@ mod tests {
         for c in counts {
             assert!((900..1100).contains(&c), "uneven spread: {counts:?}");
         }
-        b.set_member(NodeId::new(0), InstanceId::new(2), false);
+        b.set_member(crate::kernel::Membership {
+            node: NodeId::new(0),
+            inst: InstanceId::new(2),
+            up: false,
+            died: false,
+        });
         for (session, &t) in first.iter().enumerate() {
             let now = b.pick(session as u64).unwrap();
             if t == 2 {
@@ -630,11 +808,26 @@ mod tests {
     fn consistent_hash_sends_a_returning_instance_its_sessions_back_and_a_new_one_a_share() {
         let mut b = balancer(Algorithm::ConsistentHash, &[(8, 1.0)]);
         let before: Vec<u32> = (0..4000).map(|s| b.pick(s).unwrap()).collect();
-        b.set_member(NodeId::new(0), InstanceId::new(5), false);
-        b.set_member(NodeId::new(0), InstanceId::new(5), true);
+        b.set_member(crate::kernel::Membership {
+            node: NodeId::new(0),
+            inst: InstanceId::new(5),
+            up: false,
+            died: false,
+        });
+        b.set_member(crate::kernel::Membership {
+            node: NodeId::new(0),
+            inst: InstanceId::new(5),
+            up: true,
+            died: false,
+        });
         let again: Vec<u32> = (0..4000).map(|s| b.pick(s).unwrap()).collect();
         assert_eq!(before, again, "a rejoin restores every session");
-        b.set_member(NodeId::new(0), InstanceId::new(8), true);
+        b.set_member(crate::kernel::Membership {
+            node: NodeId::new(0),
+            inst: InstanceId::new(8),
+            up: true,
+            died: false,
+        });
         let grown: Vec<u32> = (0..4000).map(|s| b.pick(s).unwrap()).collect();
         let moved: Vec<usize> = (0..4000).filter(|&s| grown[s] != before[s]).collect();
         assert!(
@@ -660,8 +853,18 @@ mod tests {
         };
         for step in 0..3000 {
             match rnd(10) {
-                0 => b.set_member(NodeId::new(0), InstanceId::new(rnd(60) as usize), true),
-                1 => b.set_member(NodeId::new(0), InstanceId::new(rnd(60) as usize), false),
+                0 => b.set_member(crate::kernel::Membership {
+                    node: NodeId::new(0),
+                    inst: InstanceId::new(rnd(60) as usize),
+                    up: true,
+                    died: false,
+                }),
+                1 => b.set_member(crate::kernel::Membership {
+                    node: NodeId::new(0),
+                    inst: InstanceId::new(rnd(60) as usize),
+                    up: false,
+                    died: false,
+                }),
                 _ => {
                     let t = rnd(b.targets.len() as u64) as u32;
                     let d = if b.outstanding[t as usize] > 0 && rnd(2) == 0 {
@@ -697,7 +900,12 @@ mod tests {
             assert_eq!(b.pick(0), Some(2));
         }
         // The least loaded leaves: the next least loaded takes over.
-        b.set_member(NodeId::new(0), InstanceId::new(2), false);
+        b.set_member(crate::kernel::Membership {
+            node: NodeId::new(0),
+            inst: InstanceId::new(2),
+            up: false,
+            died: false,
+        });
         assert_eq!(b.pick(0), Some(1));
         let mut b = balancer(Algorithm::PowerOfTwoChoices, &[(4, 1.0)]);
         b.add_outstanding(0, 100);
@@ -715,14 +923,29 @@ mod tests {
         let mut b = balancer(Algorithm::RoundRobin, &[(2, 1.0), (1, 1.0)]);
         let picks: Vec<u32> = (0..6).map(|_| b.pick(0).unwrap()).collect();
         assert_eq!(picks, vec![0, 1, 2, 0, 1, 2]);
-        b.set_member(NodeId::new(0), InstanceId::new(1), false);
+        b.set_member(crate::kernel::Membership {
+            node: NodeId::new(0),
+            inst: InstanceId::new(1),
+            up: false,
+            died: false,
+        });
         let picks: Vec<u32> = (0..4).map(|_| b.pick(0).unwrap()).collect();
         assert!(picks.iter().all(|&t| t != 1), "{picks:?}");
-        b.set_member(NodeId::new(0), InstanceId::new(1), true);
+        b.set_member(crate::kernel::Membership {
+            node: NodeId::new(0),
+            inst: InstanceId::new(1),
+            up: true,
+            died: false,
+        });
         let picks: Vec<u32> = (0..3).map(|_| b.pick(0).unwrap()).collect();
         assert!(picks.contains(&1), "{picks:?}");
         for (pool, inst) in [(0, 0), (0, 1), (1, 0)] {
-            b.set_member(NodeId::new(pool), InstanceId::new(inst), false);
+            b.set_member(crate::kernel::Membership {
+                node: NodeId::new(pool),
+                inst: InstanceId::new(inst),
+                up: false,
+                died: false,
+            });
         }
         assert_eq!(b.pick(0), None, "nothing routable");
     }

@@ -309,6 +309,13 @@ impl NodeState {
         }
     }
     /// The load balancer, if this is one.
+    pub fn as_balancer(&self) -> Option<&balancer::Balancer> {
+        match self {
+            NodeState::LoadBalancer(b) => Some(b),
+            _ => None,
+        }
+    }
+    /// The load balancer, if this is one.
     pub fn as_balancer_mut(&mut self) -> Option<&mut balancer::Balancer> {
         match self {
             NodeState::LoadBalancer(b) => Some(b),

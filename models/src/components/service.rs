@@ -257,6 +257,7 @@ impl Config for Service {
             drain_timeout: self.drain_timeout,
             zones: self.zones.len() as u32,
             zone_ids: self.zones.iter().map(|z| sc.zone_id(z)).collect(),
+            killing: false,
             instances: Vec::with_capacity(self.instances as usize),
             routable: DenseSet::new(),
             rr: 0,
@@ -327,6 +328,8 @@ pub struct Pool {
     zones: u32,
     /// The scenario-wide id of each of its zones.
     zone_ids: Vec<u16>,
+    /// A kill is under way (membership changes say "died").
+    killing: bool,
     /// Every instance ever started; a stopped slot is reused by a later start.
     pub instances: Vec<Instance>,
     /// Ready instances, for requests sent to the pool directly (round robin).
@@ -398,6 +401,7 @@ impl Pool {
                 node: self.id,
                 inst: i,
                 up: after.1,
+                died: self.killing,
             });
         }
         let now = cx.now;
@@ -531,7 +535,9 @@ impl Pool {
             cx.kill(k);
         }
         self.scratch = victims;
+        self.killing = true;
         self.set_life(cx, i, Life::Stopped);
+        self.killing = false;
     }
 
     /// Kill every instance (starting, serving or draining) in zone `zone` (a scenario
@@ -546,6 +552,13 @@ impl Pool {
             }
         }
         n
+    }
+
+    /// Whether instance `i` is serving now (what a health check probes).
+    pub fn is_serving(&self, i: InstanceId) -> bool {
+        self.instances
+            .get(i.index())
+            .is_some_and(|x| x.life == Life::Ready)
     }
 
     /// The `k`-th serving instance (`k` < [`Pool::ready`]), in no particular order.

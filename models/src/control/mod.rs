@@ -85,6 +85,11 @@ pub enum Verb {
         /// The ChaosMonkey fault.
         id: u32,
     },
+    /// A balancer's health probes are in (a timeout after they were sent).
+    HealthVerdict {
+        /// The balancer.
+        node: NodeId,
+    },
 }
 
 impl Verb {
@@ -107,6 +112,7 @@ impl Verb {
             Verb::Fault { on, .. } => (if on { "fault" } else { "heal" }).into(),
             Verb::MonkeyKill { .. } => "chaos monkey kill".into(),
             Verb::MonkeyRestart { .. } => "chaos monkey restart".into(),
+            Verb::HealthVerdict { .. } => "health-check verdicts".into(),
         }
     }
 
@@ -120,7 +126,8 @@ impl Verb {
             | Verb::Degrade { node, .. }
             | Verb::FlushCache { node }
             | Verb::FailPrimary { node }
-            | Verb::Promote { node } => node,
+            | Verb::Promote { node }
+            | Verb::HealthVerdict { node } => node,
             Verb::Fault { .. } | Verb::MonkeyKill { .. } | Verb::MonkeyRestart { .. } => {
                 return None
             }

@@ -17,7 +17,7 @@ use crate::components::source::SourceState;
 use crate::components::NodeState;
 use crate::control::Verb;
 use crate::ids::{NodeId, SourceId};
-use crate::kernel::{Cx, Ev, Kernel, Membership};
+use crate::kernel::{Cx, Ev, Kernel};
 use crate::report::{TimelineEntry, TimelineKind};
 use crate::scenario::Scenario;
 use sim_core::{EventQueue, Key, Model, RngStreams, SimTime, Simulation, Slab, StopReason};
@@ -268,10 +268,10 @@ impl World {
 
     /// Tell the balancers in front of each pool which of its instances came and went.
     fn apply_membership(&mut self) {
-        for Membership { node, inst, up } in std::mem::take(&mut self.k.membership) {
+        for m in std::mem::take(&mut self.k.membership) {
             for s in &mut self.states {
                 if let Some(b) = s.as_balancer_mut() {
-                    b.set_member(node, inst, up);
+                    b.set_member(m);
                 }
             }
         }
@@ -283,6 +283,7 @@ impl World {
             Verb::Fault { id, on } => self.fault(now, id as usize, on, q),
             Verb::MonkeyKill { id, epoch } => self.monkey_kill(now, id as usize, epoch, q),
             Verb::MonkeyRestart { id } => self.monkey_restart(now, id as usize, q),
+            Verb::HealthVerdict { node } => self.health_verdict(now, node, q),
             _ => self.apply(now, verb, q, TimelineKind::Action),
         }
     }
@@ -411,7 +412,8 @@ impl World {
             | Verb::Promote { .. }
             | Verb::Fault { .. }
             | Verb::MonkeyKill { .. }
-            | Verb::MonkeyRestart { .. } => unreachable!("handled above"),
+            | Verb::MonkeyRestart { .. }
+            | Verb::HealthVerdict { .. } => unreachable!("handled above"),
             Verb::Degrade { factor, .. } => {
                 for i in 0..pool.instances.len() {
                     pool.degrade(crate::ids::InstanceId::new(i), factor as f64);
@@ -423,6 +425,54 @@ impl World {
         self.apply_membership();
         self.kick_queues(now, node, q);
         self.after_pool_change(now, node, q);
+    }
+
+    /// Balancer `node` probes every instance it knows; the verdicts come a timeout later.
+    fn health_probe(&mut self, now: SimTime, node: NodeId, q: &mut EventQueue<Ev>) {
+        let states = &self.states;
+        let serving = |(pool, inst): (NodeId, crate::ids::InstanceId)| {
+            states[pool.index()]
+                .as_pool()
+                .is_some_and(|p| p.is_serving(inst))
+        };
+        let results: Vec<bool> = match states[node.index()].as_balancer() {
+            Some(b) => b.probe_targets().map(serving).collect(),
+            None => return,
+        };
+        let b = self.states[node.index()]
+            .as_balancer_mut()
+            .expect("a balancer");
+        let Some(h) = b.health() else {
+            return;
+        };
+        b.set_probe(results.into_iter());
+        q.schedule(now + h.timeout, Ev::Control(Verb::HealthVerdict { node }));
+        q.schedule(now + h.interval, Ev::Tick(node));
+    }
+
+    /// Balancer `node`'s probes are in: eject the failing, admit the passing.
+    fn health_verdict(&mut self, now: SimTime, node: NodeId, _q: &mut EventQueue<Ev>) {
+        let Some(b) = self.states[node.index()].as_balancer_mut() else {
+            return;
+        };
+        let h = b.health().expect("probed");
+        for (pool, inst, up) in b.apply_probe() {
+            let name = &self.k.sc.nodes[pool.index()].name;
+            let text = if up {
+                format!(
+                    "{name}/{} in rotation after {} passed checks",
+                    inst.index(),
+                    h.healthy_after
+                )
+            } else {
+                format!(
+                    "{name}/{} ejected after {} failed checks",
+                    inst.index(),
+                    h.unhealthy_after
+                )
+            };
+            self.note(now, TimelineKind::Health, node, text);
+        }
     }
 
     /// Pool `node` may have more workers now: queues it consumes for hand messages over.
@@ -607,6 +657,9 @@ impl Model for World {
                 self.apply_membership();
             }
             Ev::Control(verb) => self.control(now, verb, q),
+            Ev::Tick(node) if self.states[node.index()].as_balancer_mut().is_some() => {
+                self.health_probe(now, node, q)
+            }
             Ev::Tick(node) => {
                 let mut cx = Cx {
                     k: &mut self.k,
