@@ -70,8 +70,10 @@ pub enum Wake {
     Resume,
     /// A replicated write reaches a database replica.
     Arrive,
-    /// A wait (for a database connection) is up.
+    /// A wait (for a database connection, for a call's answer) is up.
     Timeout,
+    /// A call's backoff is over: try again.
+    Retry,
 }
 
 /// A request in flight, from its birth at a source to the reply.
@@ -178,6 +180,21 @@ pub struct Kernel {
     pub link_extra: Vec<Option<crate::scenario::dist::Dist>>,
     /// Per zone id, whether a `ZoneOutage` holds (no instance starts there).
     pub zones_down: Vec<bool>,
+    /// Per call policy (`Scenario::calls`), what its calls did in the measured window.
+    pub calls: Vec<CallStats>,
+}
+
+/// What the calls of one call site (with a timeout or retries) did.
+#[derive(Debug, Clone, Default)]
+pub struct CallStats {
+    /// Calls made (first tries).
+    pub calls: sim_core::Counter,
+    /// Tries, the first included.
+    pub attempts: sim_core::Counter,
+    /// Tries given up on at their timeout.
+    pub timeouts: sim_core::Counter,
+    /// Calls that failed after their last try.
+    pub failed: sim_core::Counter,
 }
 
 /// `u64` keys hashed with SplitMix64: fast, and the same on every machine.

@@ -19,6 +19,12 @@ impl Key {
         idx: u32::MAX,
         gen: 0,
     };
+    /// Another key that never resolves, distinct from [`Key::NONE`] (a call abandoned by
+    /// its caller replies to it, and the reply is dropped).
+    pub const VOID: Key = Key {
+        idx: u32::MAX - 1,
+        gen: 0,
+    };
     /// Whether this is [`Key::NONE`].
     #[inline]
     pub fn is_none(self) -> bool {

@@ -235,7 +235,7 @@ pub fn worker_time(sc: &Scenario, steps: &[Step], class: ClassId, hold: bool) ->
         .iter()
         .map(|s| match s {
             Step::Cpu(d) => d.mean_s(),
-            Step::Call { node, link } if hold => {
+            Step::Call { node, link, .. } if hold => {
                 2.0 * link_mean(sc, *link) + sc.nodes[node.index()].kind.response_time(class, sc)
             }
             Step::Fill { node, link } if hold => {

@@ -1187,6 +1187,7 @@ impl Component for DatabaseState {
                 }
             }
             Wake::Resume => self.serve(cx, f),
+            Wake::Retry => {}
             Wake::CpuDone => {
                 let s = fr.inst.expect("at a server").index() as u32;
                 if fr.req.is_none() {

@@ -258,6 +258,9 @@ impl Config for Service {
             zones: self.zones.len() as u32,
             zone_ids: self.zones.iter().map(|z| sc.zone_id(z)).collect(),
             killing: false,
+            calls: Default::default(),
+            budget: vec![(0, 0); sc.calls.len()],
+            policies: sc.calls.clone(),
             instances: Vec::with_capacity(self.instances as usize),
             routable: DenseSet::new(),
             rr: 0,
@@ -328,6 +331,12 @@ pub struct Pool {
     zones: u32,
     /// The scenario-wide id of each of its zones.
     zone_ids: Vec<u16>,
+    /// Calls with a timeout or retries under way, by calling frame.
+    calls: std::collections::HashMap<Key, CallState>,
+    /// Per call policy: (calls, retries) over the whole run, for retry budgets.
+    budget: Vec<(u64, u64)>,
+    /// The scenario's call policies.
+    policies: Vec<program::CallPolicy>,
     /// A kill is under way (membership changes say "died").
     killing: bool,
     /// Every instance ever started; a stopped slot is reused by a later start.
@@ -532,6 +541,9 @@ impl Pool {
         inst.present = 0;
         inst.epoch = inst.epoch.wrapping_add(1);
         for &k in &victims {
+            if !self.calls.is_empty() {
+                self.calls.remove(&k);
+            }
             cx.kill(k);
         }
         self.scratch = victims;
@@ -631,9 +643,20 @@ impl Pool {
                     cx.wake_at(cx.now + dt, f, self.id, Wake::CpuDone);
                     return;
                 }
-                Op::Call { node, link } => {
+                Op::Call { node, link, policy } => {
                     let fr = *fr;
                     let child = cx.child(f, &fr, node, None, link);
+                    if let Some(p) = policy {
+                        self.calls.insert(
+                            f,
+                            CallState {
+                                child,
+                                tries: 1,
+                                deadline: SimTime(u64::MAX),
+                            },
+                        );
+                        self.start_try(cx, f, child, p as usize, true);
+                    }
                     if self.release {
                         cx.k.frames.get_mut(f).expect("live").holds = false;
                         self.release_worker(cx, fr.inst.expect("placed"));
@@ -670,6 +693,84 @@ impl Pool {
         }
     }
 
+    /// A try of frame `f`'s call (child `child`, policy `p`) leaves: count it, arm its
+    /// timeout.
+    fn start_try(&mut self, cx: &mut Cx, f: Key, child: Key, p: usize, first: bool) {
+        let counted =
+            cx.k.frames
+                .get(f)
+                .and_then(|fr| cx.k.reqs.get(fr.req))
+                .is_some_and(|r| r.counted);
+        if first {
+            self.budget[p].0 += 1;
+        } else {
+            self.budget[p].1 += 1;
+        }
+        if counted {
+            let st = &mut cx.k.calls[p];
+            st.attempts.inc();
+            if first {
+                st.calls.inc();
+            }
+        }
+        let state = self.calls.get_mut(&f).expect("call under way");
+        state.child = child;
+        if let Some(t) = self.policies[p].timeout {
+            state.deadline = cx.now + t;
+            cx.wake_at(cx.now + t, f, self.id, Wake::Timeout);
+        } else {
+            state.deadline = SimTime(u64::MAX);
+        }
+    }
+
+    /// Frame `f`'s call (policy `p`) failed or timed out: try again after the backoff if
+    /// tries and budget remain, else the frame fails.
+    fn call_failed(&mut self, cx: &mut Cx, f: Key, p: usize) {
+        let policy = self.policies[p];
+        let state = self.calls.get_mut(&f).expect("call under way");
+        let (calls, retries) = self.budget[p];
+        let budget_ok = policy
+            .budget
+            .is_none_or(|b| (retries + 1) as f64 <= b * calls as f64);
+        if state.tries < policy.attempts && budget_ok {
+            state.tries += 1;
+            state.deadline = SimTime(u64::MAX);
+            let wait = policy.backoff(state.tries - 1, &mut self.rng);
+            if wait == SimTime::ZERO {
+                self.retry(cx, f);
+            } else {
+                cx.wake_at(cx.now + wait, f, self.id, Wake::Retry);
+            }
+        } else {
+            self.calls.remove(&f);
+            let counted =
+                cx.k.frames
+                    .get(f)
+                    .and_then(|fr| cx.k.reqs.get(fr.req))
+                    .is_some_and(|r| r.counted);
+            if counted {
+                cx.k.calls[p].failed.inc();
+            }
+            self.depart(cx, f, false);
+        }
+    }
+
+    /// Send frame `f`'s call again (its op is at its pc).
+    fn retry(&mut self, cx: &mut Cx, f: Key) {
+        let fr = *cx.k.frames.get(f).expect("retrying frame is live");
+        let Op::Call {
+            node,
+            link,
+            policy: Some(p),
+        } = self.ops[fr.pc as usize]
+        else {
+            unreachable!("a retry is of a call with a policy");
+        };
+        let child = cx.child(f, &fr, node, None, link);
+        self.start_try(cx, f, child, p as usize, false);
+        cx.send(link, Ev::Enter(child, node));
+    }
+
     /// A worker of instance `i` is free: give it to the next queued frame, if any.
     fn release_worker(&mut self, cx: &mut Cx, i: InstanceId) {
         self.instances[i.index()].release_worker(cx, self.id);
@@ -678,6 +779,9 @@ impl Pool {
     /// The frame leaves (done or failed) and replies to its caller. A draining instance
     /// whose last frame this was stops.
     fn depart(&mut self, cx: &mut Cx, f: Key, ok: bool) {
+        if !self.calls.is_empty() {
+            self.calls.remove(&f);
+        }
         let fr = cx.leave(f);
         let i = fr.inst.expect("placed");
         if fr.holds {
@@ -735,6 +839,15 @@ impl Component for Pool {
         let Some(fr) = cx.k.frames.get_mut(to) else {
             return;
         };
+        if let Op::Call {
+            policy: Some(p), ..
+        } = self.ops[fr.pc as usize]
+        {
+            if !ok {
+                return self.call_failed(cx, to, p as usize);
+            }
+            self.calls.remove(&to);
+        }
         if !ok {
             return self.depart(cx, to, false);
         }
@@ -776,9 +889,47 @@ impl Component for Pool {
         let Some(fr) = cx.k.frames.get_mut(f) else {
             return;
         };
-        if why == Wake::CpuDone {
-            fr.pc += 1;
+        match why {
+            Wake::Timeout => {
+                // Stale unless this try's deadline is now (answered, or retried, before).
+                let Some(state) = self.calls.get(&f) else {
+                    return;
+                };
+                if state.deadline != cx.now {
+                    return;
+                }
+                let (pc, req, child) = (fr.pc, fr.req, state.child);
+                // Give up on this try: its answer, whenever it comes, is dropped.
+                if let Some(child) = cx.k.frames.get_mut(child) {
+                    child.parent = Key::VOID;
+                }
+                let Op::Call {
+                    policy: Some(p), ..
+                } = self.ops[pc as usize]
+                else {
+                    return;
+                };
+                let counted = cx.k.reqs.get(req).is_some_and(|r| r.counted);
+                if counted {
+                    cx.k.calls[p as usize].timeouts.inc();
+                }
+                return self.call_failed(cx, f, p as usize);
+            }
+            Wake::Retry => return self.retry(cx, f),
+            Wake::CpuDone => fr.pc += 1,
+            _ => {}
         }
         self.execute(cx, f);
     }
+}
+
+/// A call with a timeout or retries under way.
+#[derive(Debug, Clone, Copy)]
+struct CallState {
+    /// The current try's frame.
+    child: Key,
+    /// Tries so far.
+    tries: u32,
+    /// When the current try times out (`u64::MAX`: not armed).
+    deadline: SimTime,
 }

@@ -237,6 +237,23 @@ impl Report {
             bottleneck: Bottleneck::default(),
             slo: vec![],
             timeline,
+            calls: sc
+                .calls
+                .iter()
+                .zip(&run.calls)
+                .map(|(p, c)| {
+                    let (n, a) = (c.calls.get() as f64, c.attempts.get() as f64);
+                    super::CallReport {
+                        from: sc.nodes[p.from.index()].name.clone(),
+                        to: sc.nodes[p.to.index()].name.clone(),
+                        calls: n,
+                        attempts: a,
+                        amplification: if n > 0.0 { a / n } else { 0.0 },
+                        timeouts: c.timeouts.get() as f64,
+                        failed: c.failed.get() as f64,
+                    }
+                })
+                .collect(),
             faults: run
                 .faults
                 .iter()

@@ -209,6 +209,13 @@ impl Report {
                 parts.join(", ")
             );
         }
+        for c in &self.calls {
+            let _ = writeln!(
+                o,
+                "Calls:      {} → {} {:.0} calls, {:.0} tries (amplification {:.3}), {:.0} timed out, {:.0} failed",
+                c.from, c.to, c.calls, c.attempts, c.amplification, c.timeouts, c.failed
+            );
+        }
         if !self.faults.is_empty() {
             let _ = writeln!(o, "\nFaults");
             for f in &self.faults {

@@ -175,6 +175,29 @@ pub struct MessagesReport {
     pub oldest_age: f64,
 }
 
+/// What the calls of one call site with a timeout or retries did (measured window).
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+pub struct CallReport {
+    /// The caller.
+    pub from: String,
+    /// The callee.
+    pub to: String,
+    /// Calls made.
+    #[serde(serialize_with = "count")]
+    pub calls: f64,
+    /// Tries, the first included.
+    #[serde(serialize_with = "count")]
+    pub attempts: f64,
+    /// attempts / calls: how much the retries multiply the load on the callee.
+    pub amplification: f64,
+    /// Tries given up on at their timeout.
+    #[serde(serialize_with = "count")]
+    pub timeouts: f64,
+    /// Calls that failed after their last try.
+    #[serde(serialize_with = "count")]
+    pub failed: f64,
+}
+
 /// A fault and what it cost while it held.
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
 pub struct FaultReport {
@@ -442,6 +465,9 @@ pub struct Report {
     /// Each fault that broke within the run, with its impact.
     #[serde(skip_serializing_if = "Vec::is_empty", default)]
     pub faults: Vec<FaultReport>,
+    /// Each call site with a timeout or retries: what its calls cost.
+    #[serde(skip_serializing_if = "Vec::is_empty", default)]
+    pub calls: Vec<CallReport>,
     /// Money.
     pub cost: Cost,
     /// Things the user should know (limits hit, censored requests...).

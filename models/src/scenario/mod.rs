@@ -84,6 +84,8 @@ pub struct Scenario {
     pub zones: Vec<String>,
     /// Faults, in file order.
     pub faults: Vec<crate::control::faults::Fault>,
+    /// Calls with a timeout or retries (`Op::Call`'s `policy` indexes here).
+    pub calls: Vec<program::CallPolicy>,
 }
 
 impl Scenario {

@@ -22,6 +22,8 @@ pub enum Step {
         node: NodeId,
         /// Link to it, if one is declared.
         link: Option<LinkId>,
+        /// Its timeout and retries (index into `Scenario::calls`).
+        policy: Option<u16>,
     },
     /// Probabilistic branch.
     Branch {
@@ -50,6 +52,48 @@ pub enum Step {
     },
 }
 
+/// Most calls with a policy in one scenario.
+pub const MAX_CALL_POLICIES: usize = 10_000;
+
+/// A call's timeout and retries.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct CallPolicy {
+    /// The caller.
+    pub from: NodeId,
+    /// The callee.
+    pub to: NodeId,
+    /// Give up on a try after this long.
+    pub timeout: Option<sim_core::SimTime>,
+    /// Tries in all.
+    pub attempts: u32,
+    /// Wait before retries.
+    pub backoff: super::raw::RawBackoff,
+    /// Randomisation of the wait.
+    pub jitter: super::raw::Jitter,
+    /// Retries at most this share of the calls.
+    pub budget: Option<f64>,
+}
+
+impl CallPolicy {
+    /// The wait before retry number `retry` (1 for the first retry), jittered from `rng`.
+    pub fn backoff(&self, retry: u32, rng: &mut sim_core::Stream) -> sim_core::SimTime {
+        use super::raw::{Jitter, RawBackoff};
+        let wait = match self.backoff {
+            RawBackoff::None => return sim_core::SimTime::ZERO,
+            RawBackoff::Constant(d) => d.0.as_secs_f64(),
+            RawBackoff::Exponential { base, cap } => (base.0.as_secs_f64()
+                * 2f64.powi(retry.saturating_sub(1).min(60) as i32))
+            .min(cap.0.as_secs_f64()),
+        };
+        let wait = match self.jitter {
+            Jitter::None => wait,
+            Jitter::Full => wait * rng.unit(),
+            Jitter::Equal => wait / 2.0 + wait / 2.0 * rng.unit(),
+        };
+        sim_core::SimTime::from_secs_f64(wait)
+    }
+}
+
 /// What a call asks of a cache, carried in the callee frame's `pc` (a cache runs no
 /// program): the class's own operation, a cache-aside lookup, or a fill.
 pub mod cache_call {
@@ -72,6 +116,8 @@ pub enum Op {
         node: NodeId,
         /// Link to it.
         link: Option<LinkId>,
+        /// Its timeout and retries (index into `Scenario::calls`).
+        policy: Option<u16>,
     },
     /// Continue with probability `p`, else jump to `else_pc`.
     Branch {
@@ -156,11 +202,19 @@ pub fn resolve(
                 let span = r.loc().field(d_field(d), at).or(r.loc().decl(owner));
                 r.err(span, format!("service `{owner}`: {m}"))
             })?),
-            RawStep::Call(target) => {
+            RawStep::Call(call) => {
+                let target = call.node();
                 let node = r.node(target, at)?;
+                let policy = match call {
+                    super::raw::RawCall::Full(full) if full.timeout.is_some() || full.retry.is_some() => {
+                        Some(call_policy(full, owner, node, r, at)?)
+                    }
+                    _ => None,
+                };
                 Step::Call {
                     node,
                     link: r.link_of(owner, target),
+                    policy,
                 }
             }
             RawStep::Enqueue(target) => {
@@ -176,6 +230,7 @@ pub fn resolve(
                 Step::Call {
                     node,
                     link: r.link_of(owner, target),
+                    policy: None,
                 }
             }
             RawStep::Lookup { cache, on_miss } => {
@@ -254,6 +309,94 @@ pub fn resolve(
     Ok(out)
 }
 
+/// Validate a call's timeout and retries; returns its index in `Scenario::calls`.
+fn call_policy(
+    call: &super::raw::RawCallFull,
+    owner: &str,
+    to: NodeId,
+    r: &mut Resolver,
+    at: usize,
+) -> Result<u16, ScenarioError> {
+    let from = r.node(owner, at)?;
+    let here = r.loc().quoted(&call.node, at);
+    if call.timeout.is_some_and(|t| t.0 == sim_core::SimTime::ZERO) {
+        return Err(r
+            .err(
+                r.loc().field("timeout", at).or(here),
+                format!("service `{owner}`: a call timeout of 0 fails every call"),
+            )
+            .with_hint(
+                "leave timeout out to wait for the answer, or give e.g. timeout: \"500ms\"",
+            ));
+    }
+    let (attempts, backoff, jitter, budget) = match &call.retry {
+        None => (
+            1,
+            super::raw::RawBackoff::None,
+            super::raw::Jitter::None,
+            None,
+        ),
+        Some(rt) => {
+            if !(1..=100).contains(&rt.attempts) {
+                return Err(r
+                    .err(
+                        r.loc().field("attempts", at).or(here),
+                        format!(
+                            "service `{owner}`: Retry attempts must be 1 to 100, found {}",
+                            rt.attempts
+                        ),
+                    )
+                    .with_hint(
+                        "attempts counts every try, the first included: attempts: 3 retries twice",
+                    ));
+            }
+            if rt.budget.is_some_and(|b| !(0.0..=1.0).contains(&b)) {
+                return Err(r
+                    .err(
+                        r.loc().field("budget", at).or(here),
+                        format!(
+                            "service `{owner}`: a retry budget must be in [0, 1], found {}",
+                            rt.budget.unwrap_or_default()
+                        ),
+                    )
+                    .with_hint("the share of calls that may be retried, e.g. budget: 0.1"));
+            }
+            if let super::raw::RawBackoff::Exponential { base, cap } = rt.backoff {
+                if cap.0 < base.0 {
+                    return Err(r
+                        .err(
+                            r.loc().field("cap", at).or(here),
+                            format!(
+                                "service `{owner}`: backoff cap ({}) is below its base ({})",
+                                cap.0, base.0
+                            ),
+                        )
+                        .with_hint("e.g. Exponential(base: \"100ms\", cap: \"2s\")"));
+                }
+            }
+            (rt.attempts, rt.backoff, rt.jitter, rt.budget)
+        }
+    };
+    if r.calls.len() >= MAX_CALL_POLICIES {
+        return Err(r
+            .err(
+                here,
+                format!("more than {MAX_CALL_POLICIES} calls with a timeout or retries"),
+            )
+            .with_hint("share one service for many similar calls"));
+    }
+    r.calls.push(CallPolicy {
+        from,
+        to,
+        timeout: call.timeout.map(|t| t.0),
+        attempts,
+        backoff,
+        jitter,
+        budget,
+    });
+    Ok(r.calls.len() as u16 - 1)
+}
+
 fn d_field(d: &super::raw::RawDist) -> &'static str {
     use super::raw::RawDist;
     match d {
@@ -269,9 +412,10 @@ pub fn compile(steps: &[Step], ops: &mut Vec<Op>) {
     for s in steps {
         match s {
             Step::Cpu(d) => ops.push(Op::Cpu(*d)),
-            Step::Call { node, link } => ops.push(Op::Call {
+            Step::Call { node, link, policy } => ops.push(Op::Call {
                 node: *node,
                 link: *link,
+                policy: *policy,
             }),
             Step::Fill { node, link } => ops.push(Op::Fill {
                 node: *node,

@@ -348,8 +348,9 @@ pub enum RawProfile {
 pub enum RawStep {
     /// Occupy the worker for a sampled time.
     Cpu(RawDist),
-    /// Call another node and wait for its reply.
-    Call(String),
+    /// Call another node and wait for its reply: `Call("db")`, or with a timeout and
+    /// retries, `Call(node: "db", timeout: "500ms", retry: Retry(attempts: 3))`.
+    Call(RawCall),
     /// Cache-aside: look the request's key up in a cache (one without `read_through`); on
     /// a miss run `on_miss` (typically a call to the database, then `Fill`).
     Lookup {
@@ -546,4 +547,109 @@ pub enum RawSlo {
         /// The limit, in the currency of `cost_per_hour`.
         under: NonNeg,
     },
+}
+
+/// A call as written: a node's name, or the node with a timeout and retries.
+#[derive(Debug, Clone, PartialEq)]
+pub enum RawCall {
+    /// `Call("db")`.
+    Name(String),
+    /// `Call(node: "db", timeout: "500ms", retry: Retry(attempts: 3))`.
+    Full(RawCallFull),
+}
+
+impl<'de> Deserialize<'de> for RawCall {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        // By hand rather than `untagged`: the fields are read straight from the file, so
+        // named values inside (`Retry(...)`) and errors keep their meaning.
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = RawCall;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a node name, or (node: \"db\", timeout: ..., retry: Retry(...))")
+            }
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<RawCall, E> {
+                Ok(RawCall::Name(v.to_string()))
+            }
+            fn visit_string<E: serde::de::Error>(self, v: String) -> Result<RawCall, E> {
+                Ok(RawCall::Name(v))
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(self, map: A) -> Result<RawCall, A::Error> {
+                RawCallFull::deserialize(serde::de::value::MapAccessDeserializer::new(map))
+                    .map(RawCall::Full)
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+impl RawCall {
+    /// The callee's name.
+    pub fn node(&self) -> &str {
+        match self {
+            RawCall::Name(n) => n,
+            RawCall::Full(f) => &f.node,
+        }
+    }
+}
+
+/// A call with its policy.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawCallFull {
+    /// The callee.
+    pub node: String,
+    /// Give up on one try after this long (the callee still finishes it). Default: none.
+    #[serde(default)]
+    pub timeout: Option<Dur>,
+    /// Try again after a failure or a timeout. Default: one try.
+    #[serde(default)]
+    pub retry: Option<RawRetry>,
+}
+
+/// A retry policy as written.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields, rename = "Retry")]
+pub struct RawRetry {
+    /// Tries in all, the first included (1 to 100).
+    pub attempts: u32,
+    /// Wait before each retry. Default: `None` (at once).
+    #[serde(default)]
+    pub backoff: RawBackoff,
+    /// Randomise the wait. Default: `None`.
+    #[serde(default)]
+    pub jitter: Jitter,
+    /// Retries at most this share of the calls (over the run). Default: no budget.
+    #[serde(default)]
+    pub budget: Option<f64>,
+}
+
+/// Wait before a retry.
+#[derive(Debug, Clone, Copy, PartialEq, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub enum RawBackoff {
+    /// Retry at once.
+    #[default]
+    None,
+    /// The same wait each time.
+    Constant(Dur),
+    /// `base × 2^(retry − 1)`, at most `cap`.
+    Exponential {
+        /// The first wait.
+        base: Dur,
+        /// The longest wait.
+        cap: Dur,
+    },
+}
+
+/// How a backoff wait is randomised (AWS's names).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+pub enum Jitter {
+    /// The wait as computed.
+    #[default]
+    None,
+    /// Uniform on [0, wait].
+    Full,
+    /// wait/2 + uniform on [0, wait/2].
+    Equal,
 }

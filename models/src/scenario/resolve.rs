@@ -31,6 +31,8 @@ pub struct Resolver<'a> {
     link_index: BTreeMap<(String, String), usize>,
     used_links: Vec<bool>,
     ops: Vec<Op>,
+    /// Calls with a timeout or retries, in the order met.
+    pub(crate) calls: Vec<super::program::CallPolicy>,
 }
 
 impl<'a> Resolver<'a> {
@@ -219,6 +221,7 @@ impl Scenario {
             link_index: BTreeMap::new(),
             used_links: vec![],
             ops: vec![],
+            calls: vec![],
         };
         let loc = Locator { src };
         let duration = raw.duration.0;
@@ -558,6 +561,7 @@ impl Scenario {
             nodes,
             links,
             ops: std::mem::take(&mut r.ops),
+            calls: std::mem::take(&mut r.calls),
             actions: vec![],
             slos: vec![],
             zones: vec![],

@@ -105,6 +105,7 @@ impl World {
                 versions: crate::kernel::Versions::new(sc.nodes.len()),
                 link_extra: vec![None; sc.links.len()],
                 zones_down: vec![false; sc.zones.len() + 1],
+                calls: vec![Default::default(); sc.calls.len()],
                 instance_slots: sc
                     .nodes
                     .iter()
@@ -228,6 +229,7 @@ impl World {
             classes: w.k.classes,
             timeline,
             faults,
+            calls: w.k.calls,
         }
     }
 
@@ -672,6 +674,9 @@ impl Model for World {
             Ev::WarmupEnd => {
                 for n in &mut self.k.nodes {
                     n.reset_window(now);
+                }
+                for c in &mut self.k.calls {
+                    *c = Default::default();
                 }
             }
         }

@@ -187,4 +187,6 @@ pub struct RunStats {
     pub timeline: Vec<TimelineEntry>,
     /// Each fault that broke within the run, with its impact.
     pub faults: Vec<super::faults::FaultImpact>,
+    /// Per call site with a timeout or retries (`Scenario::calls`).
+    pub calls: Vec<crate::kernel::CallStats>,
 }

@@ -1,0 +1,141 @@
+//! Timeouts and retries through the user's path (RON → run → JSON): the retry formulas,
+//! timeouts that abandon a try, and backoff with jitter against a slow dependency.
+
+use super::{num, run_json, scenario_file};
+use serde_json::Value;
+
+/// `front` calls `back` (1 ms of work) with `call`; `faults` on the scenario.
+fn front_back(rate: u32, call: &str, back: &str, faults: &str) -> Value {
+    let (_d, f) = scenario_file(&format!(
+        r#"Scenario(name: "r", duration: "2m", warmup: "10s",
+            sources: [Source(name: "users", target: "front", rate: Constant({rate}))],
+            nodes: [Service(name: "front", cores: 2000, handlers: {{"*": [{call}]}}),
+                    Service(name: "back", cores: 64, handlers: {{"*": [{back}]}})],
+            faults: [{faults}])"#
+    ));
+    run_json(&f, &[])
+}
+
+#[test]
+fn retries_against_error_injection_follow_the_geometric_law() {
+    // Each try fails with f = 0.3, independently; 3 tries: tries per call
+    // (1 − f³)/(1 − f) = 1.39, calls failing f³ = 0.027.
+    let r = front_back(
+        1000,
+        r#"Call(node: "back", retry: Retry(attempts: 3))"#,
+        r#"Cpu(Exp("1ms"))"#,
+        r#"At("0s", ErrorInjection(node: "back", fraction: 0.3))"#,
+    );
+    let c = &r["calls"][0];
+    let f: f64 = 0.3;
+    let amp = (1.0 - f.powi(3)) / (1.0 - f);
+    // 110 000 calls: standard errors 0.002 and 0.0005.
+    assert!((num(c, "/amplification") - amp).abs() < 0.01, "{c}");
+    assert!(
+        (num(&r, "/summary/error_rate") - f.powi(3)).abs() < 0.003,
+        "{}",
+        r["summary"]
+    );
+    assert_eq!(num(c, "/failed"), num(&r, "/summary/errors"));
+    assert_eq!(
+        (c["from"].as_str(), c["to"].as_str()),
+        (Some("front"), Some("back"))
+    );
+    // One try: the injected share fails.
+    let r = front_back(
+        1000,
+        r#"Call(node: "back", retry: Retry(attempts: 1))"#,
+        r#"Cpu(Exp("1ms"))"#,
+        r#"At("0s", ErrorInjection(node: "back", fraction: 0.3))"#,
+    );
+    assert_eq!(num(&r, "/calls/0/amplification"), 1.0);
+    assert!((num(&r, "/summary/error_rate") - 0.3).abs() < 0.01);
+}
+
+#[test]
+fn a_timeout_abandons_the_try_and_the_callee_still_does_the_work() {
+    // The callee takes 100 ms; the caller gives each try 30 ms, twice: every call fails
+    // after 60 ms, both tries time out, and the callee serves both anyway.
+    let r = front_back(
+        100,
+        r#"Call(node: "back", timeout: "30ms", retry: Retry(attempts: 2))"#,
+        r#"Cpu(Constant("100ms"))"#,
+        "",
+    );
+    let c = &r["calls"][0];
+    // Up to the calls still under way at the end (100/s × 60 ms).
+    let calls = num(c, "/calls");
+    assert!((num(c, "/failed") - calls).abs() <= 10.0, "{c}");
+    assert!((num(c, "/timeouts") - 2.0 * calls).abs() <= 20.0, "{c}");
+    assert!((num(c, "/amplification") - 2.0).abs() < 0.002, "{c}");
+    assert_eq!(r["summary"]["completed"], 0);
+    // front's sojourn: 60 ms for every request.
+    assert!((num(&r, "/nodes/0/latency/mean") - 0.060).abs() < 1e-6);
+    assert!(
+        (num(&r, "/nodes/1/throughput") - 200.0).abs() < 5.0,
+        "{}",
+        r["nodes"][1]
+    );
+    // A timeout longer than the work changes nothing.
+    let r = front_back(
+        100,
+        r#"Call(node: "back", timeout: "150ms", retry: Retry(attempts: 2))"#,
+        r#"Cpu(Constant("100ms"))"#,
+        "",
+    );
+    assert_eq!(r["summary"]["errors"], 0);
+    assert_eq!(num(&r, "/calls/0/amplification"), 1.0);
+}
+
+#[test]
+fn backoff_with_jitter_lowers_the_amplification_of_a_slow_dependency() {
+    // `back` is 100 ms slower for 5 s; calls time out at 50 ms and try 4 times. At once,
+    // all four tries fall inside the slow spell; with exponential backoff and full jitter
+    // the later tries land after it and succeed.
+    let slow = r#"Between("60s", "65s", NodeLatency(node: "back", extra: Constant("100ms")))"#;
+    let run = |retry: &str| {
+        let r = front_back(
+            500,
+            &format!(r#"Call(node: "back", timeout: "50ms", retry: {retry})"#),
+            r#"Cpu(Exp("2ms"))"#,
+            slow,
+        );
+        (
+            num(&r, "/calls/0/amplification"),
+            num(&r, "/calls/0/failed"),
+        )
+    };
+    let (amp_now, failed_now) = run("Retry(attempts: 4)");
+    let (amp_backoff, failed_backoff) =
+        run(r#"Retry(attempts: 4, backoff: Exponential(base: "1s", cap: "10s"), jitter: Full)"#);
+    assert!(amp_now > 1.1, "{amp_now}");
+    assert!(amp_backoff < amp_now - 0.01, "{amp_backoff} vs {amp_now}");
+    assert!(
+        failed_backoff < failed_now / 2.0,
+        "{failed_backoff} vs {failed_now}"
+    );
+}
+
+#[test]
+fn a_retry_budget_caps_the_storm() {
+    // A dependency at 88% of its capacity, 50 ms timeouts and 4 tries: without a budget
+    // the retries overload it and almost everything fails (a retry storm); a 10% budget
+    // keeps the tries under 1.1 per call.
+    let run = |retry: &str| {
+        let (_d, f) = scenario_file(&format!(
+            r#"Scenario(name: "storm", duration: "3m", warmup: "30s",
+                sources: [Source(name: "users", target: "front", rate: Constant(700))],
+                nodes: [Service(name: "front", cores: 1000,
+                                handlers: {{"*": [Call(node: "back", timeout: "50ms", retry: {retry})]}}),
+                        Service(name: "back", cores: 8, queue: 2000, handlers: {{"*": [Cpu(Exp("10ms"))]}})])"#
+        ));
+        run_json(&f, &[])
+    };
+    let storm = run("Retry(attempts: 4)");
+    assert!(num(&storm, "/calls/0/amplification") > 3.5);
+    assert!(num(&storm, "/summary/error_rate") > 0.9);
+    let budget = run("Retry(attempts: 4, budget: 0.1)");
+    let amp = num(&budget, "/calls/0/amplification");
+    assert!(amp <= 1.1 + 1e-9 && amp > 1.05, "{amp}");
+    assert!(num(&budget, "/summary/error_rate") < num(&storm, "/summary/error_rate"));
+}
