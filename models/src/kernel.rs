@@ -182,6 +182,9 @@ pub struct Kernel {
     pub zones_down: Vec<bool>,
     /// Per call policy (`Scenario::calls`), what its calls did in the measured window.
     pub calls: Vec<CallStats>,
+    /// Timeline notes from components (a breaker's changes), taken by the world after
+    /// the event that made them. Empty between events.
+    pub notes: Vec<(NodeId, crate::report::TimelineKind, String)>,
 }
 
 /// What the calls of one call site (with a timeout or retries) did.
@@ -195,6 +198,10 @@ pub struct CallStats {
     pub timeouts: sim_core::Counter,
     /// Calls that failed after their last try.
     pub failed: sim_core::Counter,
+    /// Tries failed at once by an open breaker (never sent).
+    pub short_circuited: sim_core::Counter,
+    /// Times the breaker opened.
+    pub opened: sim_core::Counter,
 }
 
 /// `u64` keys hashed with SplitMix64: fast, and the same on every machine.

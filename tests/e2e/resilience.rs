@@ -139,3 +139,39 @@ fn a_retry_budget_caps_the_storm() {
     assert!(amp <= 1.1 + 1e-9 && amp > 1.05, "{amp}");
     assert!(num(&budget, "/summary/error_rate") < num(&storm, "/summary/error_rate"));
 }
+
+#[test]
+fn an_open_breaker_stops_the_calls_to_a_failed_dependency() {
+    // From 60 s every call to `back` fails. The breaker (window 10 s in 1 s buckets, opens
+    // at a 50% failure share) opens about 5 s later, when half the window has failed;
+    // then only its trial calls reach `back`: 3 per 30 s open spell.
+    let r = front_back(
+        100,
+        r#"Call(node: "back", breaker: Breaker(threshold: 0.5, window: "10s", min_calls: 20, open_for: "30s", probes: 3))"#,
+        r#"Cpu(Constant("1ms"))"#,
+        r#"At("60s", ErrorInjection(node: "back", fraction: 1.0))"#,
+    );
+    let timeline = r["timeline"].as_array().unwrap();
+    let breaker: Vec<(f64, &str)> = timeline
+        .iter()
+        .filter(|e| e["kind"] == "breaker")
+        .map(|e| (num(e, "/t"), e["text"].as_str().unwrap()))
+        .collect();
+    let (opened_at, text) = breaker[0];
+    assert_eq!(text, "breaker → back opened: calls fail at once for 30s");
+    assert!((64.0..66.5).contains(&opened_at), "{breaker:?}");
+    // Half-open at ~95 s and ~125 s (the trials fail, it opens again); the run ends at 120 s.
+    assert_eq!(breaker.len(), 3, "{breaker:?}");
+    assert!(breaker[1].1.ends_with("half-open: trial calls"));
+    // What reached `back` after 60 s: the ~500 calls before the breaker opened, and the
+    // trial calls (one fails and reopens it).
+    let reached = num(&r, "/nodes/1/errors");
+    assert!((450.0..=560.0).contains(&reached), "{reached}");
+    let c = &r["calls"][0];
+    assert_eq!(num(c, "/breaker_opened"), 2.0);
+    // Everything after the opening fails at once, without reaching `back`.
+    assert!(
+        (num(c, "/short_circuited") - 100.0 * (120.0 - opened_at)).abs() < 150.0,
+        "{c}"
+    );
+}

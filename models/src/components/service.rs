@@ -261,6 +261,11 @@ impl Config for Service {
             calls: Default::default(),
             budget: vec![(0, 0); sc.calls.len()],
             policies: sc.calls.clone(),
+            breakers: sc
+                .calls
+                .iter()
+                .map(|p| p.breaker.map(|_| BreakerState::default()))
+                .collect(),
             instances: Vec::with_capacity(self.instances as usize),
             routable: DenseSet::new(),
             rr: 0,
@@ -337,6 +342,8 @@ pub struct Pool {
     budget: Vec<(u64, u64)>,
     /// The scenario's call policies.
     policies: Vec<program::CallPolicy>,
+    /// Per call policy with a breaker: its state.
+    breakers: Vec<Option<BreakerState>>,
     /// A kill is under way (membership changes say "died").
     killing: bool,
     /// Every instance ever started; a stopped slot is reused by a later start.
@@ -645,16 +652,24 @@ impl Pool {
                 }
                 Op::Call { node, link, policy } => {
                     let fr = *fr;
-                    let child = cx.child(f, &fr, node, None, link);
                     if let Some(p) = policy {
                         self.calls.insert(
                             f,
                             CallState {
-                                child,
+                                child: Key::NONE,
                                 tries: 1,
                                 deadline: SimTime(u64::MAX),
                             },
                         );
+                        if !self.breaker_allows(cx, p as usize) {
+                            // Open: this try fails at once, never sent.
+                            self.count_try(cx, f, p as usize, true);
+                            cx.k.calls[p as usize].short_circuited.inc();
+                            return self.call_failed(cx, f, p as usize);
+                        }
+                    }
+                    let child = cx.child(f, &fr, node, None, link);
+                    if let Some(p) = policy {
                         self.start_try(cx, f, child, p as usize, true);
                     }
                     if self.release {
@@ -696,6 +711,19 @@ impl Pool {
     /// A try of frame `f`'s call (child `child`, policy `p`) leaves: count it, arm its
     /// timeout.
     fn start_try(&mut self, cx: &mut Cx, f: Key, child: Key, p: usize, first: bool) {
+        self.count_try(cx, f, p, first);
+        let state = self.calls.get_mut(&f).expect("call under way");
+        state.child = child;
+        if let Some(t) = self.policies[p].timeout {
+            state.deadline = cx.now + t;
+            cx.wake_at(cx.now + t, f, self.id, Wake::Timeout);
+        } else {
+            state.deadline = SimTime(u64::MAX);
+        }
+    }
+
+    /// Count a try of frame `f`'s call (policy `p`): for the report and the budget.
+    fn count_try(&mut self, cx: &mut Cx, f: Key, p: usize, first: bool) {
         let counted =
             cx.k.frames
                 .get(f)
@@ -713,14 +741,80 @@ impl Pool {
                 st.calls.inc();
             }
         }
-        let state = self.calls.get_mut(&f).expect("call under way");
-        state.child = child;
-        if let Some(t) = self.policies[p].timeout {
-            state.deadline = cx.now + t;
-            cx.wake_at(cx.now + t, f, self.id, Wake::Timeout);
-        } else {
-            state.deadline = SimTime(u64::MAX);
+    }
+
+    /// Whether policy `p`'s breaker lets a try through now (always without a breaker).
+    fn breaker_allows(&mut self, cx: &mut Cx, p: usize) -> bool {
+        let (Some(b), Some(st)) = (self.policies[p].breaker, self.breakers[p].as_mut()) else {
+            return true;
+        };
+        if let Breaking::Open { until } = st.state {
+            if cx.now < until {
+                return false;
+            }
+            st.state = Breaking::HalfOpen {
+                left: b.probes,
+                passed: 0,
+            };
+            self.breaker_note(cx, p, "half-open: trial calls");
         }
+        let st = self.breakers[p].as_mut().expect("breaker");
+        match &mut st.state {
+            Breaking::HalfOpen { left, .. } if *left > 0 => {
+                *left -= 1;
+                true
+            }
+            Breaking::HalfOpen { .. } | Breaking::Open { .. } => false,
+            Breaking::Closed => true,
+        }
+    }
+
+    /// A try of policy `p`'s call ended, `ok` or not: the breaker counts it.
+    fn breaker_record(&mut self, cx: &mut Cx, p: usize, ok: bool) {
+        let (Some(b), Some(st)) = (self.policies[p].breaker, self.breakers[p].as_mut()) else {
+            return;
+        };
+        let now = cx.now;
+        let change = match &mut st.state {
+            Breaking::Closed => {
+                st.window.record(now, b.window, ok);
+                let (total, failed) = st.window.totals();
+                (total >= b.min_calls as u64 && failed as f64 >= b.threshold * total as f64)
+                    .then_some(true)
+            }
+            Breaking::HalfOpen { passed, .. } => {
+                if ok {
+                    *passed += 1;
+                    (*passed >= b.probes).then_some(false)
+                } else {
+                    Some(true)
+                }
+            }
+            Breaking::Open { .. } => None,
+        };
+        match change {
+            Some(true) => {
+                st.state = Breaking::Open {
+                    until: now + b.open_for,
+                };
+                cx.k.calls[p].opened.inc();
+                let text = format!("opened: calls fail at once for {}", b.open_for);
+                self.breaker_note(cx, p, &text);
+            }
+            Some(false) => {
+                st.state = Breaking::Closed;
+                st.window = Window::default();
+                self.breaker_note(cx, p, "closed");
+            }
+            None => {}
+        }
+    }
+
+    fn breaker_note(&self, cx: &mut Cx, p: usize, what: &str) {
+        let to = &cx.k.sc.nodes[self.policies[p].to.index()].name;
+        let text = format!("breaker → {to} {what}");
+        cx.k.notes
+            .push((self.id, crate::report::TimelineKind::Breaker, text));
     }
 
     /// Frame `f`'s call (policy `p`) failed or timed out: try again after the backoff if
@@ -766,6 +860,11 @@ impl Pool {
         else {
             unreachable!("a retry is of a call with a policy");
         };
+        if !self.breaker_allows(cx, p as usize) {
+            self.count_try(cx, f, p as usize, false);
+            cx.k.calls[p as usize].short_circuited.inc();
+            return self.call_failed(cx, f, p as usize);
+        }
         let child = cx.child(f, &fr, node, None, link);
         self.start_try(cx, f, child, p as usize, false);
         cx.send(link, Ev::Enter(child, node));
@@ -836,18 +935,20 @@ impl Component for Pool {
 
     fn on_reply(&mut self, cx: &mut Cx, to: Key, ok: bool) {
         // The caller may be gone: its instance was killed while the call was out.
-        let Some(fr) = cx.k.frames.get_mut(to) else {
+        let Some(pc) = cx.k.frames.get(to).map(|fr| fr.pc) else {
             return;
         };
         if let Op::Call {
             policy: Some(p), ..
-        } = self.ops[fr.pc as usize]
+        } = self.ops[pc as usize]
         {
+            self.breaker_record(cx, p as usize, ok);
             if !ok {
                 return self.call_failed(cx, to, p as usize);
             }
             self.calls.remove(&to);
         }
+        let fr = cx.k.frames.get_mut(to).expect("live");
         if !ok {
             return self.depart(cx, to, false);
         }
@@ -913,6 +1014,7 @@ impl Component for Pool {
                 if counted {
                     cx.k.calls[p as usize].timeouts.inc();
                 }
+                self.breaker_record(cx, p as usize, false);
                 return self.call_failed(cx, f, p as usize);
             }
             Wake::Retry => return self.retry(cx, f),
@@ -932,4 +1034,59 @@ struct CallState {
     tries: u32,
     /// When the current try times out (`u64::MAX`: not armed).
     deadline: SimTime,
+}
+
+/// A circuit breaker's state.
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+enum Breaking {
+    /// Calls go through; failures are counted.
+    #[default]
+    Closed,
+    /// Calls fail at once until `until`.
+    Open { until: SimTime },
+    /// `left` trial calls may go; `passed` have succeeded.
+    HalfOpen { left: u32, passed: u32 },
+}
+
+/// Tries and failures over a sliding window, in ten buckets.
+#[derive(Debug, Clone, Default)]
+struct Window {
+    buckets: [(u64, u64); 10],
+    /// Start of the current bucket.
+    start: SimTime,
+    current: usize,
+}
+
+impl Window {
+    /// Count a try at `now` (`window` long in all).
+    fn record(&mut self, now: SimTime, window: SimTime, ok: bool) {
+        let width = (window.0 / 10).max(1);
+        if now.0 >= self.start.0 + window.0 + width {
+            // Everything in the window is older than it: start afresh.
+            self.buckets = Default::default();
+            self.start = SimTime(now.0 - now.0 % width);
+        }
+        while now.0 >= self.start.0 + width {
+            self.current = (self.current + 1) % 10;
+            self.buckets[self.current] = (0, 0);
+            self.start = SimTime(self.start.0 + width);
+        }
+        let b = &mut self.buckets[self.current];
+        b.0 += 1;
+        b.1 += u64::from(!ok);
+    }
+
+    /// (tries, failures) in the window.
+    fn totals(&self) -> (u64, u64) {
+        self.buckets
+            .iter()
+            .fold((0, 0), |(t, f), b| (t + b.0, f + b.1))
+    }
+}
+
+/// A breaker of one call site.
+#[derive(Debug, Clone, Default)]
+struct BreakerState {
+    state: Breaking,
+    window: Window,
 }

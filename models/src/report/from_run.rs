@@ -251,6 +251,8 @@ impl Report {
                         amplification: if n > 0.0 { a / n } else { 0.0 },
                         timeouts: c.timeouts.get() as f64,
                         failed: c.failed.get() as f64,
+                        short_circuited: c.short_circuited.get() as f64,
+                        breaker_opened: c.opened.get() as f64,
                     }
                 })
                 .collect(),

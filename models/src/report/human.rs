@@ -210,11 +210,17 @@ impl Report {
             );
         }
         for c in &self.calls {
-            let _ = writeln!(
-                o,
+            let mut line = format!(
                 "Calls:      {} → {} {:.0} calls, {:.0} tries (amplification {:.3}), {:.0} timed out, {:.0} failed",
                 c.from, c.to, c.calls, c.attempts, c.amplification, c.timeouts, c.failed
             );
+            if c.breaker_opened > 0.0 {
+                line += &format!(
+                    "; breaker opened {:.0}×, {:.0} tries failed at once",
+                    c.breaker_opened, c.short_circuited
+                );
+            }
+            let _ = writeln!(o, "{line}");
         }
         if !self.faults.is_empty() {
             let _ = writeln!(o, "\nFaults");

@@ -196,6 +196,12 @@ pub struct CallReport {
     /// Calls that failed after their last try.
     #[serde(serialize_with = "count")]
     pub failed: f64,
+    /// Tries failed at once by an open circuit breaker (never sent).
+    #[serde(serialize_with = "count")]
+    pub short_circuited: f64,
+    /// Times the breaker opened.
+    #[serde(serialize_with = "count")]
+    pub breaker_opened: f64,
 }
 
 /// A fault and what it cost while it held.
@@ -354,6 +360,8 @@ pub enum TimelineKind {
     Autoscale,
     /// A health-check verdict.
     Health,
+    /// A circuit breaker opened, half-opened or closed.
+    Breaker,
     /// An SLO breach.
     Slo,
     /// A run limit.
@@ -383,6 +391,7 @@ impl TimelineKind {
             TimelineKind::Fault => "fault",
             TimelineKind::Autoscale => "autoscale",
             TimelineKind::Health => "health",
+            TimelineKind::Breaker => "breaker",
             TimelineKind::Slo => "slo",
             TimelineKind::Limit => "limit",
         }

@@ -72,6 +72,23 @@ pub struct CallPolicy {
     pub jitter: super::raw::Jitter,
     /// Retries at most this share of the calls.
     pub budget: Option<f64>,
+    /// Circuit breaker.
+    pub breaker: Option<Breaker>,
+}
+
+/// A validated circuit breaker.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Breaker {
+    /// Failure share that opens it.
+    pub threshold: f64,
+    /// Measurement window.
+    pub window: sim_core::SimTime,
+    /// Fewest tries in the window to open.
+    pub min_calls: u32,
+    /// Time open.
+    pub open_for: sim_core::SimTime,
+    /// Trial calls when half-open.
+    pub probes: u32,
 }
 
 impl CallPolicy {
@@ -206,7 +223,9 @@ pub fn resolve(
                 let target = call.node();
                 let node = r.node(target, at)?;
                 let policy = match call {
-                    super::raw::RawCall::Full(full) if full.timeout.is_some() || full.retry.is_some() => {
+                    super::raw::RawCall::Full(full)
+                        if full.timeout.is_some() || full.retry.is_some() || full.breaker.is_some() =>
+                    {
                         Some(call_policy(full, owner, node, r, at)?)
                     }
                     _ => None,
@@ -377,6 +396,51 @@ fn call_policy(
             (rt.attempts, rt.backoff, rt.jitter, rt.budget)
         }
     };
+    let breaker = match &call.breaker {
+        None => None,
+        Some(b) => {
+            let at_field = |f: &str| r.loc().field(f, at).or(here);
+            if !(0.0..=1.0).contains(&b.threshold) {
+                return Err(r
+                    .err(
+                        at_field("threshold"),
+                        format!(
+                            "service `{owner}`: a breaker threshold must be in [0, 1], found {}",
+                            b.threshold
+                        ),
+                    )
+                    .with_hint("the failure share that opens it, e.g. threshold: 0.5"));
+            }
+            if b.window.0 == sim_core::SimTime::ZERO || b.open_for.0 == sim_core::SimTime::ZERO {
+                return Err(r
+                    .err(
+                        at_field(if b.window.0 == sim_core::SimTime::ZERO {
+                            "window"
+                        } else {
+                            "open_for"
+                        }),
+                        format!(
+                            "service `{owner}`: a breaker's window and open_for must be above zero"
+                        ),
+                    )
+                    .with_hint(
+                        "e.g. Breaker(threshold: 0.5, window: \"10s\", open_for: \"30s\")",
+                    ));
+            }
+            if b.probes == 0 || b.min_calls == 0 {
+                return Err(r
+                    .err(at_field(if b.probes == 0 { "probes" } else { "min_calls" }), format!("service `{owner}`: a breaker's probes and min_calls must be at least 1"))
+                    .with_hint("e.g. min_calls: 20, probes: 3"));
+            }
+            Some(Breaker {
+                threshold: b.threshold,
+                window: b.window.0,
+                min_calls: b.min_calls,
+                open_for: b.open_for.0,
+                probes: b.probes,
+            })
+        }
+    };
     if r.calls.len() >= MAX_CALL_POLICIES {
         return Err(r
             .err(
@@ -393,6 +457,7 @@ fn call_policy(
         backoff,
         jitter,
         budget,
+        breaker,
     });
     Ok(r.calls.len() as u16 - 1)
 }

@@ -605,6 +605,42 @@ pub struct RawCallFull {
     /// Try again after a failure or a timeout. Default: one try.
     #[serde(default)]
     pub retry: Option<RawRetry>,
+    /// Stop calling a failing callee for a while. Default: none.
+    #[serde(default)]
+    pub breaker: Option<RawBreaker>,
+}
+
+/// A circuit breaker as written.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields, rename = "Breaker")]
+pub struct RawBreaker {
+    /// Failure share (failed or timed-out tries) over the window that opens it.
+    pub threshold: f64,
+    /// The window the failure share is measured over. Default: `"10s"`.
+    #[serde(default = "ten_seconds")]
+    pub window: Dur,
+    /// Fewest tries in the window before it may open. Default: 20.
+    #[serde(default = "twenty")]
+    pub min_calls: u32,
+    /// How long it stays open (calls fail at once). Default: `"30s"`.
+    #[serde(default = "thirty_seconds")]
+    pub open_for: Dur,
+    /// Half-open: trial calls let through; all must succeed to close. Default: 3.
+    #[serde(default = "three_probes")]
+    pub probes: u32,
+}
+
+fn ten_seconds() -> Dur {
+    Dur(SimTime::from_secs(10))
+}
+fn thirty_seconds() -> Dur {
+    Dur(SimTime::from_secs(30))
+}
+fn twenty() -> u32 {
+    20
+}
+fn three_probes() -> u32 {
+    3
 }
 
 /// A retry policy as written.

@@ -106,6 +106,7 @@ impl World {
                 link_extra: vec![None; sc.links.len()],
                 zones_down: vec![false; sc.zones.len() + 1],
                 calls: vec![Default::default(); sc.calls.len()],
+                notes: vec![],
                 instance_slots: sc
                     .nodes
                     .iter()
@@ -681,6 +682,11 @@ impl Model for World {
             }
         }
         debug_assert!(self.k.membership.is_empty(), "membership applied");
+        if !self.k.notes.is_empty() {
+            for (node, kind, text) in std::mem::take(&mut self.k.notes) {
+                self.note(now, kind, node, text);
+            }
+        }
     }
 
     #[inline]
