@@ -649,3 +649,80 @@ fn the_hot_shard_scenario_saturates_one_shard_and_hashing_spreads_it() {
         .iter()
         .all(|s| s["pass"] == true));
 }
+
+#[test]
+fn the_zone_outage_scenario_fails_until_the_health_checks_notice() {
+    let path = std::path::Path::new("scenarios/zone-outage.ron");
+    let r = run_json(path, &[]);
+    let ejected: Vec<f64> = r["timeline"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["kind"] == "health" && e["text"].as_str().unwrap().contains("ejected"))
+        .map(|e| num(e, "/t"))
+        .collect();
+    // Probes at 120 (the outage's instant), 130, 140 s fail; verdicts 2 s later.
+    assert_eq!(ejected, vec![142.0, 142.0]);
+    let slow = num(&r, "/faults/0/failed");
+    assert_eq!(r["slo"][0]["pass"], false);
+    let text = std::fs::read_to_string(path).unwrap();
+    let fast = text.replace(
+        r#"interval: "10s", timeout: "2s", unhealthy_after: 3"#,
+        r#"interval: "2s", timeout: "1s", unhealthy_after: 2"#,
+    );
+    assert_ne!(fast, text);
+    let (_d, f) = scenario_file(&fast);
+    let r = run_json(&f, &[]);
+    assert!(
+        num(&r, "/faults/0/failed") * 5.0 < slow,
+        "{} vs {slow}",
+        r["faults"]
+    );
+    assert_eq!(r["slo"][0]["pass"], true);
+}
+
+#[test]
+fn the_retry_storm_scenario_never_recovers_and_its_fix_does() {
+    let path = std::path::Path::new("scenarios/retry-storm.ron");
+    let r = run_json(path, &["--series"]);
+    let queue = |r: &Value, at: f64| {
+        let s = &r["series"];
+        let i = (at / num(s, "/interval")) as usize - 1;
+        num(&s["nodes"][1]["queue"], &format!("/{i}"))
+    };
+    // Long after the 20 s slowdown, inventory's queue is still full of retries.
+    assert!(queue(&r, 359.0) > 400.0);
+    assert!(num(&r, "/calls/0/amplification") > 3.0);
+    assert_eq!(r["slo"][0]["pass"], false);
+    let text = std::fs::read_to_string(path).unwrap();
+    let fixed = text.replace(
+        "retry: Retry(attempts: 4)",
+        r#"retry: Retry(attempts: 4, backoff: Exponential(base: "200ms", cap: "5s"), jitter: Full, budget: 0.1)"#,
+    );
+    assert_ne!(fixed, text);
+    let (_d, f) = scenario_file(&fixed);
+    let r = run_json(&f, &["--series"]);
+    assert!(queue(&r, 240.0) < 50.0 && queue(&r, 359.0) < 50.0);
+    assert!(num(&r, "/calls/0/amplification") < 1.1);
+    assert_eq!(r["slo"][0]["pass"], true);
+}
+
+#[test]
+fn the_chaos_monkey_scenario_needs_spares() {
+    let path = std::path::Path::new("scenarios/chaos-monkey.ron");
+    let text = std::fs::read_to_string(path).unwrap();
+    let run = |n: u32| {
+        let t = text.replace(
+            "instances: 3, cores: 3",
+            &format!("instances: {n}, cores: 3"),
+        );
+        let (_d, f) = scenario_file(&t);
+        run_json(&f, &["--duration", "30m"])
+    };
+    let (n, n1, n2) = (run(3), run(4), run(5));
+    let err = |r: &Value| num(r, "/summary/error_rate");
+    assert!(err(&n) > 1.5 * err(&n1), "{} vs {}", err(&n), err(&n1));
+    assert!(err(&n1) > err(&n2));
+    assert_eq!(n["slo"][0]["pass"], false);
+    assert_eq!(n2["slo"][0]["pass"], true);
+}
