@@ -726,3 +726,30 @@ fn the_chaos_monkey_scenario_needs_spares() {
     assert_eq!(n["slo"][0]["pass"], false);
     assert_eq!(n2["slo"][0]["pass"], true);
 }
+
+#[test]
+fn the_rate_limit_scenario_holds_off_the_scraper_and_spares_the_humans() {
+    let path = std::path::Path::new("scenarios/rate-limit.ron");
+    let r = run_json(path, &[]);
+    assert_eq!(r["classes"][0]["errors"], 0);
+    assert!((num(&r, "/classes/1/throughput") - 20.0).abs() < 0.1);
+    assert!(r["slo"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|s| s["pass"] == true));
+    let text = std::fs::read_to_string(path).unwrap();
+    let open = text.replace(
+        "rate: 20, burst: 40, per: Session",
+        "rate: 1000000, burst: 1000000, per: Session",
+    );
+    assert_ne!(open, text);
+    let (_d, f) = scenario_file(&open);
+    let r = run_json(&f, &[]);
+    assert!(
+        num(&r, "/classes/0/error_rate") > 0.1,
+        "{}",
+        r["classes"][0]
+    );
+    assert_eq!(r["slo"][0]["pass"], false);
+}

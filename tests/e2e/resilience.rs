@@ -175,3 +175,51 @@ fn an_open_breaker_stops_the_calls_to_a_failed_dependency() {
         "{c}"
     );
 }
+
+#[test]
+fn a_token_bucket_passes_exactly_its_rate() {
+    // 1 000 requests/s against a global bucket of 100/s: once the first burst is spent,
+    // exactly 100 pass each second (to the token); the rest are refused at once.
+    let (_d, f) = scenario_file(
+        r#"Scenario(name: "tb", duration: "70s", warmup: "10s",
+            sources: [Source(name: "users", target: "limit", rate: Constant(1000))],
+            nodes: [RateLimiter(name: "limit", target: "api", rate: 100, burst: 50),
+                    Service(name: "api", cores: 8, handlers: {"*": [Cpu(Constant("1ms"))]})])"#,
+    );
+    let r = run_json(&f, &[]);
+    let passed = num(&r, "/summary/completed");
+    assert!((passed - 6000.0).abs() <= 2.0, "{passed}");
+    assert_eq!(num(&r, "/nodes/0/errors"), num(&r, "/summary/errors"));
+    assert_eq!(r["nodes"][0]["kind"], "rate_limiter");
+    // From a standstill the burst passes at once: 50 + 100/s.
+    let (_d, f) = scenario_file(
+        r#"Scenario(name: "tb", duration: "10s",
+            sources: [Source(name: "users", target: "limit", rate: Constant(1000))],
+            nodes: [RateLimiter(name: "limit", target: "api", rate: 100, burst: 50),
+                    Service(name: "api", cores: 8, handlers: {"*": [Cpu(Constant("1ms"))]})])"#,
+    );
+    let r = run_json(&f, &[]);
+    let passed = num(&r, "/summary/completed");
+    assert!((passed - 1050.0).abs() <= 2.0, "{passed}");
+}
+
+#[test]
+fn a_per_session_limit_holds_off_one_abusive_client_only() {
+    let (_d, f) = scenario_file(
+        r#"Scenario(name: "abuse", duration: "70s", warmup: "10s",
+            sources: [Source(name: "users", target: "limit", rate: Constant(500), sessions: 10000,
+                             mix: [Class(name: "user", weight: 1)]),
+                      Source(name: "bot", target: "limit", rate: Constant(2000), sessions: 1,
+                             mix: [Class(name: "bot", weight: 1)])],
+            nodes: [RateLimiter(name: "limit", target: "api", rate: 20, burst: 40, per: Session),
+                    Service(name: "api", instances: 2, cores: 8, handlers: {"*": [Cpu(Exp("5ms"))]})])"#,
+    );
+    let r = run_json(&f, &[]);
+    // Users (each far under 20/s) all pass; the bot gets exactly its 20/s.
+    assert_eq!(r["classes"][0]["errors"], 0);
+    assert!(
+        (num(&r, "/classes/1/completed") - 20.0 * 60.0).abs() <= 2.0,
+        "{}",
+        r["classes"][1]
+    );
+}

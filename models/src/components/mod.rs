@@ -65,6 +65,7 @@
 pub mod balancer;
 pub mod cache;
 pub mod database;
+pub mod limiter;
 pub mod queue;
 pub mod service;
 pub mod source;
@@ -192,6 +193,8 @@ components! {$
     Queue(queue::RawQueue, queue::Queue, queue::QueueState) = "queue",
     /// A primary with read replicas, a connection pool and shards.
     Database(database::RawDatabase, database::Database, database::DatabaseState) = "database",
+    /// A token bucket in front of a node: requests past the rate are refused at once.
+    RateLimiter(limiter::RawLimiter, limiter::Limiter, limiter::LimiterState) = "rate_limiter",
 }
 
 pub(crate) use dispatch;

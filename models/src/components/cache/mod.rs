@@ -224,6 +224,7 @@ impl RawConfig for RawCache {
                     super::RawNode::LoadBalancer(_) => Some("a load balancer"),
                     super::RawNode::Cache(_) => Some("a cache"),
                     super::RawNode::Queue(_) => Some("a queue"),
+                    super::RawNode::RateLimiter(_) => Some("a rate limiter"),
                 };
                 if let Some(kind) = kind {
                     return Err(r
