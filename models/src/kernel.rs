@@ -180,6 +180,8 @@ pub struct Kernel {
     pub link_extra: Vec<Option<crate::scenario::dist::Dist>>,
     /// Per zone id, whether a `ZoneOutage` holds (no instance starts there).
     pub zones_down: Vec<bool>,
+    /// Zone pairs that cannot reach each other (a `Partition`), smaller id first.
+    pub partitions: Vec<(u16, u16)>,
     /// Per call policy (`Scenario::calls`), what its calls did in the measured window.
     pub calls: Vec<CallStats>,
     /// Timeline notes from components (a breaker's changes), taken by the world after

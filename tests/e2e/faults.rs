@@ -280,3 +280,38 @@ fn a_restarted_instance_rejoins_after_passing_its_checks() {
         ]
     );
 }
+
+#[test]
+fn a_partition_fails_exactly_the_cross_zone_calls() {
+    // `front` (2 instances: zones a, b) calls `back` (3 instances: a, b, a) through a
+    // round-robin balancer; with deterministic arrivals request k runs on front k mod 2 and
+    // back k mod 3: 3 of every 6 cross zones. With a and b partitioned those are lost, and
+    // the 50 ms call timeout fails them; none of the others.
+    let (_d, f) = scenario_file(
+        r#"Scenario(name: "p", duration: "70s", warmup: "10s",
+            sources: [Source(name: "users", target: "front", rate: Constant(400), arrivals: Deterministic)],
+            nodes: [Service(name: "front", instances: 2, cores: 32, zones: ["a", "b"],
+                            handlers: {"*": [Call(node: "lb", timeout: "50ms")]}),
+                    LoadBalancer(name: "lb", backends: ["back"]),
+                    Service(name: "back", instances: 3, cores: 32, zones: ["a", "b"],
+                            handlers: {"*": [Cpu(Constant("1ms"))]})],
+            faults: [At("0s", Partition(a: "a", b: "b"))])"#,
+    );
+    let r = run_json(&f, &[]);
+    let c = &r["calls"][0];
+    // Round robin at both levels over deterministic arrivals: exactly half cross.
+    assert!(
+        (num(&r, "/summary/error_rate") - 0.5).abs() < 0.001,
+        "{}",
+        r["summary"]
+    );
+    // (Up to the calls of the last 50 ms, whose timeouts come after the end.)
+    assert!(
+        (num(c, "/timeouts") - num(c, "/calls") / 2.0).abs() <= 12.0,
+        "{c}"
+    );
+    // The answered ones never crossed: 1 ms.
+    assert!((num(&r, "/summary/latency/max") - 0.001).abs() < 1e-6);
+    let t = r["timeline"].to_string();
+    assert!(t.contains("zones a and b cannot reach each other"), "{t}");
+}

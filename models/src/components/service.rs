@@ -910,7 +910,16 @@ impl Component for Pool {
         };
         let start = self.starts[fm.class.index()].expect("validated: class handled");
         let inst = &mut self.instances[i.index()];
-        fm.zone = self.zone_ids[inst.zone as usize];
+        let zone = self.zone_ids[inst.zone as usize];
+        if !cx.k.partitions.is_empty() && fm.zone != 0 {
+            let pair = (fm.zone.min(zone), fm.zone.max(zone));
+            if cx.k.partitions.contains(&pair) {
+                // Lost on the way: no answer ever comes back.
+                cx.k.frames.remove(f);
+                return;
+            }
+        }
+        fm.zone = zone;
         let stats = &mut cx.k.nodes[self.id.index()];
         if inst.busy < self.cores {
             inst.busy += 1;

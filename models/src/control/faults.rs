@@ -86,6 +86,15 @@ pub enum RawFault {
         /// Extra latency.
         extra: RawDist,
     },
+    /// Zones `a` and `b` cannot reach each other: a request from a service instance in
+    /// one to an instance in the other is lost on the way (the caller's timeout, or the
+    /// client's, ends it).
+    Partition {
+        /// A zone.
+        a: String,
+        /// Another zone.
+        b: String,
+    },
     /// Empty a cache (writes not yet sent are lost).
     CacheFlush {
         /// A cache.
@@ -152,6 +161,13 @@ pub enum FaultKind {
         link: LinkId,
         /// Extra latency.
         extra: Dist,
+    },
+    /// Two zones cannot reach each other.
+    Partition {
+        /// A zone id.
+        a: u16,
+        /// Another zone id.
+        b: u16,
     },
     /// A cache is emptied.
     CacheFlush {
@@ -314,6 +330,34 @@ impl Fault {
                     (
                         FaultKind::ZoneOutage { zone: id },
                         format!("ZoneOutage({zone})"),
+                    )
+                }
+                RawFault::Partition { a, b } => {
+                    let zone = |z: &String| {
+                        let id = sc.zone_id(z);
+                        if id == 0 {
+                            Err(r
+                                .err(
+                                    r.loc().quoted(z, from),
+                                    format!("no service runs in zone `{z}`"),
+                                )
+                                .with_hint(format!("zones of services: {}", sc.zones.join(", "))))
+                        } else {
+                            Ok(id)
+                        }
+                    };
+                    let (za, zb) = (zone(a)?, zone(b)?);
+                    if za == zb {
+                        return Err(r
+                            .err(
+                                r.loc().quoted(b, from).or(here),
+                                format!("Partition: zone `{a}` with itself"),
+                            )
+                            .with_hint("a partition separates two different zones"));
+                    }
+                    (
+                        FaultKind::Partition { a: za, b: zb },
+                        format!("Partition({a}, {b})"),
                     )
                 }
                 RawFault::Degrade { node: n, factor } => {

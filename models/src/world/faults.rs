@@ -218,6 +218,24 @@ impl World {
                 self.note_named(now, TimelineKind::Fault, edge, text);
             }
             FaultKind::ZoneOutage { zone } => self.zone_outage(now, id, zone, on, q),
+            FaultKind::Partition { a, b } => {
+                let pair = (a.min(b), a.max(b));
+                if on {
+                    self.k.partitions.push(pair);
+                } else if let Some(i) = self.k.partitions.iter().position(|&p| p == pair) {
+                    self.k.partitions.swap_remove(i);
+                }
+                let (na, nb) = (
+                    &self.k.sc.zones[a as usize - 1],
+                    &self.k.sc.zones[b as usize - 1],
+                );
+                let text = if on {
+                    format!("zones {na} and {nb} cannot reach each other")
+                } else {
+                    format!("zones {na} and {nb} reach each other again")
+                };
+                self.note_zone(now, text);
+            }
             FaultKind::ChaosMonkey { node, .. } => {
                 let text = if on {
                     format!("{} starts", fault.name)

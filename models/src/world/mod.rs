@@ -105,6 +105,7 @@ impl World {
                 versions: crate::kernel::Versions::new(sc.nodes.len()),
                 link_extra: vec![None; sc.links.len()],
                 zones_down: vec![false; sc.zones.len() + 1],
+                partitions: vec![],
                 calls: vec![Default::default(); sc.calls.len()],
                 notes: vec![],
                 instance_slots: sc

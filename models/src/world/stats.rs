@@ -32,6 +32,7 @@ pub struct NodeStats {
     pub rejected: Counter,
     /// Requests that failed because their instance was killed (or stopped undrained).
     pub killed: Counter,
+
     /// Message figures (queues only).
     pub messages: Option<crate::components::queue::QueueStats>,
     /// Cache counters (caches only).
