@@ -223,3 +223,30 @@ fn a_per_session_limit_holds_off_one_abusive_client_only() {
         r["classes"][1]
     );
 }
+
+#[test]
+fn load_shedding_at_an_expected_wait_is_an_m_m_1_k_queue() {
+    // One worker, Exp(10 ms) work, arrivals at 90/s; refuse when the expected wait
+    // (queue × 10 ms) reaches 50 ms: at most 5 wait, 6 in the system: M/M/1/6.
+    let (_d, f) = scenario_file(
+        r#"Scenario(name: "shed", duration: "1h", warmup: "1m",
+            sources: [Source(name: "users", target: "s", rate: Constant(90))],
+            nodes: [Service(name: "s", cores: 1, shed_after: "50ms",
+                            handlers: {"*": [Cpu(Exp("10ms"))]})])"#,
+    );
+    let r = run_json(&f, &["--replications", "8"]);
+    let (block, w) = super::truth::mm1k(90.0, 100.0, 6);
+    let shed = num(&r, "/summary/error_rate");
+    let ci = num(&r, "/summary/error_rate_ci95") * 3.5 / 2.365; // 99%, 7 degrees of freedom
+    assert!(
+        (shed - block).abs() <= ci && ci < 0.1 * block,
+        "{shed} ± {ci} vs {block}"
+    );
+    let mean = num(&r, "/summary/latency/mean");
+    let ci = num(&r, "/summary/latency/mean_ci95") * 3.5 / 2.365;
+    assert!(
+        (mean - w).abs() <= ci && ci < 0.05 * w,
+        "{mean} ± {ci} vs {w}"
+    );
+    assert_eq!(num(&r, "/nodes/0/max_queue"), 5.0);
+}

@@ -59,7 +59,7 @@ fn md1_w(lam: f64, mu: f64) -> f64 {
 }
 
 /// M/M/1/K: blocking probability and mean response time of admitted customers.
-fn mm1k(lam: f64, mu: f64, k: u32) -> (f64, f64) {
+pub fn mm1k(lam: f64, mu: f64, k: u32) -> (f64, f64) {
     let rho = lam / mu;
     let norm: f64 = (0..=k).map(|n| rho.powi(n as i32)).sum();
     let p = |n: u32| rho.powi(n as i32) / norm;

@@ -60,6 +60,11 @@ pub struct RawService {
     /// Default: unbounded (then bounded only by `limits.max_in_flight`).
     #[serde(default)]
     pub queue: Option<Count>,
+    /// Load shedding: refuse a request on arrival when the wait it can expect in the
+    /// queue (requests ahead × mean worker time of its class / cores) reaches this.
+    /// Default: none.
+    #[serde(default)]
+    pub shed_after: Option<Dur>,
     /// What a worker does while its request waits on a `Call`. Default: `Hold`.
     #[serde(default)]
     pub on_call: CallMode,
@@ -104,6 +109,8 @@ pub struct Service {
     pub cores: u32,
     /// Queue capacity per instance (`None`: unbounded).
     pub queue: Option<u32>,
+    /// Load shedding bound on the expected queue wait.
+    pub shed_after: Option<SimTime>,
     /// Worker behaviour during calls.
     pub on_call: CallMode,
     /// Price per instance-hour.
@@ -224,10 +231,23 @@ impl RawConfig for RawService {
                 *h = Some(w.clone());
             }
         }
+        if self.shed_after.is_some_and(|d| d.0 == SimTime::ZERO) {
+            return Err(r
+                .err(
+                    field(r, "shed_after"),
+                    format!(
+                        "service `{name}`: shed_after of 0 refuses every request that would wait"
+                    ),
+                )
+                .with_hint(
+                    "the longest expected queue wait to accept, e.g. shed_after: \"200ms\"",
+                ));
+        }
         Ok(NodeKind::Service(Service {
             instances,
             cores,
             queue,
+            shed_after: self.shed_after.map(|d| d.0),
             on_call: self.on_call,
             cost_per_hour: self.cost_per_hour.0,
             startup: self.startup.0,
@@ -247,6 +267,25 @@ impl Config for Service {
             degraded: false,
             cores: self.cores,
             queue_cap: self.queue,
+            shed: self
+                .handlers
+                .iter()
+                .enumerate()
+                .map(|(c, h)| {
+                    let (Some(h), Some(bound)) = (h, self.shed_after) else {
+                        return u32::MAX;
+                    };
+                    let hold = self.on_call == CallMode::Hold;
+                    let s = capacity::worker_time(sc, &h.steps, ClassId::new(c), hold);
+                    if s > 0.0 {
+                        (bound.as_secs_f64() * self.cores as f64 / s)
+                            .ceil()
+                            .min(u32::MAX as f64) as u32
+                    } else {
+                        u32::MAX
+                    }
+                })
+                .collect(),
             release: self.on_call == CallMode::Release,
             starts: self
                 .handlers
@@ -328,6 +367,8 @@ pub struct Pool {
     degraded: bool,
     cores: u32,
     queue_cap: Option<u32>,
+    /// Load shedding: per class, the queue length at which arrivals are refused.
+    shed: Vec<u32>,
     release: bool,
     /// Handler start per class.
     starts: Vec<Option<u32>>,
@@ -931,6 +972,7 @@ impl Component for Pool {
         } else if self
             .queue_cap
             .is_some_and(|cap| inst.queue.len() >= cap as usize)
+            || inst.queue.len() >= self.shed[fm.class.index()] as usize
         {
             cx.reject(f);
         } else {
