@@ -387,6 +387,16 @@ impl Cx<'_> {
         self.send(fr.link, ev);
     }
 
+    /// Whether frame `f`'s request counts in the statistics (born after the warm-up).
+    #[inline]
+    pub fn counted(&self, f: Key) -> bool {
+        self.k
+            .frames
+            .get(f)
+            .and_then(|fr| self.k.reqs.get(fr.req))
+            .is_some_and(|r| r.counted)
+    }
+
     /// Fail a frame at once because what served it is gone (a killed instance or server):
     /// it is removed, counted in its node's `killed`, and fails its caller.
     #[inline]

@@ -765,11 +765,7 @@ impl Pool {
 
     /// Count a try of frame `f`'s call (policy `p`): for the report and the budget.
     fn count_try(&mut self, cx: &mut Cx, f: Key, p: usize, first: bool) {
-        let counted =
-            cx.k.frames
-                .get(f)
-                .and_then(|fr| cx.k.reqs.get(fr.req))
-                .is_some_and(|r| r.counted);
+        let counted = cx.counted(f);
         if first {
             self.budget[p].0 += 1;
         } else {
@@ -878,11 +874,7 @@ impl Pool {
             }
         } else {
             self.calls.remove(&f);
-            let counted =
-                cx.k.frames
-                    .get(f)
-                    .and_then(|fr| cx.k.reqs.get(fr.req))
-                    .is_some_and(|r| r.counted);
+            let counted = cx.counted(f);
             if counted {
                 cx.k.calls[p].failed.inc();
             }
@@ -1061,8 +1053,7 @@ impl Component for Pool {
                 else {
                     return;
                 };
-                let counted = cx.k.reqs.get(req).is_some_and(|r| r.counted);
-                if counted {
+                if cx.k.reqs.get(req).is_some_and(|r| r.counted) {
                     cx.k.calls[p as usize].timeouts.inc();
                 }
                 self.breaker_record(cx, p as usize, false);

@@ -17,20 +17,6 @@ pub struct Action {
     pub verb: Verb,
 }
 
-/// Byte offset of the `i`-th `At(` after `actions:` (for error locations).
-fn action_offset(r: &Resolver, i: usize) -> usize {
-    let loc = r.loc();
-    let mut at = loc.field("actions", 0).map_or(0, |s| s.1);
-    for k in 0..=i {
-        match loc.src.get(at..).and_then(|t| t.find("At(")) {
-            Some(p) if k == i => return at + p,
-            Some(p) => at += p + 3,
-            None => break,
-        }
-    }
-    at
-}
-
 impl Action {
     /// Validate every action of the file, in file order; the result is sorted by time
     /// (stable, so equal times keep file order).
@@ -41,7 +27,7 @@ impl Action {
     ) -> Result<Vec<Action>, ScenarioError> {
         let mut out = vec![];
         for (i, RawTimed::At(at, action)) in raw.iter().enumerate() {
-            let from = action_offset(r, i);
+            let from = r.loc().nth_entry("actions", i, &["At("]);
             let here = Some((from, from + 2));
             if at.0 > sc.duration {
                 return Err(r

@@ -203,28 +203,6 @@ pub struct Fault {
     pub name: String,
 }
 
-/// Byte offset of the `i`-th `At(` or `Between(` after `faults:` (for error locations).
-fn fault_offset(r: &Resolver, i: usize) -> usize {
-    let loc = r.loc();
-    let mut at = loc.field("faults", 0).map_or(0, |s| s.1);
-    for k in 0..=i {
-        let next = loc.src.get(at..).and_then(|t| {
-            let a = t.find("At(");
-            let b = t.find("Between(");
-            match (a, b) {
-                (Some(a), Some(b)) => Some(a.min(b)),
-                (a, b) => a.or(b),
-            }
-        });
-        match next {
-            Some(p) if k == i => return at + p,
-            Some(p) => at += p + 3,
-            None => break,
-        }
-    }
-    at
-}
-
 impl Fault {
     /// Validate every fault of the file, in file order (ids are file positions).
     pub fn validate_all(
@@ -242,7 +220,7 @@ impl Fault {
         }
         let mut out = vec![];
         for (i, timed) in raw.iter().enumerate() {
-            let from = fault_offset(r, i);
+            let from = r.loc().nth_entry("faults", i, &["At(", "Between("]);
             let here = Some((from, from + 2));
             let (start, end, fault) = match timed {
                 RawFaultTimed::At(t, f) => (t.0, None, f),

@@ -144,6 +144,24 @@ impl<'a> Locator<'a> {
         None
     }
 
+    /// Byte offset of the `i`-th entry of list `field` (an entry starts with one of
+    /// `markers`, e.g. `At(`), for locating errors in a list of timed entries.
+    pub fn nth_entry(&self, field: &str, i: usize, markers: &[&str]) -> usize {
+        let mut at = self.field(field, 0).map_or(0, |s| s.1);
+        for k in 0..=i {
+            let next = self
+                .src
+                .get(at..)
+                .and_then(|t| markers.iter().filter_map(|m| t.find(m)).min());
+            match next {
+                Some(p) if k == i => return at + p,
+                Some(p) => at += p + 3,
+                None => break,
+            }
+        }
+        at
+    }
+
     /// Span of `field:` inside the declaration of `owner`, or of the declaration itself.
     pub fn field_in(&self, owner: &str, field: &str) -> Option<(usize, usize)> {
         let d = self.decl(owner)?;
