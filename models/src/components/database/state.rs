@@ -1,0 +1,618 @@
+//! A database at run time: its servers, shards, replication logs, connection pool, and
+//! the verbs `fail_primary` and `promote`.
+
+use super::super::station::{Instance, Life};
+use super::super::Component;
+use super::{Database, DbStats, ReadsFrom, Sharding, MAX_REPLICAS};
+use crate::ids::{InstanceId, NodeId};
+use crate::kernel::{Cx, Frame, KeyMap, Wake};
+use crate::scenario::raw::KeyOp;
+use sim_core::{mix64, Counter, Key, SimTime, Stream, TimeWeighted};
+use std::collections::VecDeque;
+
+/// `pc` of a frame waiting for a connection.
+const WAIT_CONN: u32 = u32::MAX;
+/// `pc` of a request frame at a station (queued or served).
+const AT_STATION: u32 = u32::MAX - 1;
+// A replication (apply) job is a frame without a request; its `pc` is the epoch of its
+// replica when it was shipped (a job shipped before a failover is dropped on arrival).
+// A sync write waiting for its replicas has `pc` = acknowledgements still due (≤ 100).
+
+/// One server: a station plus its place in the replication log.
+#[derive(Debug, Clone)]
+struct Server {
+    inst: Instance,
+    shard: u32,
+    /// Replicas: the highest log position applied.
+    applied: u64,
+    /// Replicas: positions shipped to it and not yet applied, in log order, with the time
+    /// each arrives.
+    log: VecDeque<(u64, SimTime)>,
+    /// Replicas: the highest position received when the primary last failed.
+    received: u64,
+    /// Replicas: bumped when its log is cut (a failover), so jobs shipped before are dropped.
+    epoch: u32,
+    /// Replicas: a write is being applied (queued for or holding a worker).
+    applying: bool,
+    /// Replicas: writes arrived, waiting for the one being applied.
+    apply_queue: VecDeque<Key>,
+    /// Replicas: when the last shipped write arrives (writes arrive in log order).
+    last_arrival: SimTime,
+}
+
+#[derive(Debug, Clone)]
+struct Shard {
+    /// The server taking writes (none while failed over).
+    primary: Option<u32>,
+    replicas: Vec<u32>,
+    /// Last log position committed.
+    pos: u64,
+    /// Round-robin cursor over the replicas.
+    rr: u32,
+}
+
+/// A database at run time.
+#[derive(Debug, Clone)]
+pub struct DatabaseState {
+    id: NodeId,
+    rng: Stream,
+    /// `Geo`: the shard of each zone id (0 for zones not listed).
+    geo: Vec<u32>,
+    cfg: Database,
+    ops: Vec<KeyOp>,
+    servers: Vec<Server>,
+    shards: Vec<Shard>,
+    /// Connections taken.
+    in_use: u32,
+    /// Frames waiting for a connection (stale keys are skipped).
+    waiting: VecDeque<Key>,
+    /// Per shard and key, the version and log position of its last committed write.
+    committed: Vec<KeyMap<(u64, u64)>>,
+    scratch: Vec<Key>,
+    scratch_keys: Vec<u64>,
+}
+
+/// The key under which a write to `key` on `shard` is versioned: the key itself, except
+/// in `Geo` shards past the first, where the same key is another record.
+fn vkey(geo: bool, shard: u32, key: u64) -> u64 {
+    if geo && shard > 0 {
+        key ^ mix64(shard as u64)
+    } else {
+        key
+    }
+}
+
+impl DatabaseState {
+    /// The state of database `id` configured by `cfg` at the start of a run.
+    pub fn new(id: NodeId, cfg: &Database, sc: &crate::scenario::Scenario, rng: Stream) -> Self {
+        let per = 1 + cfg.replicas;
+        let shards = (0..cfg.sharding.count())
+            .map(|s| Shard {
+                primary: Some(s * per),
+                replicas: (1..per).map(|r| s * per + r).collect(),
+                pos: 0,
+                rr: 0,
+            })
+            .collect();
+        let mut geo = vec![0u32; sc.zones.len() + 1];
+        if let Sharding::Geo(zones) = &cfg.sharding {
+            for (shard, z) in zones.iter().enumerate() {
+                geo[sc.zone_id(z) as usize] = shard as u32;
+            }
+        }
+        DatabaseState {
+            id,
+            rng,
+            geo,
+            cfg: cfg.clone(),
+            ops: sc.class_ops.clone(),
+            servers: (0..cfg.servers())
+                .map(|s| Server {
+                    inst: Instance::new(Life::Ready, 0, SimTime::ZERO),
+                    shard: s / per,
+                    applied: 0,
+                    log: VecDeque::new(),
+                    received: 0,
+                    epoch: 0,
+                    applying: false,
+                    apply_queue: VecDeque::new(),
+                    last_arrival: SimTime::ZERO,
+                })
+                .collect(),
+            shards,
+            in_use: 0,
+            waiting: VecDeque::new(),
+            committed: (0..cfg.sharding.count())
+                .map(|_| KeyMap::default())
+                .collect(),
+            scratch: vec![],
+            scratch_keys: vec![],
+        }
+    }
+
+    /// The shard a request from `zone` for `key` goes to.
+    #[inline]
+    fn shard_of(&self, zone: u16, key: u64) -> u32 {
+        match self.cfg.sharding {
+            Sharding::Geo(_) => self.geo[zone as usize],
+            _ => self.cfg.sharding.of(key),
+        }
+    }
+
+    /// See [`vkey`].
+    #[inline]
+    fn vkey(&self, shard: u32, key: u64) -> u64 {
+        vkey(matches!(self.cfg.sharding, Sharding::Geo(_)), shard, key)
+    }
+
+    fn stats<'a>(&self, cx: &'a mut Cx) -> &'a mut DbStats {
+        let (servers, shards) = (self.servers.len(), self.shards.len());
+        cx.k.nodes[self.id.index()]
+            .database
+            .get_or_insert_with(|| DbStats {
+                server_busy: vec![TimeWeighted::default(); servers],
+                shard_requests: vec![Counter::default(); shards],
+                ..Default::default()
+            })
+    }
+
+    /// The config.
+    pub fn config(&self) -> &Database {
+        &self.cfg
+    }
+
+    /// Servers taking writes or reads now.
+    fn live_servers(&self) -> u64 {
+        self.shards
+            .iter()
+            .map(|s| s.replicas.len() as u64 + s.primary.is_some() as u64)
+            .sum()
+    }
+
+    /// Take a worker of server `s` for frame `f` (or queue it). `false`: the queue is full.
+    fn occupy(&mut self, cx: &mut Cx, f: Key, s: u32, bounded: bool) -> bool {
+        let now = cx.now;
+        let server = &mut self.servers[s as usize];
+        if server.inst.busy < self.cfg.cores {
+            server.inst.busy += 1;
+            cx.k.nodes[self.id.index()].busy.add(now, 1);
+            self.stats(cx).server_busy[s as usize].add(now, 1);
+            cx.k.frames.get_mut(f).expect("live").holds = true;
+            self.serve(cx, f);
+            true
+        } else if bounded
+            && self
+                .cfg
+                .queue
+                .is_some_and(|cap| server.inst.queue.len() >= cap as usize)
+        {
+            false
+        } else {
+            server.inst.queue.push_back(f);
+            cx.k.nodes[self.id.index()].queued.add(now, 1);
+            true
+        }
+    }
+
+    /// Frame `f` has a worker: schedule the end of its work.
+    fn serve(&mut self, cx: &mut Cx, f: Key) {
+        let fr = cx.k.frames.get(f).expect("live");
+        let d = if fr.req.is_none() {
+            self.cfg.apply
+        } else {
+            match self.ops[fr.class.index()] {
+                KeyOp::Read => self.cfg.read,
+                KeyOp::Write => self.cfg.write,
+            }
+        };
+        let dt = d.sample(&mut self.rng);
+        cx.wake_at(cx.now + dt, f, self.id, Wake::CpuDone);
+    }
+
+    /// A worker of server `s` is free.
+    fn release_worker(&mut self, cx: &mut Cx, s: u32) {
+        let server = &mut self.servers[s as usize];
+        let before = server.inst.busy;
+        server.inst.release_worker(cx, self.id);
+        if server.inst.busy < before {
+            let now = cx.now;
+            self.stats(cx).server_busy[s as usize].add(now, -1);
+        }
+    }
+
+    /// A connection is free: the next live waiter takes it.
+    fn release_connection(&mut self, cx: &mut Cx) {
+        if self.cfg.pool.is_none() {
+            return;
+        }
+        self.in_use -= 1;
+        while let Some(w) = self.waiting.pop_front() {
+            if cx.k.frames.get(w).is_some_and(|fr| fr.pc == WAIT_CONN) {
+                self.in_use += 1;
+                self.route(cx, w);
+                return;
+            }
+        }
+    }
+
+    /// The request leaves with `ok` (its connection is released).
+    fn depart(&mut self, cx: &mut Cx, f: Key, ok: bool) {
+        let fr = cx.leave(f);
+        if fr.holds {
+            self.release_worker(cx, fr.inst.expect("at a server").index() as u32);
+        }
+        if fr.pc != WAIT_CONN {
+            self.release_connection(cx);
+        }
+        cx.reply(fr, ok);
+    }
+
+    /// Send a request that holds a connection to the server its shard and op pick.
+    fn route(&mut self, cx: &mut Cx, f: Key) {
+        let fr = *cx.k.frames.get(f).expect("live");
+        let key = cx.k.reqs.get(fr.req).map_or(0, |r| r.key);
+        let shard = self.shard_of(fr.zone, key);
+        self.stats(cx).shard_requests[shard as usize].inc();
+        let op = self.ops[fr.class.index()];
+        let mut replica = None;
+        let sh = &mut self.shards[shard as usize];
+        if op == KeyOp::Read && self.cfg.reads_from != ReadsFrom::Primary && !sh.replicas.is_empty()
+        {
+            let r = sh.replicas[sh.rr as usize % sh.replicas.len()];
+            sh.rr = sh.rr.wrapping_add(1);
+            let applied = self.servers[r as usize].applied;
+            let fresh = self.committed[shard as usize]
+                .get(&key)
+                .is_none_or(|&(_, pos)| pos <= applied);
+            if self.cfg.reads_from == ReadsFrom::Replicas || fresh {
+                replica = Some(r);
+            }
+        }
+        let target = replica.or(self.shards[shard as usize].primary);
+        let Some(s) = target else {
+            // No primary (failing over): fail fast.
+            cx.k.nodes[self.id.index()].rejected.inc();
+            return self.depart(cx, f, false);
+        };
+        if replica.is_some() {
+            self.stats(cx).replica_reads.inc();
+        }
+        let fm = cx.k.frames.get_mut(f).expect("live");
+        (fm.inst, fm.pc) = (Some(InstanceId::new(s as usize)), AT_STATION);
+        if !self.occupy(cx, f, s, true) {
+            cx.k.nodes[self.id.index()].rejected.inc();
+            self.depart(cx, f, false);
+        }
+    }
+
+    /// A request's work on server `s` is done.
+    fn done(&mut self, cx: &mut Cx, f: Key, fr: Frame, s: u32) {
+        let Some(req) = cx.k.reqs.get(fr.req).copied() else {
+            return self.depart(cx, f, false);
+        };
+        let key = req.key;
+        let shard = self.servers[s as usize].shard as usize;
+        match self.ops[fr.class.index()] {
+            KeyOp::Read => {
+                let latest = req.version;
+                let at_primary = self.shards[shard].primary == Some(s);
+                let served = match self.committed[shard].get(&key) {
+                    None => 0,
+                    Some(&(v, pos)) if at_primary || pos <= self.servers[s as usize].applied => v,
+                    // An older version: which one does not matter, only that it is older.
+                    Some(&(v, _)) => v - 1,
+                };
+                let st = self.stats(cx);
+                st.reads.inc();
+                if served < latest {
+                    st.stale_reads.inc();
+                }
+                let r = cx.k.reqs.get_mut(fr.req).expect("live");
+                (r.version, r.store) = (served, Some(self.id));
+                self.depart(cx, f, true);
+            }
+            KeyOp::Write => {
+                // A write-behind flush carries the version its cache acknowledged.
+                let v = if req.version > 0 && req.message.is_some() {
+                    req.version
+                } else {
+                    cx.k.versions.new_version()
+                };
+                let sh = &mut self.shards[shard];
+                sh.pos += 1;
+                let pos = sh.pos;
+                let e = self.committed[shard].entry(key).or_insert((0, 0));
+                *e = (e.0.max(v), pos);
+                let sync = self.cfg.sync && !sh.replicas.is_empty();
+                for i in 0..self.shards[shard].replicas.len() {
+                    let r = self.shards[shard].replicas[i];
+                    let lag = self.cfg.lag.sample(&mut self.rng);
+                    let server = &mut self.servers[r as usize];
+                    let arrive = server.last_arrival.max(cx.now + lag);
+                    server.last_arrival = arrive;
+                    server.log.push_back((pos, arrive));
+                    let epoch = server.epoch;
+                    let job = cx.k.frames.insert(Frame {
+                        req: Key::NONE,
+                        parent: if sync { f } else { Key::NONE },
+                        entered: cx.now,
+                        node: self.id,
+                        inst: Some(InstanceId::new(r as usize)),
+                        pc: epoch,
+                        link: None,
+                        class: fr.class,
+                        holds: false,
+                        placed: false,
+                        zone: 0,
+                    });
+                    cx.wake_at(arrive, job, self.id, Wake::Arrive);
+                }
+                if sync {
+                    let due = self.shards[shard].replicas.len() as u32;
+                    cx.k.frames.get_mut(f).expect("live").pc = due;
+                    cx.k.reqs.get_mut(fr.req).expect("live").version = v;
+                } else {
+                    let vkey = self.vkey(shard as u32, key);
+                    cx.k.versions.acknowledge(self.id, vkey, v);
+                    let r = cx.k.reqs.get_mut(fr.req).expect("live");
+                    (r.version, r.store) = (v, Some(self.id));
+                    self.stats(cx).writes.inc();
+                    self.depart(cx, f, true);
+                }
+            }
+        }
+    }
+
+    /// A replica applied a write (job `f`, now finished).
+    fn applied(&mut self, cx: &mut Cx, f: Key) {
+        let job = cx.k.frames.remove(f).expect("live");
+        let s = job.inst.expect("at a replica").index() as u32;
+        let server = &mut self.servers[s as usize];
+        if let Some((pos, _)) = server.log.pop_front() {
+            server.applied = server.applied.max(pos);
+        }
+        self.stats(cx).applied.inc();
+        if job.holds {
+            self.release_worker(cx, s);
+        }
+        let server = &mut self.servers[s as usize];
+        server.applying = false;
+        if let Some(next) = server.apply_queue.pop_front() {
+            server.applying = true;
+            self.occupy(cx, next, s, false);
+        }
+        // A sync write waits for this acknowledgement (unless it failed meanwhile).
+        if let Some(w) = cx.k.frames.get_mut(job.parent) {
+            if w.node == self.id && !w.req.is_none() && (1..=MAX_REPLICAS).contains(&w.pc) {
+                w.pc -= 1;
+                if w.pc == 0 {
+                    // The version this write committed (kept on its request meanwhile).
+                    let (key, v) = cx.k.reqs.get(w.req).map_or((0, 0), |r| (r.key, r.version));
+                    let primary = w.inst.expect("at a server").index();
+                    let vkey = self.vkey(self.servers[primary].shard, key);
+                    cx.k.versions.acknowledge(self.id, vkey, v);
+                    if let Some(r) = cx.k.reqs.get_mut(w.req) {
+                        r.store = Some(self.id);
+                    }
+                    self.stats(cx).writes.inc();
+                    self.depart(cx, job.parent, true);
+                }
+            }
+        }
+    }
+
+    /// Kill every shard's primary (verb `fail_primary`); the promotion is due after the
+    /// `failover` time (the caller schedules it). Returns the requests that failed.
+    pub fn fail_primary(&mut self, cx: &mut Cx) -> u64 {
+        let now = cx.now;
+        let mut failed = 0;
+        for shard in 0..self.shards.len() {
+            let Some(p) = self.shards[shard].primary.take() else {
+                continue;
+            };
+            // What the replicas had not received yet never leaves the failed primary.
+            for &r in &self.shards[shard].replicas {
+                let server = &mut self.servers[r as usize];
+                server.log.retain(|&(_, arrive)| arrive <= now);
+                server.received = server.log.back().map_or(server.applied, |e| e.0);
+                server.epoch = server.epoch.wrapping_add(1);
+            }
+            let mut victims = std::mem::take(&mut self.scratch);
+            victims.clear();
+            victims.extend(
+                cx.k.frames
+                    .iter()
+                    .filter(|(_, fr)| {
+                        fr.node == self.id
+                            && fr.inst == Some(InstanceId::new(p as usize))
+                            && !fr.req.is_none()
+                            && fr.pc != WAIT_CONN
+                    })
+                    .map(|(k, _)| k),
+            );
+            let server = &mut self.servers[p as usize];
+            let busy = server.inst.abort(cx, self.id);
+            server.inst.life = Life::Stopped;
+            self.stats(cx).server_busy[p as usize].add(now, -(busy as i64));
+            for &k in &victims {
+                cx.kill(k);
+                failed += 1;
+                self.release_connection(cx);
+            }
+            self.scratch = victims;
+        }
+        let workers = self.live_servers() * self.cfg.cores as u64;
+        cx.k.nodes[self.id.index()].workers.set(now, workers);
+        failed
+    }
+
+    /// The failover time is up: promote the replica with the most of the log in every
+    /// shard without a primary (or restart the primary of a shard without replicas).
+    /// Returns the acknowledged writes lost.
+    pub fn promote(&mut self, cx: &mut Cx) -> u64 {
+        let mut lost = 0;
+        for shard in 0..self.shards.len() {
+            let sh = &mut self.shards[shard];
+            if sh.primary.is_some() {
+                continue;
+            }
+            let best = sh
+                .replicas
+                .iter()
+                .enumerate()
+                .max_by_key(|(i, &r)| (self.servers[r as usize].received, std::cmp::Reverse(*i)))
+                .map(|(i, _)| i);
+            match best {
+                Some(i) => {
+                    // The promoted replica first applies all it received (its relay log);
+                    // the others follow it from there.
+                    let p = sh.replicas.remove(i);
+                    let applied = self.servers[p as usize].received;
+                    // Sync writes are acknowledged only once every replica has them: those
+                    // missing were never acknowledged (they failed with the primary).
+                    if !self.cfg.sync {
+                        lost += sh.pos - applied;
+                    }
+                    for &r in sh.replicas.iter().chain([&p]) {
+                        let server = &mut self.servers[r as usize];
+                        server.log.clear();
+                        server.applied = applied;
+                        server.epoch = server.epoch.wrapping_add(1);
+                        for job in server.apply_queue.drain(..) {
+                            cx.k.frames.remove(job);
+                        }
+                    }
+                    sh.primary = Some(p);
+                    // The writes past the new primary's position are gone. Sync: none of
+                    // them was acknowledged, so each such key holds its last acknowledged
+                    // version (every replica had it). Async: acknowledged writes are lost
+                    // and forgotten.
+                    let id = self.id;
+                    let versions = &cx.k.versions;
+                    let sync = self.cfg.sync;
+                    let mut forgotten = std::mem::take(&mut self.scratch_keys);
+                    forgotten.clear();
+                    let geo = matches!(self.cfg.sharding, Sharding::Geo(_));
+                    let vkey = |k: u64| vkey(geo, shard as u32, k);
+                    self.committed[shard].retain(|&k, e| {
+                        if e.1 <= applied {
+                            return true;
+                        }
+                        let acked = versions.latest(id, vkey(k));
+                        *e = (acked, 0);
+                        if !sync {
+                            forgotten.push(vkey(k));
+                        }
+                        sync && acked > 0
+                    });
+                    for &k in &forgotten {
+                        cx.k.versions.forget(id, k);
+                    }
+                    self.scratch_keys = forgotten;
+                }
+                None => {
+                    // No replica: the same server restarts from its log.
+                    let p = (shard as u32) * (1 + self.cfg.replicas);
+                    self.servers[p as usize].inst.life = Life::Ready;
+                    sh.primary = Some(p);
+                }
+            }
+        }
+        let now = cx.now;
+        let st = self.stats(cx);
+        st.lost_writes.add(lost);
+        st.failovers.inc();
+        let workers = self.live_servers() * self.cfg.cores as u64;
+        cx.k.nodes[self.id.index()].workers.set(now, workers);
+        lost
+    }
+
+    /// Servers now: (label, role) for the report and the terminal UI.
+    pub fn server_count(&self) -> usize {
+        self.servers.len()
+    }
+}
+
+impl Component for DatabaseState {
+    fn on_enter(&mut self, cx: &mut Cx, f: Key) {
+        cx.accept(f);
+        let fm = cx.k.frames.get_mut(f).expect("live");
+        fm.placed = true;
+        let (req, class, zone) = (fm.req, fm.class, fm.zone);
+        if self.ops[class.index()] == KeyOp::Read {
+            // What a fresh read must return: the latest write acknowledged before it began
+            // (a write concurrent with the read may or may not be seen).
+            if let Some(r) = cx.k.reqs.get(req) {
+                let vkey = self.vkey(self.shard_of(zone, r.key), r.key);
+                let latest = cx.k.versions.latest(self.id, vkey);
+                cx.k.reqs.get_mut(req).expect("live").version = latest;
+            }
+        }
+        if let Some(cap) = self.cfg.pool {
+            if self.in_use >= cap {
+                cx.k.frames.get_mut(f).expect("live").pc = WAIT_CONN;
+                self.waiting.push_back(f);
+                self.stats(cx).pool_waits.inc();
+                let at = cx.now + self.cfg.pool_timeout;
+                return cx.wake_at(at, f, self.id, Wake::Timeout);
+            }
+            self.in_use += 1;
+        }
+        self.route(cx, f);
+    }
+
+    fn on_reply(&mut self, _cx: &mut Cx, _f: Key, _ok: bool) {}
+
+    fn on_wake(&mut self, cx: &mut Cx, f: Key, why: Wake) {
+        let Some(fr) = cx.k.frames.get(f).copied() else {
+            return;
+        };
+        match why {
+            Wake::Timeout => {
+                if fr.pc == WAIT_CONN {
+                    self.stats(cx).pool_timeouts.inc();
+                    self.depart(cx, f, false);
+                }
+            }
+            Wake::Arrive => {
+                let s = fr.inst.expect("at a replica").index() as u32;
+                let shard = self.servers[s as usize].shard as usize;
+                let server = &mut self.servers[s as usize];
+                if self.shards[shard].replicas.contains(&s) && server.epoch == fr.pc {
+                    // One write at a time, in log order.
+                    if server.applying {
+                        server.apply_queue.push_back(f);
+                    } else {
+                        server.applying = true;
+                        self.occupy(cx, f, s, false);
+                    }
+                } else {
+                    // Its replica was promoted or re-synced meanwhile.
+                    cx.k.frames.remove(f);
+                }
+            }
+            Wake::Resume => self.serve(cx, f),
+            Wake::Retry => {}
+            Wake::CpuDone => {
+                let s = fr.inst.expect("at a server").index() as u32;
+                if fr.req.is_none() {
+                    self.applied(cx, f)
+                } else {
+                    self.release_worker_of(cx, f, s);
+                    self.done(cx, f, fr, s);
+                }
+            }
+        }
+    }
+}
+
+impl DatabaseState {
+    /// Frame `f` is done with its worker at server `s`.
+    fn release_worker_of(&mut self, cx: &mut Cx, f: Key, s: u32) {
+        let fm = cx.k.frames.get_mut(f).expect("live");
+        if fm.holds {
+            fm.holds = false;
+            self.release_worker(cx, s);
+        }
+    }
+}
