@@ -753,3 +753,27 @@ fn the_rate_limit_scenario_holds_off_the_scraper_and_spares_the_humans() {
     );
     assert_eq!(r["slo"][0]["pass"], false);
 }
+
+#[test]
+fn the_circuit_breaker_scenario_saves_the_requests_that_never_needed_the_dependency() {
+    let path = std::path::Path::new("scenarios/circuit-breaker.ron");
+    let r = run_json(path, &[]);
+    let browse = num(&r, "/classes/0/error_rate");
+    assert!(browse > 0.3, "{browse}");
+    assert_eq!(r["slo"][0]["pass"], false);
+    let text = std::fs::read_to_string(path).unwrap();
+    let guarded = text.replace(
+        r#"Call(node: "recommendations", timeout: "500ms")"#,
+        r#"Call(node: "recommendations", timeout: "500ms", breaker: Breaker(threshold: 0.5, window: "10s", open_for: "20s"))"#,
+    );
+    assert_ne!(guarded, text);
+    let (_d, f) = scenario_file(&guarded);
+    let r = run_json(&f, &[]);
+    assert!(
+        num(&r, "/classes/0/error_rate") < browse / 10.0,
+        "{}",
+        r["classes"][0]
+    );
+    assert!(num(&r, "/calls/0/breaker_opened") >= 1.0);
+    assert_eq!(r["slo"][0]["pass"], true);
+}
