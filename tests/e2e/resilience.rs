@@ -41,6 +41,9 @@ fn retries_against_error_injection_follow_the_geometric_law() {
         (c["from"].as_str(), c["to"].as_str()),
         (Some("front"), Some("back"))
     );
+    // The same figure overall and for the (only) class.
+    assert_eq!(num(&r, "/summary/amplification"), num(c, "/amplification"));
+    assert_eq!(num(&r, "/classes/0/call_attempts"), num(c, "/attempts"));
     // One try: the injected share fails.
     let r = front_back(
         1000,

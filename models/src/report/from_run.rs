@@ -23,6 +23,13 @@ fn stats_of(c: &ClassStats, window_s: f64) -> Stats {
         },
         throughput: if window_s > 0.0 { done / window_s } else { 0.0 },
         latency: Latency::of(&c.latency),
+        calls: c.calls.get() as f64,
+        call_attempts: c.call_attempts.get() as f64,
+        amplification: if c.calls.get() > 0 {
+            c.call_attempts.get() as f64 / c.calls.get() as f64
+        } else {
+            0.0
+        },
     }
 }
 
@@ -38,6 +45,8 @@ impl Report {
             all.completed.add(c.completed.get());
             all.errors.add(c.errors.get());
             all.timeouts.add(c.timeouts.get());
+            all.calls.add(c.calls.get());
+            all.call_attempts.add(c.call_attempts.get());
             all.latency.merge(&c.latency);
         }
         let mut cost = Cost::default();

@@ -78,6 +78,20 @@ pub struct Stats {
     pub throughput: f64,
     /// Response times of the completed requests.
     pub latency: Latency,
+    /// Calls with a timeout, retries or a breaker made for these requests (absent when
+    /// none).
+    #[serde(serialize_with = "count", skip_serializing_if = "is_zero", default)]
+    pub calls: f64,
+    /// Their tries, the first included.
+    #[serde(serialize_with = "count", skip_serializing_if = "is_zero", default)]
+    pub call_attempts: f64,
+    /// call_attempts / calls: the load the retries add.
+    #[serde(skip_serializing_if = "is_zero", default)]
+    pub amplification: f64,
+}
+
+fn is_zero(v: &f64) -> bool {
+    *v == 0.0
 }
 
 /// [`Stats`] with a class name.

@@ -136,6 +136,10 @@ pub struct ClassStats {
     pub timeouts: Counter,
     /// Response times of the completed ones.
     pub latency: Histogram,
+    /// Calls with a timeout, retries or a breaker made for these requests.
+    pub calls: Counter,
+    /// Their tries, the first included.
+    pub call_attempts: Counter,
 }
 
 /// How a run ended.

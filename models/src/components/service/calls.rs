@@ -42,6 +42,12 @@ impl Pool {
             if first {
                 st.calls.inc();
             }
+            let class = cx.k.frames.get(f).expect("calling frame is live").class;
+            let c = &mut cx.k.classes[class.index()];
+            c.call_attempts.inc();
+            if first {
+                c.calls.inc();
+            }
         }
     }
 
