@@ -142,14 +142,13 @@ impl World {
             self.faults.active[id] = false;
             self.close_impact(id, now, true);
         }
-        let verb_on = |v: Verb| v;
         match fault.kind {
             FaultKind::Kill { node, count } => {
                 if on {
                     let killed_before = self.k.nodes[node.index()].killed.get();
                     self.apply(
                         now,
-                        verb_on(Verb::KillInstances { node, count }),
+                        Verb::KillInstances { node, count },
                         q,
                         TimelineKind::Fault,
                     );

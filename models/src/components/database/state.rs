@@ -526,11 +526,6 @@ impl DatabaseState {
         cx.k.nodes[self.id.index()].workers.set(now, workers);
         lost
     }
-
-    /// Servers now: (label, role) for the report and the terminal UI.
-    pub fn server_count(&self) -> usize {
-        self.servers.len()
-    }
 }
 
 impl Component for DatabaseState {
