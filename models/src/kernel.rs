@@ -151,6 +151,8 @@ pub struct Membership {
     /// It died (killed) rather than being taken out on purpose (a drain, a stop): a
     /// balancer with health checks learns of a death only from its probes.
     pub died: bool,
+    /// The instance's zone id (for balancers that prefer their caller's zone).
+    pub zone: u16,
 }
 
 /// Everything the components share: the scenario, requests and frames, random streams and
@@ -182,6 +184,8 @@ pub struct Kernel {
     pub zones_down: Vec<bool>,
     /// Zone pairs that cannot reach each other (a `Partition`), smaller id first.
     pub partitions: Vec<(u16, u16)>,
+    /// The stream `crossing`: latency of calls into another zone or region.
+    pub crossing_rng: Stream,
     /// Per call policy (`Scenario::calls`), what its calls did in the measured window.
     pub calls: Vec<CallStats>,
     /// Timeline notes from components (a breaker's changes), taken by the world after
@@ -344,9 +348,16 @@ impl Cx<'_> {
     }
 
     /// A new top-level frame for request `req` (a client's or a queue's message), for
-    /// `node`, reached over `link`, and send it.
+    /// `node`, reached over `link`, from zone `zone` (0: none), and send it.
     #[inline(always)]
-    pub fn send_root(&mut self, req: Key, node: NodeId, link: Option<LinkId>, class: ClassId) {
+    pub fn send_root(
+        &mut self,
+        req: Key,
+        node: NodeId,
+        link: Option<LinkId>,
+        class: ClassId,
+        zone: u16,
+    ) {
         let f = self.k.frames.insert(Frame {
             req,
             parent: Key::NONE,
@@ -358,7 +369,7 @@ impl Cx<'_> {
             class,
             holds: false,
             placed: false,
-            zone: 0,
+            zone,
         });
         self.send(link, Ev::Enter(f, node));
     }

@@ -777,3 +777,39 @@ fn the_circuit_breaker_scenario_saves_the_requests_that_never_needed_the_depende
     assert!(num(&r, "/calls/0/breaker_opened") >= 1.0);
     assert_eq!(r["slo"][0]["pass"], true);
 }
+
+#[test]
+fn the_regional_failover_scenario_survives_only_while_one_region_can_carry_both() {
+    let path = std::path::Path::new("scenarios/regional-failover.ron");
+    let r = run_json(path, &[]);
+    let (us, eu) = (&r["classes"][0], &r["classes"][1]);
+    assert_eq!(
+        (us["name"].as_str(), eu["name"].as_str()),
+        (Some("us"), Some("eu"))
+    );
+    // Only us users fail, and only until the checks eject the dead region: 3 probes 5 s
+    // apart plus the 1 s timeout is 11 s at 700/s (the first probe at 120 s fails, so
+    // 10 to 11 s; a few more die with their instances).
+    assert_eq!(eu["errors"], 0);
+    let failed = num(us, "/errors");
+    assert!((6_900.0..=7_800.0).contains(&failed), "{failed}");
+    // During the 3 minutes in eu-west they pay the crossing (Exp 70 ms): about 40% of
+    // the measured us requests, so their p95 is past 70 ms and eu's is not.
+    assert!(num(us, "/latency/p95") > 0.1, "{us}");
+    assert!(num(eu, "/latency/p95") < 0.05, "{eu}");
+    assert_eq!(r["slo"][0]["pass"], true);
+    assert_eq!(r["slo"][1]["pass"], true);
+    // us users at 1200/s: eu-west gets 1 700/s for 1 600 of capacity and both regions fail.
+    let text = std::fs::read_to_string(path).unwrap();
+    let big = text.replace("rate: Constant(700)", "rate: Constant(1200)");
+    assert_ne!(big, text);
+    let (_d, f) = scenario_file(&big);
+    let r = run_json(&f, &[]);
+    assert!(
+        num(&r, "/classes/1/error_rate") > 0.2,
+        "{}",
+        r["classes"][1]
+    );
+    assert_eq!(r["slo"][0]["pass"], false);
+    assert_eq!(r["slo"][1]["pass"], false);
+}

@@ -313,5 +313,8 @@ fn a_partition_fails_exactly_the_cross_zone_calls() {
     // The answered ones never crossed: 1 ms.
     assert!((num(&r, "/summary/latency/max") - 0.001).abs() < 1e-6);
     let t = r["timeline"].to_string();
-    assert!(t.contains("zones a and b cannot reach each other"), "{t}");
+    assert!(
+        t.contains("zone a and zone b cannot reach each other"),
+        "{t}"
+    );
 }

@@ -83,9 +83,24 @@ fn contains(old: &Value, new: &Value, path: &str, diffs: &mut Vec<String>) {
 fn golden_reports_keep_every_figure() {
     let bless = std::env::var_os("SCALELAB_BLESS").is_some();
     let mut failures = vec![];
-    for (stem, file, extra) in CASES {
-        let mut args = vec!["run", file, "--json"];
-        args.extend_from_slice(extra);
+    // Every shipped scenario at its own length, besides the cases above.
+    let dir = format!("{}/scenarios", env!("CARGO_MANIFEST_DIR"));
+    let mut shipped: Vec<(String, String)> = std::fs::read_dir(&dir)
+        .expect("scenarios/")
+        .filter_map(|e| {
+            let name = e.ok()?.file_name().into_string().ok()?;
+            let stem = name.strip_suffix(".ron")?.to_string();
+            Some((format!("scenario_{stem}"), format!("scenarios/{name}")))
+        })
+        .collect();
+    shipped.sort();
+    let cases = CASES
+        .iter()
+        .map(|&(stem, file, extra)| (stem.to_string(), file.to_string(), extra.to_vec()))
+        .chain(shipped.into_iter().map(|(s, f)| (s, f, vec![])));
+    for (stem, file, extra) in cases {
+        let mut args = vec!["run", file.as_str(), "--json"];
+        args.extend_from_slice(&extra);
         let out = scalelab(&args);
         assert!(
             out.status.success(),
@@ -97,10 +112,11 @@ fn golden_reports_keep_every_figure() {
             std::fs::write(&path, &out.stdout).expect("write golden report");
             continue;
         }
-        let old: Value = serde_json::from_str(
-            &std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}")),
-        )
-        .expect("golden report is JSON");
+        let old: Value =
+            serde_json::from_str(&std::fs::read_to_string(&path).unwrap_or_else(|e| {
+                panic!("{path}: {e} (a new scenario? record it with SCALELAB_BLESS=1)")
+            }))
+            .expect("golden report is JSON");
         let new: Value = serde_json::from_slice(&out.stdout).expect("report is JSON");
         let mut diffs = vec![];
         contains(&old, &new, "", &mut diffs);

@@ -11,6 +11,7 @@ mod golden;
 mod lifecycle;
 mod queue;
 mod readme;
+mod regions;
 mod resilience;
 mod slo;
 mod truth;

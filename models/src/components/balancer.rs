@@ -63,6 +63,12 @@ pub struct RawBalancer {
     /// at once (as if the platform deregistered them). Default: none.
     #[serde(default)]
     pub health_check: Option<RawHealthCheck>,
+    /// Send a request to an instance in the caller's own zone while one is routable, else
+    /// in its own region, else anywhere (the caller: the calling instance, or the source's
+    /// `zone`). With `RoundRobin`, `Random`, `LeastConnections` or `PowerOfTwoChoices`.
+    /// Default: false.
+    #[serde(default)]
+    pub prefer_zone: bool,
 }
 
 /// A balancer's health check as written.
@@ -138,6 +144,8 @@ pub struct LoadBalancer {
     pub health: Option<HealthCheck>,
     /// Backend pools.
     pub backends: Vec<Backend>,
+    /// Prefer the caller's zone, then its region.
+    pub prefer_zone: bool,
 }
 
 /// One backend pool of a load balancer.
@@ -278,7 +286,27 @@ impl RawConfig for RawBalancer {
                 })
             }
         };
+        if self.prefer_zone
+            && matches!(
+                self.algorithm,
+                Algorithm::WeightedRoundRobin { .. } | Algorithm::ConsistentHash
+            )
+        {
+            return Err(r
+                .err(
+                    r.loc().field_in(name, "prefer_zone"),
+                    format!(
+                        "load balancer `{name}`: prefer_zone does not combine with {}",
+                        match self.algorithm {
+                            Algorithm::ConsistentHash => "ConsistentHash",
+                            _ => "WeightedRoundRobin",
+                        }
+                    ),
+                )
+                .with_hint("use RoundRobin, Random, LeastConnections or PowerOfTwoChoices with prefer_zone"));
+        }
         Ok(NodeKind::LoadBalancer(LoadBalancer {
+            prefer_zone: self.prefer_zone,
             health,
             algorithm: self.algorithm.clone(),
             backends: bs,
@@ -309,13 +337,23 @@ impl Config for LoadBalancer {
     fn build(&self, id: NodeId, sc: &Scenario, rng: Stream) -> NodeState {
         let mut b = Balancer::new(self, rng);
         b.id = id;
+        if self.prefer_zone {
+            b.locality = Some(Locality {
+                zone_of: vec![],
+                region_of: sc.regions.of_zone.clone(),
+                zones: vec![Local::default(); sc.zones.len() + 1],
+                regions: vec![Local::default(); sc.regions.names.len() + 1],
+            });
+        }
         for (bi, backend) in self.backends.iter().enumerate() {
-            let size = sc.nodes[backend.node.index()]
-                .kind
-                .as_service()
-                .map_or(0, |s| s.instances);
-            for i in 0..size {
-                b.join(bi, InstanceId::new(i as usize));
+            let Some(s) = sc.nodes[backend.node.index()].kind.as_service() else {
+                continue;
+            };
+            for i in 0..s.instances {
+                let inst = InstanceId::new(i as usize);
+                let t = b.target(bi, inst);
+                b.place(t, sc.zone_id(&s.zones[i as usize % s.zones.len()]));
+                b.join(bi, inst);
             }
         }
         NodeState::LoadBalancer(b)
@@ -389,6 +427,26 @@ struct BackendState {
     target_of: Vec<Option<u32>>,
 }
 
+/// Routable targets in one zone or region, with a round-robin cursor.
+#[derive(Debug, Clone, Default)]
+struct Local {
+    members: DenseSet,
+    next: usize,
+}
+
+/// `prefer_zone`: the routable targets per zone and per region.
+#[derive(Debug, Clone)]
+struct Locality {
+    /// Per target, its zone id.
+    zone_of: Vec<u16>,
+    /// Per zone id, its region id.
+    region_of: Vec<u16>,
+    /// Per zone id.
+    zones: Vec<Local>,
+    /// Per region id (0: zones in no region, never preferred).
+    regions: Vec<Local>,
+}
+
 /// A load balancer at run time.
 #[derive(Debug, Clone)]
 pub struct Balancer {
@@ -412,6 +470,8 @@ pub struct Balancer {
     least: MinTree,
     /// Round-robin cursor (and `LeastConnections`' rotating tie-break).
     next: usize,
+    /// With `prefer_zone`: members by zone and region.
+    locality: Option<Locality>,
 }
 
 impl Balancer {
@@ -442,6 +502,7 @@ impl Balancer {
             outstanding: vec![],
             least: MinTree::new(),
             next: 0,
+            locality: None,
         }
     }
 
@@ -464,6 +525,10 @@ impl Balancer {
         let Some(bi) = self.backends.iter().position(|b| b.node == m.node) else {
             return;
         };
+        if self.locality.is_some() {
+            let t = self.target(bi, m.inst);
+            self.place(t, m.zone);
+        }
         if self.health.is_none() {
             return if m.up {
                 self.join(bi, m.inst)
@@ -547,6 +612,9 @@ impl Balancer {
         });
         self.outstanding.push(0);
         self.streak.push(0);
+        if let Some(l) = &mut self.locality {
+            l.zone_of.push(0);
+        }
         if self.uses_tree() && self.targets.len() == SCAN_MAX + 1 {
             // Past the scan size: the tree takes over, seeded with every member.
             for &m in self.members.as_slice() {
@@ -582,12 +650,26 @@ impl Balancer {
         best.expect("a member exists").0
     }
 
+    /// Target `t` is in zone `zone` (with `prefer_zone`; before it joins).
+    fn place(&mut self, t: u32, zone: u16) {
+        if let Some(l) = &mut self.locality {
+            if !self.members.contains(t) {
+                l.zone_of[t as usize] = zone;
+            }
+        }
+    }
+
     fn join(&mut self, bi: usize, inst: InstanceId) {
         let t = self.target(bi, inst);
         if !self.members.insert(t) {
             return;
         }
         self.backends[bi].members.insert(t);
+        if let Some(l) = &mut self.locality {
+            let z = l.zone_of[t as usize] as usize;
+            l.zones[z].members.insert(t);
+            l.regions[l.region_of[z] as usize].members.insert(t);
+        }
         if self.uses_tree() {
             self.least.set(t, self.outstanding[t as usize]);
         }
@@ -599,6 +681,11 @@ impl Balancer {
             return;
         }
         self.backends[bi].members.remove(t);
+        if let Some(l) = &mut self.locality {
+            let z = l.zone_of[t as usize] as usize;
+            l.zones[z].members.remove(t);
+            l.regions[l.region_of[z] as usize].members.remove(t);
+        }
         if self.uses_tree() {
             self.least.set(t, u32::MAX);
         }
@@ -611,6 +698,55 @@ impl Balancer {
         if self.uses_tree() && self.members.contains(t) {
             self.least.set(t, o);
         }
+    }
+
+    /// With `prefer_zone`, a routable target in zone `zone`, else in its region; `None`
+    /// when there is none there (or no preference), and the pick goes to every member.
+    fn pick_local(&mut self, zone: u16) -> Option<u32> {
+        let l = self.locality.as_mut()?;
+        if zone == 0 {
+            return None;
+        }
+        let region = l.region_of[zone as usize] as usize;
+        let local = if !l.zones[zone as usize].members.is_empty() {
+            &mut l.zones[zone as usize]
+        } else if region != 0 && !l.regions[region].members.is_empty() {
+            &mut l.regions[region]
+        } else {
+            return None;
+        };
+        let (set, n) = (&local.members, local.members.len());
+        let start = if local.next < n { local.next } else { 0 };
+        Some(match self.algorithm {
+            Alg::RoundRobin => {
+                local.next = start + 1;
+                set.get(start)
+            }
+            Alg::Random => set.get(self.rng.below(n as u64) as usize),
+            Alg::LeastConnections => {
+                local.next = start + 1;
+                let out = &self.outstanding;
+                (start..n)
+                    .chain(0..start)
+                    .map(|k| set.get(k))
+                    .min_by_key(|&t| out[t as usize])
+                    .expect("not empty")
+            }
+            Alg::PowerOfTwo => {
+                if n == 1 {
+                    return Some(set.get(0));
+                }
+                let a = self.rng.below(n as u64) as usize;
+                let b = (a + 1 + self.rng.below(n as u64 - 1) as usize) % n;
+                let (ta, tb) = (set.get(a), set.get(b));
+                if self.outstanding[tb as usize] < self.outstanding[ta as usize] {
+                    tb
+                } else {
+                    ta
+                }
+            }
+            Alg::Weighted | Alg::Hash => unreachable!("validated: no prefer_zone"),
+        })
     }
 
     /// Choose a routable target for a request of `session`; `None` if there is none.
@@ -699,7 +835,11 @@ impl Component for Balancer {
     fn on_enter(&mut self, cx: &mut Cx, f: Key) {
         let fr = *cx.k.frames.get(f).expect("entering frame is live");
         let session = cx.k.reqs.get(fr.req).map_or(0, |r| r.session);
-        let Some(t) = self.pick(session) else {
+        let local = match self.locality {
+            Some(_) => self.pick_local(fr.zone),
+            None => None,
+        };
+        let Some(t) = local.or_else(|| self.pick(session)) else {
             // No instance to send to: fail at once (a 503).
             return cx.reject(f);
         };
@@ -745,6 +885,7 @@ mod tests {
             health: None,
             algorithm: alg,
             backends,
+            prefer_zone: false,
         };
         let mut b = Balancer::new(&lb, RngStreams::new(1).get("lb"));
         for (bi, &(n, _)) in pools.iter().enumerate() {
@@ -774,6 +915,7 @@ mod tests {
             inst: InstanceId::new(2),
             up: false,
             died: false,
+            zone: 0,
         });
         for (session, &t) in first.iter().enumerate() {
             let now = b.pick(session as u64).unwrap();
@@ -813,12 +955,14 @@ mod tests {
             inst: InstanceId::new(5),
             up: false,
             died: false,
+            zone: 0,
         });
         b.set_member(crate::kernel::Membership {
             node: NodeId::new(0),
             inst: InstanceId::new(5),
             up: true,
             died: false,
+            zone: 0,
         });
         let again: Vec<u32> = (0..4000).map(|s| b.pick(s).unwrap()).collect();
         assert_eq!(before, again, "a rejoin restores every session");
@@ -827,6 +971,7 @@ mod tests {
             inst: InstanceId::new(8),
             up: true,
             died: false,
+            zone: 0,
         });
         let grown: Vec<u32> = (0..4000).map(|s| b.pick(s).unwrap()).collect();
         let moved: Vec<usize> = (0..4000).filter(|&s| grown[s] != before[s]).collect();
@@ -858,12 +1003,14 @@ mod tests {
                     inst: InstanceId::new(rnd(60) as usize),
                     up: true,
                     died: false,
+                    zone: 0,
                 }),
                 1 => b.set_member(crate::kernel::Membership {
                     node: NodeId::new(0),
                     inst: InstanceId::new(rnd(60) as usize),
                     up: false,
                     died: false,
+                    zone: 0,
                 }),
                 _ => {
                     let t = rnd(b.targets.len() as u64) as u32;
@@ -905,6 +1052,7 @@ mod tests {
             inst: InstanceId::new(2),
             up: false,
             died: false,
+            zone: 0,
         });
         assert_eq!(b.pick(0), Some(1));
         let mut b = balancer(Algorithm::PowerOfTwoChoices, &[(4, 1.0)]);
@@ -928,6 +1076,7 @@ mod tests {
             inst: InstanceId::new(1),
             up: false,
             died: false,
+            zone: 0,
         });
         let picks: Vec<u32> = (0..4).map(|_| b.pick(0).unwrap()).collect();
         assert!(picks.iter().all(|&t| t != 1), "{picks:?}");
@@ -936,6 +1085,7 @@ mod tests {
             inst: InstanceId::new(1),
             up: true,
             died: false,
+            zone: 0,
         });
         let picks: Vec<u32> = (0..3).map(|_| b.pick(0).unwrap()).collect();
         assert!(picks.contains(&1), "{picks:?}");
@@ -945,6 +1095,7 @@ mod tests {
                 inst: InstanceId::new(inst),
                 up: false,
                 died: false,
+                zone: 0,
             });
         }
         assert_eq!(b.pick(0), None, "nothing routable");
@@ -969,5 +1120,73 @@ mod tests {
             c[b.pick(0).unwrap() as usize] += 1;
         }
         assert_eq!(c, [100, 100, 100]);
+    }
+
+    #[test]
+    fn prefer_zone_keeps_requests_in_their_zone_then_region_then_anywhere() {
+        // Six instances: two in each of zones 1, 2 (region 1) and 3 (region 2).
+        for alg in [
+            Algorithm::RoundRobin,
+            Algorithm::Random,
+            Algorithm::LeastConnections,
+            Algorithm::PowerOfTwoChoices,
+        ] {
+            let mut b = balancer(alg.clone(), &[]);
+            b.backends.push(BackendState {
+                node: NodeId::new(0),
+                link: None,
+                weight: 1.0,
+                current: 0.0,
+                members: DenseSet::new(),
+                rr: 0,
+                target_of: vec![],
+            });
+            b.locality = Some(Locality {
+                zone_of: vec![],
+                region_of: vec![0, 1, 1, 2],
+                zones: vec![Local::default(); 4],
+                regions: vec![Local::default(); 3],
+            });
+            let m = |i: usize, up: bool| crate::kernel::Membership {
+                node: NodeId::new(0),
+                inst: InstanceId::new(i),
+                up,
+                died: false,
+                zone: 1 + (i / 2) as u16,
+            };
+            for i in 0..6 {
+                b.set_member(m(i, true));
+            }
+            let zone_of = |b: &mut Balancer, from: u16| {
+                let t = b.pick_local(from).or_else(|| b.pick(0)).unwrap();
+                1 + b.targets[t as usize].inst.index() as u16 / 2
+            };
+            for from in 1..=3 {
+                for _ in 0..20 {
+                    assert_eq!(zone_of(&mut b, from), from, "{alg:?}");
+                }
+            }
+            // Zone 1 empties: its callers stay in region 1 (zone 2).
+            b.set_member(m(0, false));
+            b.set_member(m(1, false));
+            for _ in 0..20 {
+                assert_eq!(zone_of(&mut b, 1), 2, "{alg:?}");
+            }
+            // Region 1 empties: anywhere (zone 3).
+            b.set_member(m(2, false));
+            b.set_member(m(3, false));
+            for _ in 0..20 {
+                assert_eq!(zone_of(&mut b, 1), 3, "{alg:?}");
+            }
+            // Zone 1 comes back: its callers return.
+            b.set_member(m(0, true));
+            assert_eq!(zone_of(&mut b, 1), 1, "{alg:?}");
+            // No zone: no preference; every member is used.
+            let mut seen = [0u32; 4];
+            for _ in 0..200 {
+                seen[zone_of(&mut b, 0) as usize] += 1;
+            }
+            assert!(seen[1] > 0 && seen[3] > 0, "{alg:?}: {seen:?}");
+        }
     }
 }

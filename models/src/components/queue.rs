@@ -201,7 +201,7 @@ impl QueueState {
                 let st = self.stats(cx);
                 st.oldest_age = st.oldest_age.max(age);
             }
-            cx.send_root(msg, node, link, r.class);
+            cx.send_root(msg, node, link, r.class, 0);
         }
     }
 

@@ -87,7 +87,7 @@ impl SourceState {
         let now = cx.now;
         let counted = now >= cx.k.sc.warmup;
         let class: ClassId = m.class;
-        let (timeout, target, link) = (src.timeout, src.target, src.link);
+        let (timeout, target, link, zone) = (src.timeout, src.target, src.link, src.zone);
         let max_in_flight = cx.k.sc.max_in_flight;
         let req = cx.k.reqs.insert(Req {
             born: now,
@@ -124,7 +124,7 @@ impl SourceState {
                 cx.q.schedule(now + t, Ev::SourceTimer(self.id));
             }
         }
-        cx.send_root(req, target, link, class);
+        cx.send_root(req, target, link, class, zone);
         self.schedule_next(cx.q);
         true
     }

@@ -56,6 +56,11 @@ pub enum RawFault {
         /// A zone some service runs in.
         zone: String,
     },
+    /// A `ZoneOutage` of every zone of the region at once.
+    RegionOutage {
+        /// A declared region.
+        region: String,
+    },
     /// Noisy neighbour: the pool's CPU runs at `factor` of its speed; heals to full speed.
     Degrade {
         /// A service.
@@ -86,13 +91,13 @@ pub enum RawFault {
         /// Extra latency.
         extra: RawDist,
     },
-    /// Zones `a` and `b` cannot reach each other: a request from a service instance in
-    /// one to an instance in the other is lost on the way (the caller's timeout, or the
-    /// client's, ends it).
+    /// Zones (or regions) `a` and `b` cannot reach each other: a request from a service
+    /// instance (or a source) in one to an instance in the other is lost on the way (the
+    /// caller's timeout, or the client's, ends it).
     Partition {
-        /// A zone.
+        /// A zone or a region.
         a: String,
-        /// Another zone.
+        /// Another zone or region (not overlapping `a`).
         b: String,
     },
     /// Empty a cache (writes not yet sent are lost).
@@ -134,6 +139,11 @@ pub enum FaultKind {
         /// Zone id (see [`Scenario::zones`]).
         zone: u16,
     },
+    /// Every zone of a region goes down.
+    RegionOutage {
+        /// Region id (see [`crate::scenario::zones::Regions`]).
+        region: u16,
+    },
     /// CPU at a fraction of its speed.
     Degrade {
         /// The pool.
@@ -162,12 +172,12 @@ pub enum FaultKind {
         /// Extra latency.
         extra: Dist,
     },
-    /// Two zones cannot reach each other.
+    /// Two zones or regions cannot reach each other.
     Partition {
-        /// A zone id.
-        a: u16,
-        /// Another zone id.
-        b: u16,
+        /// A zone or region.
+        a: Place,
+        /// Another.
+        b: Place,
     },
     /// A cache is emptied.
     CacheFlush {
@@ -188,6 +198,33 @@ pub enum FaultKind {
         /// Time to restart.
         mttr: SimTime,
     },
+}
+
+/// A zone or a region (ids 1-based).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Place {
+    /// A zone id.
+    Zone(u16),
+    /// A region id.
+    Region(u16),
+}
+
+impl Place {
+    /// The zone ids it covers.
+    pub fn zones(self, sc: &Scenario) -> Vec<u16> {
+        match self {
+            Place::Zone(z) => vec![z],
+            Place::Region(r) => sc.regions.zones(r).collect(),
+        }
+    }
+
+    /// Its name.
+    pub fn name(self, sc: &Scenario) -> String {
+        match self {
+            Place::Zone(z) => format!("zone {}", sc.zones[z as usize - 1]),
+            Place::Region(r) => format!("region {}", sc.regions.names[r as usize - 1]),
+        }
+    }
 }
 
 /// A validated fault with its times.
@@ -310,31 +347,56 @@ impl Fault {
                         format!("ZoneOutage({zone})"),
                     )
                 }
+                RawFault::RegionOutage { region } => {
+                    let Some(id) = sc.regions.id(region) else {
+                        return Err(r
+                            .err(
+                                r.loc().quoted(region, from),
+                                format!("no region `{region}`"),
+                            )
+                            .with_hint(if sc.regions.names.is_empty() {
+                                "declare regions: [Region(name: \"us\", zones: [...])] first"
+                                    .to_string()
+                            } else {
+                                format!("regions: {}", sc.regions.names.join(", "))
+                            }));
+                    };
+                    (
+                        FaultKind::RegionOutage { region: id },
+                        format!("RegionOutage({region})"),
+                    )
+                }
                 RawFault::Partition { a, b } => {
-                    let zone = |z: &String| {
+                    let place = |z: &String| {
                         let id = sc.zone_id(z);
-                        if id == 0 {
-                            Err(r
-                                .err(
-                                    r.loc().quoted(z, from),
-                                    format!("no service runs in zone `{z}`"),
-                                )
-                                .with_hint(format!("zones of services: {}", sc.zones.join(", "))))
+                        if id != 0 {
+                            Ok(Place::Zone(id))
+                        } else if let Some(g) = sc.regions.id(z) {
+                            Ok(Place::Region(g))
                         } else {
-                            Ok(id)
+                            let mut known = sc.zones.clone();
+                            known.extend(sc.regions.names.iter().cloned());
+                            Err(r
+                                .err(r.loc().quoted(z, from), format!("no zone or region `{z}`"))
+                                .with_hint(format!("zones and regions: {}", known.join(", "))))
                         }
                     };
-                    let (za, zb) = (zone(a)?, zone(b)?);
-                    if za == zb {
+                    let (pa, pb) = (place(a)?, place(b)?);
+                    let (za, zb) = (pa.zones(sc), pb.zones(sc));
+                    if za.iter().any(|z| zb.contains(z)) {
                         return Err(r
                             .err(
                                 r.loc().quoted(b, from).or(here),
-                                format!("Partition: zone `{a}` with itself"),
+                                if a == b {
+                                    format!("Partition: `{a}` with itself")
+                                } else {
+                                    format!("Partition: `{a}` and `{b}` overlap")
+                                },
                             )
-                            .with_hint("a partition separates two different zones"));
+                            .with_hint("a partition separates two different zones (or regions)"));
                     }
                     (
-                        FaultKind::Partition { a: za, b: zb },
+                        FaultKind::Partition { a: pa, b: pb },
                         format!("Partition({a}, {b})"),
                     )
                 }

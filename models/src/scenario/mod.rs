@@ -17,6 +17,7 @@ pub mod profile;
 pub mod program;
 pub mod raw;
 pub mod resolve;
+pub mod zones;
 
 pub use error::{ErrorKind, ScenarioError};
 pub use resolve::Resolver;
@@ -86,6 +87,10 @@ pub struct Scenario {
     pub faults: Vec<crate::control::faults::Fault>,
     /// Calls with a timeout or retries (`Op::Call`'s `policy` indexes here).
     pub calls: Vec<program::CallPolicy>,
+    /// Regions, and the region of each zone.
+    pub regions: zones::Regions,
+    /// What crossing zones and regions costs, if anything.
+    pub crossing: Option<zones::Crossing>,
 }
 
 impl Scenario {
@@ -94,6 +99,31 @@ impl Scenario {
         self.zones
             .binary_search_by(|z| z.as_str().cmp(name))
             .map_or(0, |i| i as u16 + 1)
+    }
+
+    /// The extra latency of a call from zone `from` into zone `to` (ids; 0 = none).
+    #[inline]
+    pub fn crossing(&self, from: u16, to: u16) -> Option<&Dist> {
+        let c = self.crossing.as_ref()?;
+        if from == to || from == 0 || to == 0 {
+            return None;
+        }
+        let of = &self.regions.of_zone;
+        if of[from as usize] == of[to as usize] {
+            c.cross_zone.as_ref()
+        } else {
+            c.cross_region.as_ref()
+        }
+    }
+
+    /// The region id of zone `zone` (0 when none).
+    #[inline]
+    pub fn region_of(&self, zone: u16) -> u16 {
+        self.regions
+            .of_zone
+            .get(zone as usize)
+            .copied()
+            .unwrap_or(0)
     }
 }
 
@@ -116,6 +146,8 @@ pub struct Source {
     pub sessions: u64,
     /// Client timeout.
     pub timeout: Option<SimTime>,
+    /// The clients' zone id (0: none).
+    pub zone: u16,
 }
 
 /// One class in a source's mix.

@@ -172,6 +172,14 @@ pub struct RawScenario {
     /// report. Default: none.
     #[serde(default)]
     pub faults: Vec<crate::control::faults::RawFaultTimed>,
+    /// Zones grouped into regions: `[Region(name: "us-east", zones: ["a", "b"])]`. With
+    /// regions declared, every zone is in one. Default: none (all zones one region).
+    #[serde(default)]
+    pub regions: Vec<super::zones::RawRegion>,
+    /// What a call to an instance in another zone or region pays:
+    /// `Latency(cross_zone: Exp("1ms"), cross_region: Exp("70ms"))`. Default: nothing.
+    #[serde(default)]
+    pub crossing: Option<super::zones::RawCrossing>,
     /// Service-level objectives, checked over the measured window:
     /// `[P99Latency(class: "checkout", under: "800ms"), ErrorRate(under: 0.001)]`.
     /// Default: none.
@@ -225,6 +233,11 @@ pub struct RawSource {
     /// even if the server finishes it later. Default: none.
     #[serde(default)]
     pub timeout: Option<Dur>,
+    /// The zone the clients are in (a zone some service runs in): their requests cross
+    /// into other zones and regions from there, and balancers that prefer their own zone
+    /// route by it. Default: none (no crossing, no preference).
+    #[serde(default)]
+    pub zone: Option<String>,
 }
 
 /// How arrivals are spaced.

@@ -493,6 +493,7 @@ impl Scenario {
                 mix,
                 sessions: s.sessions,
                 timeout: s.timeout.map(|t| t.0),
+                zone: 0,
             });
         }
 
@@ -566,6 +567,8 @@ impl Scenario {
             slos: vec![],
             zones: vec![],
             faults: vec![],
+            regions: Default::default(),
+            crossing: None,
         };
         let mut zones: Vec<String> = scenario
             .nodes
@@ -584,6 +587,26 @@ impl Scenario {
                 .with_hint("zones are places (availability zones, regions); model fewer"));
         }
         scenario.zones = zones;
+        for (i, s) in raw.sources.iter().enumerate() {
+            if let Some(zone) = &s.zone {
+                let id = scenario.zone_id(zone);
+                if id == 0 {
+                    return Err(r
+                        .err(
+                            loc.field_in(&s.name, "zone"),
+                            format!("source `{}`: no service runs in zone `{zone}`", s.name),
+                        )
+                        .with_hint(if scenario.zones.is_empty() {
+                            "give services zones: [...] first".to_string()
+                        } else {
+                            format!("zones of services: {}", scenario.zones.join(", "))
+                        }));
+                }
+                scenario.sources[i].zone = id;
+            }
+        }
+        (scenario.regions, scenario.crossing) =
+            super::zones::validate(&raw.regions, raw.crossing.as_ref(), &scenario, &r)?;
         let requests = scenario.expected_requests(duration);
         if requests > super::MAX_EXPECTED_REQUESTS && scenario.max_events.is_none() {
             return Err(r

@@ -8,7 +8,7 @@
 //! [`Verb::Fault`]: crate::control::Verb::Fault
 
 use super::{plural, World};
-use crate::control::faults::FaultKind;
+use crate::control::faults::{FaultKind, Place};
 use crate::control::Verb;
 use crate::ids::NodeId;
 use crate::kernel::{Cx, Ev};
@@ -216,22 +216,27 @@ impl World {
                 };
                 self.note_named(now, TimelineKind::Fault, edge, text);
             }
-            FaultKind::ZoneOutage { zone } => self.zone_outage(now, id, zone, on, q),
+            FaultKind::ZoneOutage { zone } => self.zone_outage(now, id, Place::Zone(zone), on, q),
+            FaultKind::RegionOutage { region } => {
+                self.zone_outage(now, id, Place::Region(region), on, q)
+            }
             FaultKind::Partition { a, b } => {
-                let pair = (a.min(b), a.max(b));
-                if on {
-                    self.k.partitions.push(pair);
-                } else if let Some(i) = self.k.partitions.iter().position(|&p| p == pair) {
-                    self.k.partitions.swap_remove(i);
+                let sc = &self.k.sc;
+                for za in a.zones(sc) {
+                    for zb in b.zones(sc) {
+                        let pair = (za.min(zb), za.max(zb));
+                        if on {
+                            self.k.partitions.push(pair);
+                        } else if let Some(i) = self.k.partitions.iter().position(|&p| p == pair) {
+                            self.k.partitions.swap_remove(i);
+                        }
+                    }
                 }
-                let (na, nb) = (
-                    &self.k.sc.zones[a as usize - 1],
-                    &self.k.sc.zones[b as usize - 1],
-                );
+                let (na, nb) = (a.name(sc), b.name(sc));
                 let text = if on {
-                    format!("zones {na} and {nb} cannot reach each other")
+                    format!("{na} and {nb} cannot reach each other")
                 } else {
-                    format!("zones {na} and {nb} reach each other again")
+                    format!("{na} and {nb} reach each other again")
                 };
                 self.note_zone(now, text);
             }
@@ -249,16 +254,20 @@ impl World {
         }
     }
 
+    /// Fault `id`: every zone of `place` goes down (`on`) or comes back.
     fn zone_outage(
         &mut self,
         now: SimTime,
         id: usize,
-        zone: u16,
+        place: Place,
         on: bool,
         q: &mut EventQueue<Ev>,
     ) {
-        let name = self.k.sc.zones[zone as usize - 1].clone();
-        self.k.zones_down[zone as usize] = on;
+        let name = place.name(&self.k.sc);
+        let zones = place.zones(&self.k.sc);
+        for &zone in &zones {
+            self.k.zones_down[zone as usize] = on;
+        }
         let mut total = 0;
         let killed_before: u64 = self.k.nodes.iter().map(|n| n.killed.get()).sum();
         let mut cx = Cx {
@@ -270,7 +279,7 @@ impl World {
             let mut killed = vec![];
             for (i, s) in self.states.iter_mut().enumerate() {
                 if let Some(pool) = s.as_pool_mut() {
-                    let n = pool.kill_zone(&mut cx, zone);
+                    let n = zones.iter().map(|&z| pool.kill_zone(&mut cx, z)).sum();
                     if n > 0 {
                         killed.push((NodeId::new(i), n));
                         total += n;
@@ -289,15 +298,12 @@ impl World {
         self.faults.impact[id].killed += failed;
         let text = if on {
             format!(
-                "zone {name} down: {} killed, {} on them failed",
+                "{name} down: {} killed, {} on them failed",
                 plural(total as u64, "instance"),
                 plural(failed, "request")
             )
         } else {
-            format!(
-                "zone {name} back: {} started",
-                plural(total as u64, "instance")
-            )
+            format!("{name} back: {} started", plural(total as u64, "instance"))
         };
         self.note_zone(now, text);
         self.apply_membership();

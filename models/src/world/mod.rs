@@ -106,6 +106,7 @@ impl World {
                 link_extra: vec![None; sc.links.len()],
                 zones_down: vec![false; sc.zones.len() + 1],
                 partitions: vec![],
+                crossing_rng: streams.get("crossing"),
                 calls: vec![Default::default(); sc.calls.len()],
                 notes: vec![],
                 instance_slots: sc

@@ -511,7 +511,7 @@ impl CacheState {
             store: None,
         });
         self.stats(cx).written_back.inc();
-        cx.send_root(req, node, link, class);
+        cx.send_root(req, node, link, class, 0);
     }
 
     /// Store `key` holding `version` (a fill or a write); an evicted dirty key is written

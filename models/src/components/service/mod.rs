@@ -462,6 +462,7 @@ impl Pool {
                 inst: i,
                 up: after.1,
                 died: self.killing,
+                zone: self.zone_ids[self.instances[i.index()].zone as usize],
             });
         }
         let now = cx.now;
@@ -479,13 +480,12 @@ impl Pool {
     pub fn start(&mut self, cx: &mut Cx, n: u32) -> u32 {
         let mut started = 0;
         let mut free = 0;
-        let zone_ids = std::mem::take(&mut self.zone_ids);
-        let down = |zone: u32, cx: &Cx| cx.k.zones_down[zone_ids[zone as usize] as usize];
+        let down = |ids: &[u16], zone: u32, cx: &Cx| cx.k.zones_down[ids[zone as usize] as usize];
         while started < n {
             // A stopped slot in a zone that is up (none starts in a zone that is down).
             while free < self.instances.len()
                 && (self.instances[free].life != Life::Stopped
-                    || down(self.instances[free].zone, cx))
+                    || down(&self.zone_ids, self.instances[free].zone, cx))
             {
                 free += 1;
             }
@@ -499,7 +499,7 @@ impl Pool {
                 let first = self.instances.len() as u32;
                 let Some(zone) = (0..self.zones)
                     .map(|d| (first + d) % self.zones)
-                    .find(|&z| !down(z, cx))
+                    .find(|&z| !down(&self.zone_ids, z, cx))
                 else {
                     break;
                 };
@@ -522,7 +522,6 @@ impl Pool {
             }
             started += 1;
         }
-        self.zone_ids = zone_ids;
         started
     }
 
@@ -798,6 +797,15 @@ impl Component for Pool {
             if cx.k.partitions.contains(&pair) {
                 // Lost on the way: no answer ever comes back.
                 cx.k.frames.remove(f);
+                return;
+            }
+        }
+        if fm.zone != zone && cx.k.sc.crossing.is_some() {
+            if let Some(extra) = cx.k.sc.crossing(fm.zone, zone) {
+                // Into another zone or region: it arrives at the instance later.
+                let dt = extra.sample(&mut cx.k.crossing_rng);
+                (fm.inst, fm.zone) = (Some(i), zone);
+                cx.q.schedule(now + dt, Ev::Delayed(f, self.id));
                 return;
             }
         }
