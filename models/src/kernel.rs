@@ -36,6 +36,8 @@ pub enum Ev {
         to: Key,
         /// Whether the call succeeded.
         ok: bool,
+        /// [`Key::tag`] of the callee's frame: which try of the call this answers.
+        from: u16,
     },
     /// The reply reaches the client.
     ClientDone {
@@ -74,6 +76,8 @@ pub enum Wake {
     Timeout,
     /// A call's backoff is over: try again.
     Retry,
+    /// A call's hedge delay is over: send a second try.
+    Hedge,
 }
 
 /// A request in flight, from its birth at a source to the reply.
@@ -208,6 +212,37 @@ pub struct CallStats {
     pub short_circuited: sim_core::Counter,
     /// Times the breaker opened.
     pub opened: sim_core::Counter,
+    /// Tries failed at once by a full bulkhead (never sent).
+    pub rejected: sim_core::Counter,
+    /// Second tries sent by the hedge.
+    pub hedged: sim_core::Counter,
+    /// Since when the breaker has not been closed, if it is not.
+    pub open_since: Option<SimTime>,
+    /// Time not closed so far, within the measured window, up to `open_since`.
+    pub open_total: SimTime,
+}
+
+impl CallStats {
+    /// The breaker left the closed state (`open`) or returned to it, at `now`; only time
+    /// after `warmup` counts.
+    pub fn breaker_closed(&mut self, now: SimTime, closed: bool, warmup: SimTime) {
+        match (closed, self.open_since) {
+            (false, None) => self.open_since = Some(now),
+            (true, Some(since)) => {
+                self.open_total = self.open_total + now.saturating_sub(since.max(warmup));
+                self.open_since = None;
+            }
+            _ => {}
+        }
+    }
+
+    /// Time the breaker was not closed within `[warmup, end]`.
+    pub fn open_time(&self, warmup: SimTime, end: SimTime) -> SimTime {
+        self.open_total
+            + self
+                .open_since
+                .map_or(SimTime::ZERO, |s| end.saturating_sub(s.max(warmup)))
+    }
 }
 
 /// `u64` keys hashed with SplitMix64: fast, and the same on every machine.
@@ -389,11 +424,15 @@ impl Cx<'_> {
 
     /// Reply for a frame that has left its node: to its caller, or to the client.
     #[inline(always)]
-    pub fn reply(&mut self, fr: Frame, ok: bool) {
+    pub fn reply(&mut self, from: Key, fr: Frame, ok: bool) {
         let ev = if fr.parent.is_none() {
             Ev::ClientDone { req: fr.req, ok }
         } else {
-            Ev::Reply { to: fr.parent, ok }
+            Ev::Reply {
+                to: fr.parent,
+                ok,
+                from: from.tag(),
+            }
         };
         self.send(fr.link, ev);
     }
@@ -416,7 +455,7 @@ impl Cx<'_> {
         let stats = &mut self.k.nodes[fr.node.index()];
         stats.present.add(self.now, -1);
         stats.killed.inc();
-        self.reply(fr, false);
+        self.reply(f, fr, false);
     }
 
     /// Refuse a frame on arrival (queue full, nothing to serve it): it is removed, counted
@@ -425,6 +464,6 @@ impl Cx<'_> {
     pub fn reject(&mut self, f: Key) {
         let fr = self.k.frames.remove(f).expect("rejected frame is live");
         self.k.nodes[fr.node.index()].rejected.inc();
-        self.reply(fr, false);
+        self.reply(f, fr, false);
     }
 }

@@ -35,6 +35,13 @@ impl Key {
     pub fn index(self) -> u32 {
         self.idx
     }
+    /// A 16-bit digest of the key: keys of one slot differ in it from one generation to the
+    /// next, and live keys of different slots almost always do. For telling apart replies
+    /// from different tries of one call without widening an event.
+    #[inline]
+    pub fn tag(self) -> u16 {
+        (self.idx as u16) ^ (self.gen as u16).rotate_left(7)
+    }
 }
 
 #[derive(Debug, Clone)]

@@ -177,6 +177,11 @@ fn an_open_breaker_stops_the_calls_to_a_failed_dependency() {
         (num(c, "/short_circuited") - 100.0 * (120.0 - opened_at)).abs() < 150.0,
         "{c}"
     );
+    // It never closed again: not closed from the opening to the end.
+    assert!(
+        (num(c, "/breaker_open_s") - (120.0 - opened_at)).abs() < 1e-6,
+        "{c}"
+    );
 }
 
 #[test]
@@ -252,4 +257,113 @@ fn load_shedding_at_an_expected_wait_is_an_m_m_1_k_queue() {
         "{mean} ± {ci} vs {w}"
     );
     assert_eq!(num(&r, "/nodes/0/max_queue"), 5.0);
+}
+
+#[test]
+fn a_bulkhead_admits_exactly_its_limit_of_tries_at_once() {
+    // One front instance calls `back` (950 ms, plenty of cores) every 100 ms with a bulkhead
+    // of 4: the tries sent at t, t+0.1, t+0.2, t+0.3 hold the four slots until t+0.95…1.25,
+    // so 4 of every 10 calls are sent and 6 fail at once: a share of 0.6 exactly.
+    let (_d, f) = scenario_file(
+        r#"Scenario(name: "b", duration: "70s", warmup: "10s",
+            sources: [Source(name: "users", target: "front", rate: Constant(10), arrivals: Deterministic)],
+            nodes: [Service(name: "front", cores: 64,
+                            handlers: {"*": [Call(node: "back", bulkhead: 4)]}),
+                    Service(name: "back", cores: 64, handlers: {"*": [Cpu(Constant("950ms"))]})])"#,
+    );
+    let r = run_json(&f, &[]);
+    let c = &r["calls"][0];
+    let calls = num(c, "/calls");
+    assert!(calls >= 590.0, "{c}");
+    assert!(
+        (num(c, "/bulkhead_rejected") / calls - 0.6).abs() < 0.01,
+        "{c}"
+    );
+    // (Up to the calls of the last second, still out at the end.)
+    assert!((num(&r, "/summary/error_rate") - 0.6).abs() < 0.01);
+    // back never holds more than 4 at once.
+    assert_eq!(num(&r, "/nodes/1/max_queue"), 0.0);
+    assert!(
+        num(&r, "/nodes/1/mean_present") <= 4.0 + 1e-9,
+        "{}",
+        r["nodes"][1]
+    );
+    // Without the bulkhead every call goes through.
+    let text = std::fs::read_to_string(&f)
+        .unwrap()
+        .replace(r#"Call(node: "back", bulkhead: 4)"#, r#"Call("back")"#);
+    let (_d2, f2) = scenario_file(&text);
+    assert_eq!(num(&run_json(&f2, &[]), "/summary/errors"), 0.0);
+}
+
+#[test]
+fn a_hedge_cuts_the_tail_by_the_hedge_law() {
+    // back answers in 10 ms with probability 0.9, in 1 s otherwise. Hedging after 50 ms: a
+    // slow first try (0.1) gets a second one, which is slow with 0.1 again: the call takes
+    // 10 ms (0.9), 60 ms (0.09) or 1 s (0.01), mean 24.4 ms (109 ms without the hedge),
+    // and 10% of calls are hedged (amplification 1.1).
+    let scenario = |call: &str| {
+        format!(
+            r#"Scenario(name: "h", duration: "10m", warmup: "10s",
+            sources: [Source(name: "users", target: "front", rate: Constant(200))],
+            nodes: [Service(name: "front", cores: 2000, handlers: {{"*": [{call}]}}),
+                    Service(name: "back", cores: 2000,
+                            handlers: {{"*": [Branch(p: 0.1, then: [Cpu(Constant("1s"))],
+                                                     otherwise: [Cpu(Constant("10ms"))])]}})])"#
+        )
+    };
+    let (_d, f) = scenario_file(&scenario(r#"Call(node: "back", hedge: "50ms")"#));
+    let r = run_json(&f, &[]);
+    let c = &r["calls"][0];
+    let n = num(c, "/calls");
+    // Hedged share: binomial, 99% interval.
+    let share = num(c, "/hedged") / n;
+    let half = 2.576 * (0.1f64 * 0.9 / n).sqrt();
+    assert!(
+        half < 0.005 && (share - 0.1).abs() < half,
+        "{share} ± {half}"
+    );
+    assert!((num(c, "/amplification") - 1.0 - share).abs() < 1e-9);
+    // Mean latency: the variance of the three-point law over n calls.
+    let (m, m2) = (
+        0.9 * 0.010 + 0.09 * 0.060 + 0.01 * 1.0,
+        0.9 * 0.010f64.powi(2) + 0.09 * 0.060f64.powi(2) + 0.01 * 1.0,
+    );
+    let half = 2.576 * ((m2 - m * m) / n).sqrt();
+    let mean = num(&r, "/summary/latency/mean");
+    assert!(
+        half < 0.003 && (mean - m).abs() < half,
+        "{mean} vs {m} ± {half}"
+    );
+    assert_eq!(num(&r, "/summary/errors"), 0.0);
+    // Without the hedge: 109 ms.
+    let (_d, f) = scenario_file(&scenario(r#"Call("back")"#));
+    let mean = num(&run_json(&f, &[]), "/summary/latency/mean");
+    assert!((mean - 0.109).abs() < 0.01, "{mean}");
+}
+
+#[test]
+fn a_reply_already_on_its_way_when_its_try_times_out_is_dropped() {
+    // Each try reaches back after 10 ms, takes 85 ms and its reply lands 10 ms later, at
+    // 105 ms: after the 100 ms timeout. The late reply must not answer the retry sent at
+    // 100 ms (which meets the same fate): all 3 tries of every call time out, none succeeds.
+    let (_d, f) = scenario_file(
+        r#"Scenario(name: "s", duration: "70s", warmup: "10s",
+            sources: [Source(name: "users", target: "front", rate: Constant(20))],
+            nodes: [Service(name: "front", cores: 64,
+                            handlers: {"*": [Call(node: "back", timeout: "100ms", retry: Retry(attempts: 3))]}),
+                    Service(name: "back", cores: 64, handlers: {"*": [Cpu(Constant("85ms"))]})],
+            links: [Link(from: "front", to: "back", latency: Constant("10ms"))])"#,
+    );
+    let r = run_json(&f, &[]);
+    let c = &r["calls"][0];
+    assert_eq!(num(&r, "/summary/completed"), 0.0, "{}", r["summary"]);
+    assert!((num(c, "/amplification") - 3.0).abs() < 0.01, "{c}");
+    // Every try timed out; every call but those of the last 300 ms failed after 3.
+    assert!(num(c, "/timeouts") >= 3.0 * num(c, "/failed"), "{c}");
+    assert!(
+        num(c, "/attempts") - num(c, "/timeouts") <= 3.0 * 6.0,
+        "{c}"
+    );
+    assert!(num(c, "/calls") - num(c, "/failed") <= 6.0 + 3.0, "{c}");
 }

@@ -853,10 +853,10 @@ impl Component for Balancer {
         cx.send(link, Ev::Enter(child, pool));
     }
 
-    fn on_reply(&mut self, cx: &mut Cx, to: Key, ok: bool) {
+    fn on_reply(&mut self, cx: &mut Cx, to: Key, ok: bool, _from: u16) {
         let fr = cx.leave(to);
         self.add_outstanding(fr.pc, -1);
-        cx.reply(fr, ok);
+        cx.reply(to, fr, ok);
     }
 
     fn begin(&mut self, q: &mut sim_core::EventQueue<crate::kernel::Ev>) {

@@ -201,8 +201,8 @@ impl Component for LimiterState {
         cx.send(link, Ev::Enter(child, node));
     }
 
-    fn on_reply(&mut self, cx: &mut Cx, to: Key, ok: bool) {
+    fn on_reply(&mut self, cx: &mut Cx, to: Key, ok: bool, _from: u16) {
         let fr = cx.leave(to);
-        cx.reply(fr, ok);
+        cx.reply(to, fr, ok);
     }
 }

@@ -48,8 +48,8 @@
 //!         cx.accept(f);                                      // counts it present
 //!         cx.wake_at(cx.now + self.delay, f, self.id, Wake::CpuDone);
 //!     }
-//!     fn on_wake(&mut self, cx: &mut Cx, f: Key, _: Wake) { let fr = cx.leave(f); cx.reply(fr, true); }
-//!     fn on_reply(&mut self, _: &mut Cx, _: Key, _: bool) {}
+//!     fn on_wake(&mut self, cx: &mut Cx, f: Key, _: Wake) { let fr = cx.leave(f); cx.reply(f, fr, true); }
+//!     fn on_reply(&mut self, _: &mut Cx, _: Key, _: bool, _: u16) {}
 //! }
 //!
 //! // components/mod.rs, in the list:
@@ -117,7 +117,7 @@ pub trait Component {
     /// A request frame arrives at this node.
     fn on_enter(&mut self, cx: &mut Cx, f: Key);
     /// A call this node made for frame `f` came back.
-    fn on_reply(&mut self, cx: &mut Cx, f: Key, ok: bool);
+    fn on_reply(&mut self, cx: &mut Cx, f: Key, ok: bool, from: u16);
     /// One of this node's own timers for frame `f` fired.
     fn on_wake(&mut self, _cx: &mut Cx, _f: Key, _why: Wake) {}
     /// The run begins: schedule the node's own periodic work, if any (`Ev::Tick`).
@@ -256,8 +256,8 @@ impl NodeState {
     }
     /// See [`Component::on_reply`].
     #[inline]
-    pub fn on_reply(&mut self, cx: &mut Cx, f: Key, ok: bool) {
-        dispatch!(self, NodeState, c => c.on_reply(cx, f, ok))
+    pub fn on_reply(&mut self, cx: &mut Cx, f: Key, ok: bool, from: u16) {
+        dispatch!(self, NodeState, c => c.on_reply(cx, f, ok, from))
     }
     /// See [`Component::on_wake`].
     #[inline]

@@ -269,11 +269,11 @@ impl Component for QueueState {
         // The producer's call is done: acknowledged at enqueue.
         cx.accept(f);
         let fr = cx.leave(f);
-        cx.reply(fr, true);
+        cx.reply(f, fr, true);
         self.dispatch(cx);
     }
 
-    fn on_reply(&mut self, _cx: &mut Cx, _f: Key, _ok: bool) {}
+    fn on_reply(&mut self, _cx: &mut Cx, _f: Key, _ok: bool, _from: u16) {}
 
     fn on_message_done(&mut self, cx: &mut Cx, msg: &Req, ok: bool) {
         self.done(cx, msg, ok);

@@ -262,6 +262,9 @@ impl Report {
                         failed: c.failed.get() as f64,
                         short_circuited: c.short_circuited.get() as f64,
                         breaker_opened: c.opened.get() as f64,
+                        breaker_open_s: c.open_time(sc.warmup, run.end).as_secs_f64(),
+                        bulkhead_rejected: c.rejected.get() as f64,
+                        hedged: c.hedged.get() as f64,
                     }
                 })
                 .collect(),

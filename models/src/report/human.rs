@@ -216,9 +216,17 @@ impl Report {
             );
             if c.breaker_opened > 0.0 {
                 line += &format!(
-                    "; breaker opened {:.0}×, {:.0} tries failed at once",
-                    c.breaker_opened, c.short_circuited
+                    "; breaker opened {:.0}× ({} not closed), {:.0} tries failed at once",
+                    c.breaker_opened,
+                    super::human_secs(c.breaker_open_s),
+                    c.short_circuited
                 );
+            }
+            if c.bulkhead_rejected > 0.0 {
+                line += &format!("; bulkhead full for {:.0} tries", c.bulkhead_rejected);
+            }
+            if c.hedged > 0.0 {
+                line += &format!("; {:.0} hedged", c.hedged);
             }
             let _ = writeln!(o, "{line}");
         }

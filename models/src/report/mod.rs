@@ -216,6 +216,15 @@ pub struct CallReport {
     /// Times the breaker opened.
     #[serde(serialize_with = "count")]
     pub breaker_opened: f64,
+    /// Seconds of the measured window the breaker was not closed (open or half-open).
+    #[serde(skip_serializing_if = "is_zero", default)]
+    pub breaker_open_s: f64,
+    /// Tries failed at once by a full bulkhead (never sent).
+    #[serde(serialize_with = "count", skip_serializing_if = "is_zero", default)]
+    pub bulkhead_rejected: f64,
+    /// Second tries sent by the hedge.
+    #[serde(serialize_with = "count", skip_serializing_if = "is_zero", default)]
+    pub hedged: f64,
 }
 
 /// A fault and what it cost while it held.

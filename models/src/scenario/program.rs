@@ -74,6 +74,10 @@ pub struct CallPolicy {
     pub budget: Option<f64>,
     /// Circuit breaker.
     pub breaker: Option<Breaker>,
+    /// Most tries out at once per calling instance.
+    pub bulkhead: Option<u32>,
+    /// Send a second try after this long without an answer.
+    pub hedge: Option<sim_core::SimTime>,
 }
 
 /// A validated circuit breaker.
@@ -224,7 +228,11 @@ pub fn resolve(
                 let node = r.node(target, at)?;
                 let policy = match call {
                     super::raw::RawCall::Full(full)
-                        if full.timeout.is_some() || full.retry.is_some() || full.breaker.is_some() =>
+                        if full.timeout.is_some()
+                            || full.retry.is_some()
+                            || full.breaker.is_some()
+                            || full.bulkhead.is_some()
+                            || full.hedge.is_some() =>
                     {
                         Some(call_policy(full, owner, node, r, at)?)
                     }
@@ -441,6 +449,29 @@ fn call_policy(
             })
         }
     };
+    if call.bulkhead == Some(0) {
+        return Err(r
+            .err(
+                r.loc().field("bulkhead", at).or(here),
+                format!("service `{owner}`: a bulkhead of 0 fails every call"),
+            )
+            .with_hint("the most tries out at once per instance, e.g. bulkhead: 10"));
+    }
+    if let Some(h) = call.hedge {
+        if h.0 == sim_core::SimTime::ZERO || call.timeout.is_some_and(|t| t.0 <= h.0) {
+            return Err(r
+                .err(
+                    r.loc().field("hedge", at).or(here),
+                    format!(
+                        "service `{owner}`: a hedge ({}) must be above zero and before the timeout",
+                        h.0
+                    ),
+                )
+                .with_hint(
+                    "hedge after about the callee's p95, e.g. hedge: \"50ms\", timeout: \"500ms\"",
+                ));
+        }
+    }
     if r.calls.len() >= MAX_CALL_POLICIES {
         return Err(r
             .err(
@@ -458,6 +489,8 @@ fn call_policy(
         jitter,
         budget,
         breaker,
+        bulkhead: call.bulkhead,
+        hedge: call.hedge.map(|h| h.0),
     });
     Ok(r.calls.len() as u16 - 1)
 }

@@ -621,6 +621,14 @@ pub struct RawCallFull {
     /// Stop calling a failing callee for a while. Default: none.
     #[serde(default)]
     pub breaker: Option<RawBreaker>,
+    /// Bulkhead: at most this many tries of this call out at once per calling instance; a
+    /// try beyond fails at once (and may be retried). Default: no limit.
+    #[serde(default)]
+    pub bulkhead: Option<u32>,
+    /// Hedge: with no answer after this long, send a second try; the first success wins
+    /// and the other is abandoned. Default: none.
+    #[serde(default)]
+    pub hedge: Option<Dur>,
 }
 
 /// A circuit breaker as written.

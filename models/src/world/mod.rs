@@ -620,7 +620,7 @@ impl Model for World {
                 };
                 self.states[node.index()].on_wake(&mut cx, f, why);
             }
-            Ev::Reply { to, ok } => {
+            Ev::Reply { to, ok, from } => {
                 // Stale when the caller's instance was killed while the call was out.
                 let Some(fr) = self.k.frames.get(to) else {
                     return;
@@ -631,7 +631,7 @@ impl Model for World {
                     q,
                     now,
                 };
-                self.states[node].on_reply(&mut cx, to, ok);
+                self.states[node].on_reply(&mut cx, to, ok, from);
             }
             Ev::ClientDone { req, ok } => self.client_done(now, req, ok, q),
             Ev::SourceTimer(s) => {

@@ -559,7 +559,7 @@ impl CacheState {
         if fr.holds {
             self.release_worker(cx);
         }
-        cx.reply(fr, ok);
+        cx.reply(f, fr, ok);
     }
 
     fn stats<'a>(&self, cx: &'a mut Cx) -> &'a mut CacheStats {
@@ -723,7 +723,7 @@ impl Component for CacheState {
 
     fn on_message_done(&mut self, _cx: &mut Cx, _msg: &crate::kernel::Req, _ok: bool) {}
 
-    fn on_reply(&mut self, cx: &mut Cx, f: Key, ok: bool) {
+    fn on_reply(&mut self, cx: &mut Cx, f: Key, ok: bool, _from: u16) {
         let Some(fr) = cx.k.frames.get(f).copied() else {
             return;
         };

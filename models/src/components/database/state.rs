@@ -244,7 +244,7 @@ impl DatabaseState {
         if fr.pc != WAIT_CONN {
             self.release_connection(cx);
         }
-        cx.reply(fr, ok);
+        cx.reply(f, fr, ok);
     }
 
     /// Send a request that holds a connection to the server its shard and op pick.
@@ -556,7 +556,7 @@ impl Component for DatabaseState {
         self.route(cx, f);
     }
 
-    fn on_reply(&mut self, _cx: &mut Cx, _f: Key, _ok: bool) {}
+    fn on_reply(&mut self, _cx: &mut Cx, _f: Key, _ok: bool, _from: u16) {}
 
     fn on_wake(&mut self, cx: &mut Cx, f: Key, why: Wake) {
         let Some(fr) = cx.k.frames.get(f).copied() else {
@@ -587,7 +587,7 @@ impl Component for DatabaseState {
                 }
             }
             Wake::Resume => self.serve(cx, f),
-            Wake::Retry => {}
+            Wake::Retry | Wake::Hedge => {}
             Wake::CpuDone => {
                 let s = fr.inst.expect("at a server").index() as u32;
                 if fr.req.is_none() {

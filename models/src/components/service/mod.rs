@@ -308,6 +308,8 @@ impl Config for Service {
                 .iter()
                 .map(|p| p.breaker.map(|_| BreakerState::default()))
                 .collect(),
+            bulk: vec![vec![]; sc.calls.len()],
+            strays: vec![],
             instances: Vec::with_capacity(self.instances as usize),
             routable: DenseSet::new(),
             rr: 0,
@@ -388,6 +390,10 @@ pub struct Pool {
     policies: Vec<program::CallPolicy>,
     /// Per call policy with a breaker: its state.
     breakers: Vec<Option<BreakerState>>,
+    /// Per call policy with a bulkhead: tries out per instance.
+    bulk: Vec<Vec<u32>>,
+    /// Abandoned tries whose replies are on their way: (calling frame, try's tag).
+    strays: Vec<(Key, u16)>,
     /// A kill is under way (membership changes say "died").
     killing: bool,
     /// Every instance ever started; a stopped slot is reused by a later start.
@@ -596,6 +602,15 @@ impl Pool {
             }
             cx.kill(k);
         }
+        if !self.strays.is_empty() {
+            let frames = &cx.k.frames;
+            self.strays.retain(|s| frames.get(s.0).is_some());
+        }
+        for b in &mut self.bulk {
+            if let Some(n) = b.get_mut(i.index()) {
+                *n = 0;
+            }
+        }
         self.scratch = victims;
         self.killing = true;
         self.set_life(cx, i, Life::Stopped);
@@ -695,26 +710,17 @@ impl Pool {
                 }
                 Op::Call { node, link, policy } => {
                     let fr = *fr;
-                    if let Some(p) = policy {
-                        self.calls.insert(
-                            f,
-                            CallState {
-                                child: Key::NONE,
-                                tries: 1,
-                                deadline: SimTime(u64::MAX),
-                            },
-                        );
-                        if !self.breaker_allows(cx, p as usize) {
-                            // Open: this try fails at once, never sent.
-                            self.count_try(cx, f, p as usize, true);
-                            cx.k.calls[p as usize].short_circuited.inc();
-                            return self.call_failed(cx, f, p as usize);
+                    let child = match policy {
+                        Some(p) => {
+                            let inst = fr.inst.expect("placed").index() as u32;
+                            self.calls.insert(f, CallState::new(inst));
+                            match self.open_try(cx, f, p as usize, true) {
+                                Some(child) => child,
+                                None => return,
+                            }
                         }
-                    }
-                    let child = cx.child(f, &fr, node, None, link);
-                    if let Some(p) = policy {
-                        self.start_try(cx, f, child, p as usize, true);
-                    }
+                        None => cx.child(f, &fr, node, None, link),
+                    };
                     if self.release {
                         cx.k.frames.get_mut(f).expect("live").holds = false;
                         self.release_worker(cx, fr.inst.expect("placed"));
@@ -762,6 +768,9 @@ impl Pool {
         if !self.calls.is_empty() {
             self.calls.remove(&f);
         }
+        if !self.strays.is_empty() {
+            self.strays.retain(|s| s.0 != f);
+        }
         let fr = cx.leave(f);
         let i = fr.inst.expect("placed");
         if fr.holds {
@@ -772,7 +781,7 @@ impl Pool {
         if inst.present == 0 && inst.life == Life::Draining {
             self.set_life(cx, i, Life::Stopped);
         }
-        cx.reply(fr, ok);
+        cx.reply(f, fr, ok);
     }
 }
 
@@ -833,20 +842,21 @@ impl Component for Pool {
         }
     }
 
-    fn on_reply(&mut self, cx: &mut Cx, to: Key, ok: bool) {
+    fn on_reply(&mut self, cx: &mut Cx, to: Key, ok: bool, from: u16) {
         // The caller may be gone: its instance was killed while the call was out.
         let Some(pc) = cx.k.frames.get(to).map(|fr| fr.pc) else {
             return;
         };
+        if !self.strays.is_empty() && self.take_stray(to, from) {
+            return;
+        }
         if let Op::Call {
             policy: Some(p), ..
         } = self.ops[pc as usize]
         {
-            self.breaker_record(cx, p as usize, ok);
-            if !ok {
-                return self.call_failed(cx, to, p as usize);
+            if !self.call_answered(cx, to, p as usize, ok, from) {
+                return;
             }
-            self.calls.remove(&to);
         }
         let fr = cx.k.frames.get_mut(to).expect("live");
         if !ok {
@@ -899,24 +909,17 @@ impl Component for Pool {
                 if state.deadline != cx.now {
                     return;
                 }
-                let (pc, req, child) = (fr.pc, fr.req, state.child);
-                // Give up on this try: its answer, whenever it comes, is dropped.
-                if let Some(child) = cx.k.frames.get_mut(child) {
-                    child.parent = Key::VOID;
-                }
                 let Op::Call {
                     policy: Some(p), ..
-                } = self.ops[pc as usize]
+                } = self.ops[fr.pc as usize]
                 else {
                     return;
                 };
-                if cx.k.reqs.get(req).is_some_and(|r| r.counted) {
-                    cx.k.calls[p as usize].timeouts.inc();
-                }
-                self.breaker_record(cx, p as usize, false);
-                return self.call_failed(cx, f, p as usize);
+                // Give up on the tries out: their answers, whenever they come, are dropped.
+                return self.call_timed_out(cx, f, p as usize);
             }
             Wake::Retry => return self.retry(cx, f),
+            Wake::Hedge => return self.hedge(cx, f),
             Wake::CpuDone => fr.pc += 1,
             _ => {}
         }
