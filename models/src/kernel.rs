@@ -30,6 +30,8 @@ pub enum Ev {
     Delayed(Key, NodeId),
     /// A node's own timer for a frame.
     Wake(Key, NodeId, Wake),
+    /// A client's retry (a new request, born with the first try) is sent now.
+    Resend(Key),
     /// A callee's reply reaches the calling frame.
     Reply {
         /// The caller's frame.

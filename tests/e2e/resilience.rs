@@ -367,3 +367,56 @@ fn a_reply_already_on_its_way_when_its_try_times_out_is_dropped() {
     );
     assert!(num(c, "/calls") - num(c, "/failed") <= 6.0 + 3.0, "{c}");
 }
+
+#[test]
+fn client_retries_follow_the_geometric_law_and_abandon_timed_out_tries() {
+    // Each try fails with f = 0.3 at `api`; the clients try 3 times: tries per request
+    // (1 − f³)/(1 − f) = 1.39, requests failing f³ = 0.027.
+    let (_d, f) = scenario_file(
+        r#"Scenario(name: "c", duration: "5m", warmup: "10s",
+            sources: [Source(name: "users", target: "api", rate: Constant(1000),
+                             retry: Retry(attempts: 3, backoff: Constant("10ms")))],
+            nodes: [Service(name: "api", cores: 64, handlers: {"*": [Cpu(Exp("1ms"))]})],
+            faults: [At("0s", ErrorInjection(node: "api", fraction: 0.3))])"#,
+    );
+    let r = run_json(&f, &[]);
+    let s = &r["summary"];
+    let n = num(s, "/requests");
+    let fr: f64 = 0.3;
+    let tries = (1.0 - fr.powi(3)) / (1.0 - fr);
+    // Tries per request: 1 + Bernoulli(f) + Bernoulli(f²) (the second given the first):
+    // variance f(1−f) + f²(1−f²) + 2·f²·(1 − f) (covariance), 99% interval.
+    let var = fr * (1.0 - fr) + fr.powi(2) * (1.0 - fr.powi(2)) + 2.0 * fr.powi(2) * (1.0 - fr);
+    let half = 2.576 * (var / n).sqrt();
+    let amp = num(s, "/client_amplification");
+    assert!(
+        half < 0.01 && (amp - tries).abs() < half,
+        "{amp} vs {tries} ± {half}"
+    );
+    let p = fr.powi(3);
+    let half = 2.576 * (p * (1.0 - p) / n).sqrt();
+    let err = num(s, "/error_rate");
+    assert!((err - p).abs() < half, "{err} vs {p} ± {half}");
+    assert!(r["classes"][0]["client_retries"].as_f64().unwrap() > 0.0);
+
+    // A slow try (2 s, probability 0.2) times out at the client after 500 ms and is
+    // retried at once: a request fails only when both tries are slow (0.04), and the
+    // abandoned try's late answer is ignored; a retried success takes 510 ms.
+    let (_d, f) = scenario_file(
+        r#"Scenario(name: "t", duration: "5m", warmup: "10s",
+            sources: [Source(name: "users", target: "api", rate: Constant(500), timeout: "500ms",
+                             retry: Retry(attempts: 2))],
+            nodes: [Service(name: "api", cores: 2000,
+                            handlers: {"*": [Branch(p: 0.2, then: [Cpu(Constant("2s"))],
+                                                     otherwise: [Cpu(Constant("10ms"))])]})])"#,
+    );
+    let r = run_json(&f, &[]);
+    let s = &r["summary"];
+    let n = num(s, "/requests");
+    let half = 2.576 * (0.04 * 0.96 / n).sqrt();
+    assert!((num(s, "/error_rate") - 0.04).abs() < half, "{s}");
+    assert_eq!(num(s, "/errors"), num(s, "/timeouts"));
+    assert!((num(s, "/latency/max") - 0.51).abs() < 1e-6, "{s}");
+    let half = 2.576 * (0.2 * 0.8 / n).sqrt();
+    assert!((num(s, "/client_amplification") - 1.2).abs() < half, "{s}");
+}

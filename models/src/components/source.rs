@@ -4,6 +4,12 @@
 //! Streams: `source/<name>/arrivals` (inter-arrival masses) and `source/<name>/mix`
 //! (class, key, session, in that order), so adding a node changes no source's numbers.
 //!
+//! Client retries (`retry`): a try that fails, or times out at the client, is followed
+//! (while the policy's tries and budget last, after its backoff from the stream
+//! `source/<name>/retry`) by a new request with the first one's birth, class, key and
+//! session: latency counts from the first try, and only the last try's outcome counts.
+//! A timed-out try is abandoned: its answer, whenever it comes, is ignored.
+//!
 //! Client timeouts: a source's requests all wait the same `timeout`, so their deadlines come
 //! in birth order. Each source keeps them in a FIFO with one timer for the front, instead of
 //! one event per request; answered requests leave stale entries that the timer skips, and
@@ -36,6 +42,10 @@ pub struct SourceState {
     waiting: usize,
     /// A `SourceTimer` event is scheduled.
     timer_set: bool,
+    /// Backoff jitter of the clients' retries.
+    retry_rng: Stream,
+    /// (requests born, retries sent), for the retry budget.
+    budget: (u64, u64),
 }
 
 impl SourceState {
@@ -51,6 +61,8 @@ impl SourceState {
             deadlines: VecDeque::new(),
             waiting: 0,
             timer_set: false,
+            retry_rng: streams.get(&format!("source/{}/retry", src.name)),
+            budget: (0, 0),
         }
     }
 
@@ -87,7 +99,7 @@ impl SourceState {
         let now = cx.now;
         let counted = now >= cx.k.sc.warmup;
         let class: ClassId = m.class;
-        let (timeout, target, link, zone) = (src.timeout, src.target, src.link, src.zone);
+        let timeout = src.timeout;
         let max_in_flight = cx.k.sc.max_in_flight;
         let req = cx.k.reqs.insert(Req {
             born: now,
@@ -107,9 +119,22 @@ impl SourceState {
         if counted {
             cx.k.classes[class.index()].requests.inc();
         }
+        self.budget.0 += 1;
         if cx.k.reqs.len() as u64 > max_in_flight {
             return false;
         }
+        self.send(cx, req, class);
+        self.schedule_next(cx.q);
+        true
+    }
+
+    /// Send request `req` of `class` (new, or a retry; its deadline set): arm its client
+    /// timeout, then off to the target.
+    #[inline]
+    fn send(&mut self, cx: &mut Cx, req: Key, class: ClassId) {
+        let src = &self.src;
+        let (timeout, target, link, zone) = (src.timeout, src.target, src.link, src.zone);
+        let now = cx.now;
         if let Some(t) = timeout {
             if self.deadlines.len() >= 2 * self.waiting + 1024 {
                 // Mostly answered requests: keep only those still waiting.
@@ -125,8 +150,43 @@ impl SourceState {
             }
         }
         cx.send_root(req, target, link, class, zone);
-        self.schedule_next(cx.q);
+    }
+
+    /// Try `failed` (failed, or timed out at the client) may be retried: if the policy
+    /// allows, a new request follows after the backoff (`Ev::Resend`). Returns whether.
+    pub fn retry(
+        &mut self,
+        now: SimTime,
+        failed: &Req,
+        reqs: &mut Slab<Req>,
+        q: &mut EventQueue<Ev>,
+    ) -> bool {
+        let policy = self.src.retry;
+        if !policy.allows(failed.attempt as u32, self.budget) {
+            return false;
+        }
+        self.budget.1 += 1;
+        let wait = policy.backoff(failed.attempt as u32, &mut self.retry_rng);
+        let next = reqs.insert(Req {
+            attempt: failed.attempt + 1,
+            deadline: None,
+            timed_out: false,
+            version: 0,
+            missed: false,
+            store: None,
+            ..*failed
+        });
+        q.schedule(now + wait, Ev::Resend(next));
         true
+    }
+
+    /// A retry's backoff is over: send it.
+    pub fn resend(&mut self, cx: &mut Cx, req: Key) {
+        let timeout = self.src.timeout;
+        let r = cx.k.reqs.get_mut(req).expect("a retry is live until sent");
+        r.deadline = timeout.map(|t| cx.now + t);
+        let class = r.class;
+        self.send(cx, req, class);
     }
 
     /// One of this source's requests with a deadline was answered before it.
@@ -156,8 +216,13 @@ impl SourceState {
                     }
                     r.timed_out = true;
                     self.waiting -= 1;
-                    if r.counted {
-                        let c = &mut classes[r.class.index()];
+                    let r = *r;
+                    let c = &mut classes[r.class.index()];
+                    if self.retry(now, &r, reqs, q) {
+                        if r.counted {
+                            c.client_retries.inc();
+                        }
+                    } else if r.counted {
                         c.errors.inc();
                         c.timeouts.inc();
                     }

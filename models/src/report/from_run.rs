@@ -30,6 +30,12 @@ fn stats_of(c: &ClassStats, window_s: f64) -> Stats {
         } else {
             0.0
         },
+        client_retries: c.client_retries.get() as f64,
+        client_amplification: if c.client_retries.get() > 0 && c.requests.get() > 0 {
+            (c.requests.get() + c.client_retries.get()) as f64 / c.requests.get() as f64
+        } else {
+            0.0
+        },
     }
 }
 
@@ -47,6 +53,7 @@ impl Report {
             all.timeouts.add(c.timeouts.get());
             all.calls.add(c.calls.get());
             all.call_attempts.add(c.call_attempts.get());
+            all.client_retries.add(c.client_retries.get());
             all.latency.merge(&c.latency);
         }
         let mut cost = Cost::default();

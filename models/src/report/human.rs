@@ -209,6 +209,13 @@ impl Report {
                 parts.join(", ")
             );
         }
+        if self.summary.client_retries > 0.0 {
+            let _ = writeln!(
+                o,
+                "Retries:    clients retried {:.0} times (amplification {:.3})",
+                self.summary.client_retries, self.summary.client_amplification
+            );
+        }
         for c in &self.calls {
             let mut line = format!(
                 "Calls:      {} → {} {:.0} calls, {:.0} tries (amplification {:.3}), {:.0} timed out, {:.0} failed",

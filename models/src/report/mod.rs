@@ -88,6 +88,12 @@ pub struct Stats {
     /// call_attempts / calls: the load the retries add.
     #[serde(skip_serializing_if = "is_zero", default)]
     pub amplification: f64,
+    /// Retries by the clients (absent when none).
+    #[serde(serialize_with = "count", skip_serializing_if = "is_zero", default)]
+    pub client_retries: f64,
+    /// (requests + client_retries) / requests: the load the clients' retries add.
+    #[serde(skip_serializing_if = "is_zero", default)]
+    pub client_amplification: f64,
 }
 
 fn is_zero(v: &f64) -> bool {

@@ -148,6 +148,8 @@ pub struct Source {
     pub timeout: Option<SimTime>,
     /// The clients' zone id (0: none).
     pub zone: u16,
+    /// The clients' retries.
+    pub retry: program::RetryPolicy,
 }
 
 /// One class in a source's mix.

@@ -64,14 +64,8 @@ pub struct CallPolicy {
     pub to: NodeId,
     /// Give up on a try after this long.
     pub timeout: Option<sim_core::SimTime>,
-    /// Tries in all.
-    pub attempts: u32,
-    /// Wait before retries.
-    pub backoff: super::raw::RawBackoff,
-    /// Randomisation of the wait.
-    pub jitter: super::raw::Jitter,
-    /// Retries at most this share of the calls.
-    pub budget: Option<f64>,
+    /// Retries.
+    pub retry: RetryPolicy,
     /// Circuit breaker.
     pub breaker: Option<Breaker>,
     /// Most tries out at once per calling instance.
@@ -95,7 +89,91 @@ pub struct Breaker {
     pub probes: u32,
 }
 
-impl CallPolicy {
+/// A validated retry policy: a call's, or a source's (its clients retry).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct RetryPolicy {
+    /// Tries in all, the first included.
+    pub attempts: u32,
+    /// Wait before retries.
+    pub backoff: super::raw::RawBackoff,
+    /// Randomisation of the wait.
+    pub jitter: super::raw::Jitter,
+    /// Retries at most this share of the first tries.
+    pub budget: Option<f64>,
+}
+
+impl RetryPolicy {
+    /// One try, no retry.
+    pub const ONCE: RetryPolicy = RetryPolicy {
+        attempts: 1,
+        backoff: super::raw::RawBackoff::None,
+        jitter: super::raw::Jitter::None,
+        budget: None,
+    };
+
+    /// Whether a retry may follow try number `tries`, with `(first tries, retries)` made
+    /// so far under the budget.
+    #[inline]
+    pub fn allows(&self, tries: u32, (firsts, retries): (u64, u64)) -> bool {
+        tries < self.attempts
+            && self
+                .budget
+                .is_none_or(|b| (retries + 1) as f64 <= b * firsts as f64)
+    }
+
+    /// Validate `rt`, written for `who` (e.g. "service `web`").
+    pub fn validate(
+        rt: &super::raw::RawRetry,
+        who: &str,
+        r: &Resolver,
+        at: usize,
+        here: Option<(usize, usize)>,
+    ) -> Result<RetryPolicy, ScenarioError> {
+        if !(1..=100).contains(&rt.attempts) {
+            return Err(r
+                .err(
+                    r.loc().field("attempts", at).or(here),
+                    format!(
+                        "{who}: Retry attempts must be 1 to 100, found {}",
+                        rt.attempts
+                    ),
+                )
+                .with_hint(
+                    "attempts counts every try, the first included: attempts: 3 retries twice",
+                ));
+        }
+        if rt.budget.is_some_and(|b| !(0.0..=1.0).contains(&b)) {
+            return Err(r
+                .err(
+                    r.loc().field("budget", at).or(here),
+                    format!(
+                        "{who}: a retry budget must be in [0, 1], found {}",
+                        rt.budget.unwrap_or_default()
+                    ),
+                )
+                .with_hint("the share of calls that may be retried, e.g. budget: 0.1"));
+        }
+        if let super::raw::RawBackoff::Exponential { base, cap } = rt.backoff {
+            if cap.0 < base.0 {
+                return Err(r
+                    .err(
+                        r.loc().field("cap", at).or(here),
+                        format!(
+                            "{who}: backoff cap ({}) is below its base ({})",
+                            cap.0, base.0
+                        ),
+                    )
+                    .with_hint("e.g. Exponential(base: \"100ms\", cap: \"2s\")"));
+            }
+        }
+        Ok(RetryPolicy {
+            attempts: rt.attempts,
+            backoff: rt.backoff,
+            jitter: rt.jitter,
+            budget: rt.budget,
+        })
+    }
+
     /// The wait before retry number `retry` (1 for the first retry), jittered from `rng`.
     pub fn backoff(&self, retry: u32, rng: &mut sim_core::Stream) -> sim_core::SimTime {
         use super::raw::{Jitter, RawBackoff};
@@ -356,53 +434,9 @@ fn call_policy(
                 "leave timeout out to wait for the answer, or give e.g. timeout: \"500ms\"",
             ));
     }
-    let (attempts, backoff, jitter, budget) = match &call.retry {
-        None => (
-            1,
-            super::raw::RawBackoff::None,
-            super::raw::Jitter::None,
-            None,
-        ),
-        Some(rt) => {
-            if !(1..=100).contains(&rt.attempts) {
-                return Err(r
-                    .err(
-                        r.loc().field("attempts", at).or(here),
-                        format!(
-                            "service `{owner}`: Retry attempts must be 1 to 100, found {}",
-                            rt.attempts
-                        ),
-                    )
-                    .with_hint(
-                        "attempts counts every try, the first included: attempts: 3 retries twice",
-                    ));
-            }
-            if rt.budget.is_some_and(|b| !(0.0..=1.0).contains(&b)) {
-                return Err(r
-                    .err(
-                        r.loc().field("budget", at).or(here),
-                        format!(
-                            "service `{owner}`: a retry budget must be in [0, 1], found {}",
-                            rt.budget.unwrap_or_default()
-                        ),
-                    )
-                    .with_hint("the share of calls that may be retried, e.g. budget: 0.1"));
-            }
-            if let super::raw::RawBackoff::Exponential { base, cap } = rt.backoff {
-                if cap.0 < base.0 {
-                    return Err(r
-                        .err(
-                            r.loc().field("cap", at).or(here),
-                            format!(
-                                "service `{owner}`: backoff cap ({}) is below its base ({})",
-                                cap.0, base.0
-                            ),
-                        )
-                        .with_hint("e.g. Exponential(base: \"100ms\", cap: \"2s\")"));
-                }
-            }
-            (rt.attempts, rt.backoff, rt.jitter, rt.budget)
-        }
+    let retry = match &call.retry {
+        None => RetryPolicy::ONCE,
+        Some(rt) => RetryPolicy::validate(rt, &format!("service `{owner}`"), r, at, here)?,
     };
     let breaker = match &call.breaker {
         None => None,
@@ -484,10 +518,7 @@ fn call_policy(
         from,
         to,
         timeout: call.timeout.map(|t| t.0),
-        attempts,
-        backoff,
-        jitter,
-        budget,
+        retry,
         breaker,
         bulkhead: call.bulkhead,
         hedge: call.hedge.map(|h| h.0),

@@ -238,6 +238,11 @@ pub struct RawSource {
     /// route by it. Default: none (no crossing, no preference).
     #[serde(default)]
     pub zone: Option<String>,
+    /// The clients retry a failed or timed-out request (a timed-out try is abandoned: its
+    /// answer is ignored): `Retry(attempts: 3, backoff: Exponential(base: "1s", cap:
+    /// "10s"), jitter: Full)`. Default: no retry.
+    #[serde(default)]
+    pub retry: Option<RawRetry>,
 }
 
 /// How arrivals are spaced.

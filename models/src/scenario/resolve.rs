@@ -483,6 +483,16 @@ impl Scenario {
                     ));
                 }
             }
+            let retry = match &s.retry {
+                None => super::program::RetryPolicy::ONCE,
+                Some(rt) => super::program::RetryPolicy::validate(
+                    rt,
+                    &format!("source `{}`", s.name),
+                    &r,
+                    decl,
+                    loc.decl(&s.name),
+                )?,
+            };
             let link = r.link_of(&s.name, &s.target);
             sources.push(Source {
                 name: s.name.clone(),
@@ -494,6 +504,7 @@ impl Scenario {
                 sessions: s.sessions,
                 timeout: s.timeout.map(|t| t.0),
                 zone: 0,
+                retry,
             });
         }
 

@@ -544,6 +544,13 @@ impl World {
         if r.deadline.is_some() && !r.timed_out {
             self.sources[r.source.index()].answered();
         }
+        if !ok && !r.timed_out && self.sources[r.source.index()].retry(now, &r, &mut self.k.reqs, q)
+        {
+            if r.counted {
+                self.k.classes[r.class.index()].client_retries.inc();
+            }
+            return;
+        }
         if r.counted && !r.timed_out {
             let c = &mut self.k.classes[r.class.index()];
             if ok {
@@ -634,6 +641,20 @@ impl Model for World {
                 self.states[node].on_reply(&mut cx, to, ok, from);
             }
             Ev::ClientDone { req, ok } => self.client_done(now, req, ok, q),
+            Ev::Resend(req) => {
+                let Some(source) = self.k.reqs.get(req).map(|r| r.source) else {
+                    return;
+                };
+                let mut cx = Cx {
+                    k: &mut self.k,
+                    q,
+                    now,
+                };
+                self.sources[source.index()].resend(&mut cx, req);
+                if self.k.reqs.len() as u64 > self.k.sc.max_in_flight {
+                    self.cut_in_flight(now);
+                }
+            }
             Ev::SourceTimer(s) => {
                 self.sources[s.index()].on_timer(now, &mut self.k.reqs, &mut self.k.classes, q)
             }

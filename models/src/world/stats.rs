@@ -140,6 +140,8 @@ pub struct ClassStats {
     pub calls: Counter,
     /// Their tries, the first included.
     pub call_attempts: Counter,
+    /// Retries by the clients (`Source(retry: ...)`).
+    pub client_retries: Counter,
 }
 
 /// How a run ended.

@@ -310,15 +310,11 @@ impl Pool {
     pub(super) fn call_failed(&mut self, cx: &mut Cx, f: Key, p: usize) {
         let policy = self.policies[p];
         let state = self.calls.get_mut(&f).expect("call under way");
-        let (calls, retries) = self.budget[p];
-        let budget_ok = policy
-            .budget
-            .is_none_or(|b| (retries + 1) as f64 <= b * calls as f64);
-        if state.tries < policy.attempts && budget_ok {
+        if policy.retry.allows(state.tries, self.budget[p]) {
             state.tries += 1;
             state.deadline = SimTime(u64::MAX);
             state.hedge_at = SimTime(u64::MAX);
-            let wait = policy.backoff(state.tries - 1, &mut self.rng);
+            let wait = policy.retry.backoff(state.tries - 1, &mut self.rng);
             if wait == SimTime::ZERO {
                 self.retry(cx, f);
             } else {
