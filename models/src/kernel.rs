@@ -197,6 +197,9 @@ pub struct Kernel {
     /// Timeline notes from components (a breaker's changes), taken by the world after
     /// the event that made them. Empty between events.
     pub notes: Vec<(NodeId, crate::report::TimelineKind, String)>,
+    /// A defence reacted in this event (a breaker opened), with a note: faults holding
+    /// count as detected.
+    pub defended: bool,
 }
 
 /// What the calls of one call site (with a timeout or retries) did.

@@ -318,3 +318,46 @@ fn a_partition_fails_exactly_the_cross_zone_calls() {
         "{t}"
     );
 }
+
+#[test]
+fn a_fault_reports_its_writes_lost_detection_peak_and_recovery() {
+    // Write-behind every 10 s; a flush at 25 s loses the 500 writes of [20 s, 25 s).
+    let (_d, f) = scenario_file(
+        r#"Scenario(name: "wb", duration: "29s",
+            sources: [Source(name: "in", target: "cache", rate: Constant(100), arrivals: Deterministic,
+                mix: [Class(name: "put", weight: 1, op: Write, keys: Uniform(n: 1000000000000))])],
+            nodes: [Cache(name: "cache", capacity: 100000, hit: Constant("0s"), cores: 8,
+                          read_through: "db", write: WriteBehind(flush_every: "10s")),
+                    Database(name: "db", cores: 8, read: Constant("1ms"), write: Constant("1ms"))],
+            faults: [At("25s", CacheFlush(node: "cache"))])"#,
+    );
+    let r = run_json(&f, &[]);
+    let fault = &r["faults"][0];
+    assert_eq!(num(fault, "/writes_lost"), 500.0, "{fault}");
+    // Nothing failed: no error above the threshold, no defence needed.
+    assert_eq!(fault["recovered"], true);
+    assert_eq!(num(fault, "/time_to_recover"), 0.0);
+    assert_eq!(fault["detected"], false);
+
+    // Killing 2 of 6 instances behind round robin with checks every 10 s (3 to eject):
+    // a third of the requests fail until the verdict on the third failed probe, then none.
+    let (_d, f) = scenario_file(
+        r#"Scenario(name: "k", duration: "3m", warmup: "10s", sample_every: "1s",
+            sources: [Source(name: "users", target: "lb", rate: Constant(600))],
+            nodes: [LoadBalancer(name: "lb", backends: ["web"],
+                                 health_check: HealthCheck(interval: "10s", timeout: "2s", unhealthy_after: 3)),
+                    Service(name: "web", instances: 6, cores: 4, handlers: {"*": [Cpu(Exp("4ms"))]})],
+            faults: [At("65s", KillInstances(node: "web", count: 2))])"#,
+    );
+    let r = run_json(&f, &[]);
+    let fault = &r["faults"][0];
+    // Probes at 70, 80, 90 s fail; the verdict 2 s after the third: 27 s after the kill.
+    assert_eq!(num(fault, "/time_to_detect"), 27.0, "{fault}");
+    // Over 1 s intervals a third fail (binomial over ~600 answers: ±0.05 is > 3 sd).
+    let peak = num(fault, "/peak_error_rate");
+    assert!((peak - 1.0 / 3.0).abs() < 0.08, "{fault}");
+    // Back under the 0.001 threshold in the first whole second after the ejection.
+    assert_eq!(num(fault, "/recovery_threshold"), 0.001);
+    assert_eq!(fault["recovered"], true);
+    assert_eq!(num(fault, "/time_to_recover"), 28.0, "{fault}");
+}

@@ -289,6 +289,16 @@ impl Report {
                         failed: e,
                         error_rate: if c + e > 0.0 { e / (c + e) } else { 0.0 },
                         killed: f.killed as f64,
+                        peak_error_rate: f.peak_error_rate,
+                        detected: f.detected.is_some(),
+                        time_to_detect: f.detected.map_or(0.0, |d| d.as_secs_f64()),
+                        recovered: f.recovered.is_some(),
+                        time_to_recover: f
+                            .recovered
+                            .unwrap_or(run.end.saturating_sub(f.start))
+                            .as_secs_f64(),
+                        recovery_threshold: f.threshold,
+                        writes_lost: f.writes_lost as f64,
                     }
                 })
                 .collect(),

@@ -255,6 +255,30 @@ impl Report {
                     },
                     if f.healed { "" } else { ", not healed" }
                 );
+                let mut impact = vec![format!("peak error rate {:.1}%", f.peak_error_rate * 100.0)];
+                impact.push(if f.detected {
+                    format!("detected after {}", human_secs(f.time_to_detect))
+                } else {
+                    "no defence reacted".to_string()
+                });
+                impact.push(match (f.recovered, f.time_to_recover > 0.0) {
+                    (true, true) => format!(
+                        "recovered (≤ {:.1}% errors) after {}",
+                        f.recovery_threshold * 100.0,
+                        human_secs(f.time_to_recover)
+                    ),
+                    (true, false) => {
+                        format!("errors never above {:.1}%", f.recovery_threshold * 100.0)
+                    }
+                    (false, _) => format!(
+                        "not recovered (≤ {:.1}% errors) by the end",
+                        f.recovery_threshold * 100.0
+                    ),
+                });
+                if f.writes_lost > 0.0 {
+                    impact.push(format!("{:.0} writes lost", f.writes_lost));
+                }
+                let _ = writeln!(o, "  {:>23} {}", "", impact.join(" · "));
             }
         }
         if !self.slo.is_empty() {

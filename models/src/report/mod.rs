@@ -247,6 +247,32 @@ pub struct FaultReport {
     /// Client requests answered while it held (measured ones).
     #[serde(serialize_with = "count")]
     pub completed: f64,
+    /// The highest client error rate over one sample interval, from its start to its
+    /// recovery.
+    #[serde(default)]
+    pub peak_error_rate: f64,
+    /// Whether a defence reacted (a health-check ejection, a breaker opening) while it
+    /// held.
+    #[serde(default)]
+    pub detected: bool,
+    /// Seconds from its start to that reaction (0 when none).
+    #[serde(default)]
+    pub time_to_detect: f64,
+    /// Whether the client error rate came back to `recovery_threshold` within the run.
+    #[serde(default)]
+    pub recovered: bool,
+    /// Seconds from its start until the error rate, having risen above the threshold, is
+    /// back at or under it over a sample interval (0: it never rose; not recovered: to
+    /// the end of the run).
+    #[serde(default)]
+    pub time_to_recover: f64,
+    /// The error rate that counts as recovered: the `ErrorRate` SLO on all classes, else
+    /// the rate before the fault + 0.001.
+    #[serde(default)]
+    pub recovery_threshold: f64,
+    /// Acknowledged writes lost while it held (a cache's unsent writes, a failover's).
+    #[serde(serialize_with = "count", default)]
+    pub writes_lost: f64,
     /// Client requests failed or timed out while it held (measured ones).
     #[serde(serialize_with = "count")]
     pub failed: f64,

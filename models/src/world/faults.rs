@@ -33,6 +33,24 @@ pub struct FaultImpact {
     pub failed: u64,
     /// Requests killed on instances it killed (at once).
     pub killed: u64,
+    /// Acknowledged writes lost while it held (caches' unsent writes, a failover's).
+    pub writes_lost: u64,
+    /// The highest client error rate over a sample interval from its start to its
+    /// recovery.
+    pub peak_error_rate: f64,
+    /// The error rate that counts as recovered: the scenario's `ErrorRate` SLO (all
+    /// classes), else the rate before the fault + 0.001.
+    pub threshold: f64,
+    /// From its start to the first defence that reacted (a health-check ejection, a
+    /// breaker opening).
+    pub detected: Option<SimTime>,
+    /// From its start to the end of the first sample interval, after the error rate rose
+    /// above the threshold, back at or under it (zero if it never rose).
+    pub recovered: Option<SimTime>,
+    /// Watching the error rate (from the start to the recovery).
+    watching: bool,
+    /// The error rate has been above the threshold.
+    hurt: bool,
 }
 
 /// The faults' run-time state.
@@ -54,6 +72,10 @@ pub struct Faults {
     zone_killed: Vec<Vec<(NodeId, u32)>>,
     /// Per fault: client totals (completed, failed) when it broke.
     at_start: Vec<(u64, u64)>,
+    /// Per fault: writes lost so far when it broke.
+    lost_at_start: Vec<u64>,
+    /// Client totals (completed, failed) at the last sample.
+    last_sample: (u64, u64),
     /// Per fault: its impact so far.
     pub impact: Vec<FaultImpact>,
 }
@@ -75,6 +97,8 @@ impl Faults {
             epoch: vec![0; n],
             zone_killed: vec![vec![]; n],
             at_start: vec![(0, 0); n],
+            lost_at_start: vec![0; n],
+            last_sample: (0, 0),
             impact: faults
                 .iter()
                 .map(|f| FaultImpact {
@@ -136,8 +160,22 @@ impl World {
         let fault = self.k.sc.faults[id].clone();
         if on {
             self.faults.active[id] = true;
-            self.faults.at_start[id] = self.client_totals();
-            self.faults.impact[id].start = now;
+            let (c0, e0) = self.client_totals();
+            self.faults.at_start[id] = (c0, e0);
+            self.faults.lost_at_start[id] = self.writes_lost();
+            let before = if c0 + e0 > 0 {
+                e0 as f64 / (c0 + e0) as f64
+            } else {
+                0.0
+            };
+            let slo = self.k.sc.slos.iter().find_map(|s| {
+                (s.metric == crate::analysis::slo::Metric::ErrorRate && s.class.is_none())
+                    .then_some(s.limit)
+            });
+            let imp = &mut self.faults.impact[id];
+            imp.start = now;
+            imp.threshold = slo.unwrap_or(before + 0.001);
+            imp.watching = true;
         } else {
             self.faults.active[id] = false;
             self.close_impact(id, now, true);
@@ -414,10 +452,71 @@ impl World {
     pub(super) fn close_impact(&mut self, id: usize, now: SimTime, healed: bool) {
         let (c0, e0) = self.faults.at_start[id];
         let (c, e) = self.client_totals();
+        let lost = self.writes_lost() - self.faults.lost_at_start[id];
         let imp = &mut self.faults.impact[id];
         imp.end = now;
         imp.healed = healed;
         imp.completed = c - c0;
         imp.failed = e - e0;
+        imp.writes_lost = lost;
+    }
+
+    /// Acknowledged writes lost so far, over every cache and database.
+    fn writes_lost(&self) -> u64 {
+        self.k
+            .nodes
+            .iter()
+            .map(|n| {
+                n.cache.as_ref().map_or(0, |c| c.lost_writes.get())
+                    + n.database.as_ref().map_or(0, |d| d.lost_writes.get())
+            })
+            .sum()
+    }
+
+    /// A defence reacted at `now` (a health check ejected an instance, a breaker opened):
+    /// the faults holding, not yet detected, are.
+    pub(super) fn fault_detected(&mut self, now: SimTime) {
+        for (id, imp) in self.faults.impact.iter_mut().enumerate() {
+            if self.faults.active[id] && imp.detected.is_none() {
+                imp.detected = Some(now - imp.start);
+            }
+        }
+    }
+
+    /// A sample at `now`: the client error rate over the interval just ended, for the
+    /// faults still watched (peak, recovery).
+    pub(super) fn watch_faults(&mut self, now: SimTime) {
+        if self.faults.impact.is_empty() {
+            return;
+        }
+        let (c, e) = self.client_totals();
+        let (c1, e1) = std::mem::replace(&mut self.faults.last_sample, (c, e));
+        let (dc, de) = (c - c1, e - e1);
+        if dc + de == 0 {
+            return;
+        }
+        let rate = de as f64 / (dc + de) as f64;
+        for imp in &mut self.faults.impact {
+            if !imp.watching || now <= imp.start {
+                continue;
+            }
+            if rate > imp.threshold {
+                imp.hurt = true;
+                imp.peak_error_rate = imp.peak_error_rate.max(rate);
+            } else if imp.hurt {
+                imp.recovered = Some(now - imp.start);
+                imp.watching = false;
+            }
+        }
+    }
+
+    /// The run is over: a fault that never raised the error rate above its threshold
+    /// recovered at once.
+    pub(super) fn finish_faults(&mut self) {
+        for imp in &mut self.faults.impact {
+            if imp.watching && !imp.hurt {
+                imp.recovered = Some(SimTime::ZERO);
+            }
+        }
     }
 }

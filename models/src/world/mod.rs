@@ -109,6 +109,7 @@ impl World {
                 crossing_rng: streams.get("crossing"),
                 calls: vec![Default::default(); sc.calls.len()],
                 notes: vec![],
+                defended: false,
                 instance_slots: sc
                     .nodes
                     .iter()
@@ -182,6 +183,7 @@ impl World {
                 w.close_impact(id, now.min(sc.duration), false);
             }
         }
+        w.finish_faults();
         let faults = sc
             .faults
             .iter()
@@ -477,6 +479,9 @@ impl World {
                 )
             };
             self.note(now, TimelineKind::Health, node, text);
+            if !up {
+                self.fault_detected(now);
+            }
         }
     }
 
@@ -497,6 +502,7 @@ impl World {
     }
 
     fn sample(&mut self, now: SimTime, q: &mut EventQueue<Ev>) {
+        self.watch_faults(now);
         let sc = &self.k.sc;
         let interval_s = sc.sample_every.as_secs_f64();
         let nodes = if self.series {
@@ -708,6 +714,9 @@ impl Model for World {
         if !self.k.notes.is_empty() {
             for (node, kind, text) in std::mem::take(&mut self.k.notes) {
                 self.note(now, kind, node, text);
+            }
+            if std::mem::take(&mut self.k.defended) {
+                self.fault_detected(now);
             }
         }
     }

@@ -282,6 +282,7 @@ impl Pool {
                     until: now + b.open_for,
                 };
                 cx.k.calls[p].opened.inc();
+                cx.k.defended = true;
                 let warmup = cx.k.sc.warmup;
                 cx.k.calls[p].breaker_closed(now, false, warmup);
                 let text = format!("opened: calls fail at once for {}", b.open_for);
