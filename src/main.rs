@@ -35,6 +35,11 @@ enum Command {
         /// Scenario file (.ron).
         file: PathBuf,
     },
+    /// Search the scenario's chaos space for the fault schedules that hurt its SLOs most.
+    #[command(
+        after_help = "Examples:\n  scalelab chaos scenarios/chaos-search.ron --trials 200\n  scalelab chaos scenarios/chaos-search.ron --trials 50 --seed 3 --out-dir /tmp/chaos\n  scalelab run scenarios/chaos-search.ron --faults worst-1.ron\n\nEach schedule is drawn from the stream chaos/<trial> of the seed and run on that seed,\nso the schedules differ and the traffic does not. The worst are written as faults files\n(worst-1.ron, ...) that `scalelab run FILE --faults F` replays exactly; the worst that\nbreaks an SLO is shrunk to a smallest breaking set (worst-1-min.ron).\n\nExit codes: 0 ok; 1 a file could not be written; 2 bad input; 4 a schedule broke an SLO\n(only with --fail-on-slo)."
+    )]
+    Chaos(cmd::chaos::ChaosArgs),
 }
 
 fn main() -> ExitCode {
@@ -46,5 +51,6 @@ fn main() -> ExitCode {
     match command {
         Command::Run(args) => cmd::run::run(args),
         Command::Validate { file } => cmd::validate::run(&file),
+        Command::Chaos(args) => cmd::chaos::run(args),
     }
 }

@@ -23,6 +23,7 @@
 
 pub mod analysis;
 pub mod batch;
+pub mod chaos;
 pub mod components;
 pub mod control;
 pub mod ids;

@@ -1,6 +1,7 @@
 //! The commands. Each turns validated flags into a library call and its output; all
 //! simulation logic lives in the library crates.
 
+pub mod chaos;
 pub mod run;
 pub mod validate;
 

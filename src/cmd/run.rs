@@ -41,6 +41,10 @@ pub struct RunArgs {
     /// Exit with code 4 when any of the scenario's SLOs fails.
     #[arg(long)]
     pub fail_on_slo: bool,
+    /// Add the faults of this file (a RON list like `faults: [...]`, e.g. a schedule
+    /// written by `scalelab chaos`) after the scenario's own.
+    #[arg(long)]
+    pub faults: Option<PathBuf>,
 }
 
 fn parse_duration_arg(s: &str) -> Result<SimTime, String> {
@@ -49,7 +53,16 @@ fn parse_duration_arg(s: &str) -> Result<SimTime, String> {
 
 /// Run the command.
 pub fn run(args: RunArgs) -> ExitCode {
-    let mut sc = match load(args.file.as_deref()) {
+    let loaded = match (&args.faults, args.file.as_deref()) {
+        (Some(faults), Some(file)) => models::chaos::load_with_faults(file, faults),
+        (Some(_), None) => {
+            eprintln!("error: --faults needs a scenario file");
+            eprintln!("  help: scalelab run FILE --faults schedule.ron");
+            return ExitCode::from(EXIT_BAD_INPUT);
+        }
+        (None, file) => load(file),
+    };
+    let mut sc = match loaded {
         Ok(s) => s,
         Err(e) => return report_error(&e),
     };

@@ -361,3 +361,119 @@ fn a_fault_reports_its_writes_lost_detection_peak_and_recovery() {
     assert_eq!(fault["recovered"], true);
     assert_eq!(num(fault, "/time_to_recover"), 28.0, "{fault}");
 }
+
+#[test]
+fn chaos_search_finds_replays_and_shrinks_a_breaking_schedule_the_same_on_any_thread_count() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = |threads: &str, sub: &str| {
+        let d = dir.path().join(sub);
+        std::fs::create_dir(&d).unwrap();
+        let o = scalelab(&[
+            "chaos",
+            "scenarios/chaos-search.ron",
+            "--trials",
+            "12",
+            "--threads",
+            threads,
+            "--out-dir",
+            d.to_str().unwrap(),
+        ]);
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        let text = String::from_utf8(o.stdout)
+            .unwrap()
+            .replace(d.to_str().unwrap(), "D");
+        (d, text)
+    };
+    let (d1, one) = out("1", "one");
+    let (d2, two) = out("2", "two");
+    assert_eq!(one, two, "chaos output depends on the thread count");
+    for f in [
+        "worst-1.ron",
+        "worst-2.ron",
+        "worst-3.ron",
+        "worst-1-min.ron",
+    ] {
+        assert_eq!(
+            std::fs::read_to_string(d1.join(f)).unwrap(),
+            std::fs::read_to_string(d2.join(f)).unwrap(),
+            "{f}"
+        );
+    }
+    assert!(one.contains("Schedules that break an SLO:"), "{one}");
+    // Each written schedule replays exactly: the run reports the error rate the search did.
+    let scenario = std::path::Path::new("scenarios/chaos-search.ron");
+    for f in ["worst-1.ron", "worst-2.ron", "worst-3.ron"] {
+        let text = std::fs::read_to_string(d1.join(f)).unwrap();
+        let said: f64 = text
+            .split("(error rate ")
+            .nth(1)
+            .and_then(|s| s.split('%').next())
+            .and_then(|s| s.parse().ok())
+            .unwrap_or_else(|| panic!("{text}"));
+        let r = run_json(scenario, &["--faults", d1.join(f).to_str().unwrap()]);
+        assert_eq!(
+            format!("{:.3}", num(&r, "/summary/error_rate") * 100.0),
+            format!("{said:.3}"),
+            "{f}"
+        );
+    }
+    let worst = std::fs::read_to_string(d1.join("worst-1.ron")).unwrap();
+    // The shrunk schedule still breaks an SLO, and is no bigger; with one fault left,
+    // the scenario without it passes.
+    let min = std::fs::read_to_string(d1.join("worst-1-min.ron")).unwrap();
+    let count = |s: &str| {
+        s.lines()
+            .filter(|l| l.trim_start().starts_with("Between(") || l.trim_start().starts_with("At("))
+            .count()
+    };
+    assert!(count(&min) >= 1 && count(&min) <= count(&worst), "{min}");
+    let r = run_json(
+        scenario,
+        &["--faults", d1.join("worst-1-min.ron").to_str().unwrap()],
+    );
+    assert!(r["slo"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|s| s["pass"] == false));
+    if count(&min) == 1 {
+        let r = run_json(scenario, &[]);
+        assert!(r["slo"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|s| s["pass"] == true));
+    }
+}
+
+#[test]
+fn chaos_and_faults_files_bad_input_is_explained() {
+    let e = scalelab(&["chaos", "scenarios/chaos-search.ron", "--trials", "0"]);
+    let err = String::from_utf8_lossy(&e.stderr);
+    assert_eq!(e.status.code(), Some(2));
+    assert!(
+        err.contains("--trials") && err.contains("1..=100000"),
+        "{err}"
+    );
+    let e = scalelab(&["chaos", "scenarios/default.ron"]);
+    let err = String::from_utf8_lossy(&e.stderr);
+    assert_eq!(e.status.code(), Some(2));
+    assert!(err.contains("declares no chaos space"), "{err}");
+    // A faults file naming an unknown node: located in that file.
+    let (_d, f) = scenario_file("[\n    At(\"1m\", KillInstances(node: \"nope\", count: 1)),\n]\n");
+    let e = scalelab(&[
+        "run",
+        "scenarios/chaos-search.ron",
+        "--faults",
+        f.to_str().unwrap(),
+    ]);
+    let err = String::from_utf8_lossy(&e.stderr);
+    assert_eq!(e.status.code(), Some(2));
+    assert!(
+        err.contains(&format!("{}:2:", f.display())) && err.contains("nope"),
+        "{err}"
+    );
+    let e = scalelab(&["run", "--faults", f.to_str().unwrap()]);
+    assert_eq!(e.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&e.stderr).contains("--faults needs a scenario file"));
+}

@@ -6,6 +6,7 @@ use super::scalelab;
 fn every_readme_command_runs() {
     let readme = std::fs::read_to_string("README.md").unwrap();
     let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir(dir.path().join("chaos-out")).unwrap();
     let mut in_sh = false;
     let mut ran = 0;
     for line in readme.lines() {
@@ -33,7 +34,7 @@ fn every_readme_command_runs() {
         let args: Vec<String> = args
             .iter()
             .map(|a| {
-                if a.ends_with(".json") {
+                if a.ends_with(".json") || a.starts_with("chaos-out") {
                     dir.path().join(a).display().to_string()
                 } else {
                     a.clone()

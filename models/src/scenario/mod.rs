@@ -91,6 +91,8 @@ pub struct Scenario {
     pub regions: zones::Regions,
     /// What crossing zones and regions costs, if anything.
     pub crossing: Option<zones::Crossing>,
+    /// The fault space of `scalelab chaos`, if declared.
+    pub chaos: Option<crate::control::chaos::ChaosSpace>,
 }
 
 impl Scenario {

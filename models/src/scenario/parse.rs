@@ -16,6 +16,25 @@ pub const MAX_NESTING: usize = 128;
 
 /// Read and parse the file at `path` (no validation yet).
 pub fn read_file(path: &Path) -> Result<(RawScenario, Arc<str>), ScenarioError> {
+    let text = read_text(path)?;
+    parse_str(&path.display().to_string(), text.clone()).map(|raw| (raw, text))
+}
+
+/// Read a faults file (a RON list like a scenario's `faults`) at `path`.
+pub fn read_faults(
+    path: &Path,
+) -> Result<(Vec<crate::control::faults::RawFaultTimed>, Arc<str>), ScenarioError> {
+    let text = read_text(path)?;
+    parse_ron(
+        &path.display().to_string(),
+        text.clone(),
+        "a faults file is a list: [At(\"1m\", KillInstances(node: \"web\", count: 1)), ...]",
+    )
+    .map(|raw| (raw, text))
+}
+
+/// Read the text of the file at `path` (bounded, UTF-8).
+pub fn read_text(path: &Path) -> Result<Arc<str>, ScenarioError> {
     let shown = path.display().to_string();
     if path.is_dir() {
         return Err(ScenarioError::new(
@@ -64,15 +83,25 @@ pub fn read_file(path: &Path) -> Result<(RawScenario, Arc<str>), ScenarioError> 
         )
         .with_hint("a scenario is a RON text file in UTF-8")
     })?;
-    let text: Arc<str> = text.into();
-    parse_str(&shown, text.clone()).map(|raw| (raw, text))
+    Ok(text.into())
 }
 
 /// Parse scenario text; `file` names it in errors.
 pub fn parse_str(file: &str, text: Arc<str>) -> Result<RawScenario, ScenarioError> {
+    parse_ron(file, text, "a scenario starts with `Scenario(name: \"...\", duration: \"...\", sources: [...], nodes: [...])`")
+}
+
+/// Parse RON text into `T`; `file` names it in errors, `empty_hint` says what belongs in
+/// an empty file.
+fn parse_ron<T: serde::de::DeserializeOwned>(
+    file: &str,
+    text: Arc<str>,
+    empty_hint: &str,
+) -> Result<T, ScenarioError> {
     if text.trim().is_empty() {
-        return Err(ScenarioError::new(ErrorKind::Empty, file, "the file is empty")
-            .with_hint("a scenario starts with `Scenario(name: \"...\", duration: \"...\", sources: [...], nodes: [...])`"));
+        return Err(
+            ScenarioError::new(ErrorKind::Empty, file, "the file is empty").with_hint(empty_hint),
+        );
     }
     let opts = ron::Options::default()
         .with_default_extension(
@@ -82,7 +111,7 @@ pub fn parse_str(file: &str, text: Arc<str>) -> Result<RawScenario, ScenarioErro
         .with_recursion_limit(MAX_NESTING);
     // A byte-order mark is not part of the text: parse after it, locate errors in the whole.
     let bom = if text.starts_with('\u{feff}') { 3 } else { 0 };
-    opts.from_str::<RawScenario>(&text[bom..]).map_err(|e| {
+    opts.from_str::<T>(&text[bom..]).map_err(|e| {
         let body = &text[bom..];
         let start = bom + offset_of(body, e.span.start.line, e.span.start.col);
         let end = (bom + offset_of(body, e.span.end.line, e.span.end.col)).max(start);

@@ -180,6 +180,11 @@ pub struct RawScenario {
     /// `Latency(cross_zone: Exp("1ms"), cross_region: Exp("70ms"))`. Default: nothing.
     #[serde(default)]
     pub crossing: Option<super::zones::RawCrossing>,
+    /// The fault space `scalelab chaos` draws schedules from:
+    /// `Chaos(faults: [KillInstances(count: 1), ZoneOutage], nodes: ["web"], window: ("10m",
+    /// "50m"), hold: ("1m", "5m"), at_once: 2)`. Default: none.
+    #[serde(default)]
+    pub chaos: Option<crate::control::chaos::RawChaos>,
     /// Service-level objectives, checked over the measured window:
     /// `[P99Latency(class: "checkout", under: "800ms"), ErrorRate(under: 0.001)]`.
     /// Default: none.

@@ -580,6 +580,7 @@ impl Scenario {
             faults: vec![],
             regions: Default::default(),
             crossing: None,
+            chaos: None,
         };
         let mut zones: Vec<String> = scenario
             .nodes
@@ -635,7 +636,55 @@ impl Scenario {
         scenario.actions = Action::validate_all(&raw.actions, &scenario, &r)?;
         scenario.slos = Slo::validate_all(&raw.slos, &scenario, &r)?;
         scenario.faults = crate::control::faults::Fault::validate_all(&raw.faults, &scenario, &r)?;
+        if let Some(c) = &raw.chaos {
+            scenario.chaos = Some(crate::control::chaos::ChaosSpace::validate(
+                c, &scenario, &r,
+            )?);
+        }
         Ok(scenario)
+    }
+
+    /// Add `extra` faults written in another file (`file`, text `src`): validated against
+    /// this scenario (validated from `raw`), with errors pointing into that file. They
+    /// come after the scenario's own.
+    pub fn add_faults(
+        &mut self,
+        raw: &RawScenario,
+        extra: &[crate::control::faults::RawFaultTimed],
+        file: &str,
+        src: &Arc<str>,
+    ) -> Result<(), ScenarioError> {
+        let r = Resolver {
+            file,
+            src,
+            raw,
+            node_names: raw.nodes.iter().map(RawNode::name).collect(),
+            classes: self.classes.clone(),
+            class_index: BTreeMap::new(),
+            link_index: self
+                .links
+                .iter()
+                .enumerate()
+                .map(|(i, l)| ((l.from.clone(), l.to.clone()), i))
+                .collect(),
+            used_links: vec![],
+            ops: vec![],
+            calls: vec![],
+        };
+        let mut all = crate::control::faults::Fault::validate_all(extra, self, &r)?;
+        if self.faults.len() + all.len() > crate::control::faults::MAX_FAULTS {
+            return Err(r
+                .err(
+                    None,
+                    format!(
+                        "more than {} faults in all",
+                        crate::control::faults::MAX_FAULTS
+                    ),
+                )
+                .with_hint("for many random failures use one ChaosMonkey"));
+        }
+        self.faults.append(&mut all);
+        Ok(())
     }
 }
 
