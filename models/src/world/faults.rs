@@ -496,6 +496,7 @@ impl World {
             return;
         }
         let rate = de as f64 / (dc + de) as f64;
+        let mut recovered = vec![];
         for imp in &mut self.faults.impact {
             if !imp.watching || now <= imp.start {
                 continue;
@@ -506,7 +507,17 @@ impl World {
             } else if imp.hurt {
                 imp.recovered = Some(now - imp.start);
                 imp.watching = false;
+                recovered.push(format!(
+                    "{}: recovered, error rate back to ≤ {:.1}% after {} (peak {:.1}%)",
+                    imp.name,
+                    imp.threshold * 100.0,
+                    now - imp.start,
+                    imp.peak_error_rate * 100.0
+                ));
             }
+        }
+        for text in recovered {
+            self.note_zone(now, text);
         }
     }
 
