@@ -266,10 +266,17 @@ impl std::hash::Hasher for KeyHasher {
     fn write_u64(&mut self, k: u64) {
         self.0 = sim_core::mix64(k);
     }
+    fn write_u32(&mut self, k: u32) {
+        // A slab key is two: its index, then its generation.
+        self.0 = sim_core::mix64(self.0 ^ k as u64 ^ 0x9E37_79B9_7F4A_7C15);
+    }
 }
 
 /// A map from request keys.
 pub type KeyMap<V> = std::collections::HashMap<u64, V, std::hash::BuildHasherDefault<KeyHasher>>;
+
+/// A map from slab keys (frames), hashed the same way: no SipHash on a hot path.
+pub type FrameMap<V> = std::collections::HashMap<Key, V, std::hash::BuildHasherDefault<KeyHasher>>;
 
 /// Data versions, for counting stale reads. Every acknowledged write gets the next number
 /// of one counter shared by the world; per data store (a database node) and key, the

@@ -32,7 +32,8 @@ impl Pool {
             self.call_failed(cx, f, p);
             return None;
         }
-        let inst = self.calls[&f].inst as usize;
+        let fr = *cx.k.frames.get(f).expect("calling frame is live");
+        let inst = fr.inst.expect("placed").index();
         if !self.bulk_acquire(p, inst) {
             // The bulkhead is full: this try fails at once, never sent.
             self.count_try(cx, f, p, first);
@@ -42,7 +43,6 @@ impl Pool {
             self.call_failed(cx, f, p);
             return None;
         }
-        let fr = *cx.k.frames.get(f).expect("calling frame is live");
         let Op::Call { node, link, .. } = self.ops[fr.pc as usize] else {
             unreachable!("a try is of a call");
         };

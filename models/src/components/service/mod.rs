@@ -383,7 +383,7 @@ pub struct Pool {
     /// The scenario-wide id of each of its zones.
     zone_ids: Vec<u16>,
     /// Calls with a timeout or retries under way, by calling frame.
-    calls: std::collections::HashMap<Key, CallState>,
+    calls: crate::kernel::FrameMap<CallState>,
     /// Per call policy: (calls, retries) over the whole run, for retry budgets.
     budget: Vec<(u64, u64)>,
     /// The scenario's call policies.
