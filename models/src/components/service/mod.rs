@@ -299,6 +299,7 @@ impl Config for Service {
             drain_timeout: self.drain_timeout,
             zones: self.zones.len() as u32,
             zone_ids: self.zones.iter().map(|z| sc.zone_id(z)).collect(),
+            crossing: sc.crossing.is_some(),
             killing: false,
             calls: Default::default(),
             budget: vec![(0, 0); sc.calls.len()],
@@ -382,6 +383,8 @@ pub struct Pool {
     zones: u32,
     /// The scenario-wide id of each of its zones.
     zone_ids: Vec<u16>,
+    /// The scenario has a crossing latency.
+    crossing: bool,
     /// Calls with a timeout or retries under way, by calling frame.
     calls: crate::kernel::FrameMap<CallState>,
     /// Per call policy: (calls, retries) over the whole run, for retry budgets.
@@ -809,7 +812,7 @@ impl Component for Pool {
                 return;
             }
         }
-        if fm.zone != zone && cx.k.sc.crossing.is_some() {
+        if self.crossing && fm.zone != zone {
             if let Some(extra) = cx.k.sc.crossing(fm.zone, zone) {
                 // Into another zone or region: it arrives at the instance later.
                 let dt = extra.sample(&mut cx.k.crossing_rng);
