@@ -1,5 +1,5 @@
 //! One scenario per claim about model behaviour.
-use super::{num, run_json, scalelab, scenario_file};
+use super::{num, run_json, scalelab, scenario_file, slos_pass};
 use serde_json::Value;
 
 fn two_tier(on_call: &str) -> String {
@@ -515,11 +515,7 @@ fn the_stampede_scenario_fails_without_coalescing_and_holds_with_it() {
     let c = &r["nodes"][0]["cache"];
     assert_eq!(r["summary"]["errors"], 0);
     assert!(num(c, "/coalesced") > 10.0 * num(c, "/fetches"), "{c}");
-    assert!(r["slo"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .all(|s| s["pass"] == true));
+    assert!(slos_pass(&r));
     let text = std::fs::read_to_string(path)
         .unwrap()
         .replace("coalesce_misses: true", "coalesce_misses: false");
@@ -643,11 +639,7 @@ fn the_hot_shard_scenario_saturates_one_shard_and_hashing_spreads_it() {
     let r = run_json(&f, &[]);
     assert_eq!(r["summary"]["errors"], 0);
     assert!(r["nodes"][1]["database"].get("hot_shard").is_none());
-    assert!(r["slo"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .all(|s| s["pass"] == true));
+    assert!(slos_pass(&r));
 }
 
 #[test]
@@ -733,11 +725,7 @@ fn the_rate_limit_scenario_holds_off_the_scraper_and_spares_the_humans() {
     let r = run_json(path, &[]);
     assert_eq!(r["classes"][0]["errors"], 0);
     assert!((num(&r, "/classes/1/throughput") - 20.0).abs() < 0.1);
-    assert!(r["slo"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .all(|s| s["pass"] == true));
+    assert!(slos_pass(&r));
     let text = std::fs::read_to_string(path).unwrap();
     let open = text.replace(
         "rate: 20, burst: 40, per: Session",

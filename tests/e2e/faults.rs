@@ -1,7 +1,7 @@
 //! Faults through the user's path (RON → run → JSON): each breaks what it says, for as
 //! long as it holds, and the report counts what it cost.
 
-use super::{num, run_json, scalelab, scenario_file};
+use super::{num, run_json, scalelab, scenario_file, slos_pass};
 use serde_json::Value;
 
 /// A balancer over `web` (`instances` × 4 cores, 1 ms constant work) at 400 requests/s,
@@ -431,18 +431,10 @@ fn chaos_search_finds_replays_and_shrinks_a_breaking_schedule_the_same_on_any_th
         scenario,
         &["--faults", d1.join("worst-1-min.ron").to_str().unwrap()],
     );
-    assert!(r["slo"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .any(|s| s["pass"] == false));
+    assert!(!slos_pass(&r));
     if count(&min) == 1 {
         let r = run_json(scenario, &[]);
-        assert!(r["slo"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .all(|s| s["pass"] == true));
+        assert!(slos_pass(&r));
     }
 }
 

@@ -56,3 +56,12 @@ pub fn num(v: &Value, pointer: &str) -> f64 {
         .and_then(Value::as_f64)
         .unwrap_or_else(|| panic!("no number at {pointer} in {v}"))
 }
+
+/// Whether every SLO of report `r` passes.
+pub fn slos_pass(r: &Value) -> bool {
+    r["slo"]
+        .as_array()
+        .expect("slo is a list")
+        .iter()
+        .all(|s| s["pass"] == true)
+}
