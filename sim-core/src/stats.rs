@@ -159,6 +159,16 @@ impl TimeWeighted {
         *self = TimeWeighted::new(t, self.value);
     }
 
+    /// The area (value × nanoseconds) over `[start, t]`, and `start` (it moves at a
+    /// reset): for averages over windows of one's own.
+    pub fn area_at(&self, t: SimTime) -> (u128, SimTime) {
+        let t = t.0.max(self.last);
+        (
+            self.area + (t - self.last) as u128 * self.value as u128,
+            SimTime(self.start),
+        )
+    }
+
     /// The average over `[start, t]` (the current value if no time has passed).
     pub fn mean(&self, t: SimTime) -> f64 {
         let t = t.0.max(self.last);

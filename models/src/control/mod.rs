@@ -6,6 +6,7 @@
 //! - [`actions`]: the scenario's scripted `actions`, validated into timed verbs.
 
 pub mod actions;
+pub mod autoscale;
 pub mod chaos;
 pub mod faults;
 

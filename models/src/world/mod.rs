@@ -9,6 +9,7 @@
 //! Dispatch is one `match` per event on [`Ev`], then one on the node's [`NodeState`]; the
 //! hot path allocates nothing.
 
+pub mod autoscale;
 pub mod faults;
 pub mod observe;
 pub mod stats;
@@ -35,6 +36,8 @@ pub const MAX_TIMELINE: usize = 10_000;
 pub struct World {
     k: Kernel,
     states: Vec<NodeState>,
+    /// Per node, its autoscaler (pools with `autoscale`).
+    autoscale: Vec<Option<autoscale::AutoState>>,
     sources: Vec<SourceState>,
     seed: u64,
     timeline: Vec<TimelineEntry>,
@@ -85,6 +88,16 @@ impl World {
             .collect();
         World {
             faults: faults::Faults::new(&sc.faults, sc.nodes.len(), &streams),
+            autoscale: sc
+                .nodes
+                .iter()
+                .map(|n| {
+                    n.kind
+                        .as_service()
+                        .and_then(|s| s.autoscale.clone())
+                        .map(autoscale::AutoState::new)
+                })
+                .collect(),
             sources: sc
                 .sources
                 .iter()
@@ -145,6 +158,11 @@ impl World {
             q.schedule(sc.warmup, Ev::WarmupEnd);
         }
         q.schedule(sc.sample_every, Ev::Sample);
+        for (i, a) in w.autoscale.iter().enumerate() {
+            if let Some(a) = a {
+                a.begin(NodeId::new(i), sc.duration, &mut q);
+            }
+        }
         for a in &sc.actions {
             q.schedule(a.at, Ev::Control(a.verb));
         }
@@ -691,6 +709,9 @@ impl Model for World {
             Ev::Control(verb) => self.control(now, verb, q),
             Ev::Tick(node) if self.states[node.index()].as_balancer_mut().is_some() => {
                 self.health_probe(now, node, q)
+            }
+            Ev::Tick(node) if self.autoscale[node.index()].is_some() => {
+                self.autoscale_tick(now, node, q)
             }
             Ev::Tick(node) => {
                 let mut cx = Cx {

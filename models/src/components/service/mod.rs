@@ -90,6 +90,9 @@ pub struct RawService {
     /// at most once.
     #[serde(deserialize_with = "unique_map")]
     pub handlers: BTreeMap<String, Vec<RawStep>>,
+    /// An autoscaling policy (see `control::autoscale`). Default: none.
+    #[serde(default)]
+    pub autoscale: Option<crate::control::autoscale::RawAutoscale>,
 }
 
 /// What a service's worker does while its request waits on a synchronous `Call`.
@@ -126,6 +129,8 @@ pub struct Service {
     pub zones: Vec<String>,
     /// Handler per class id (`None`: this class never reaches here).
     pub handlers: Vec<Option<Handler>>,
+    /// Its autoscaling policy.
+    pub autoscale: Option<crate::control::autoscale::Autoscale>,
 }
 
 impl RawConfig for RawService {
@@ -257,6 +262,15 @@ impl RawConfig for RawService {
             drain_timeout: self.drain_timeout.0,
             zones,
             handlers: per_class,
+            autoscale: match &self.autoscale {
+                Some(a) => Some(crate::control::autoscale::Autoscale::validate(
+                    a,
+                    name,
+                    r.raw().duration.0,
+                    r,
+                )?),
+                None => None,
+            },
         }))
     }
 }

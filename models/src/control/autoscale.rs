@@ -1,0 +1,567 @@
+//! Autoscalers (`autoscale:` on a service): the policies as written, validated, and their
+//! decision rules. The world feeds a policy one metric datapoint per `period` (the
+//! metric's average over that period, never an instantaneous reading) and applies what it
+//! decides as a change of the pool's size, noted on the timeline with the reason.
+//!
+//! ```ron
+//! autoscale: TargetTracking(metric: Cpu, target: 0.6, min: 2, max: 40, warmup: "120s",
+//!                           scale_in_cooldown: "300s")
+//! autoscale: StepScaling(metric: Cpu, steps: [(above: 0.8, add: 2), (above: 0.9, add: 4),
+//!                        (below: 0.4, add: -1)], cooldown: "300s", min: 2, max: 20)
+//! autoscale: Scheduled([(at: "8h", instances: 10), (at: "20h", instances: 2)])
+//! ```
+//!
+//! **TargetTracking** follows AWS Application Auto Scaling's target tracking: two
+//! CloudWatch alarms over 1-minute datapoints — scale out when the last 3 are all above
+//! the target, scale in when the last 15 are all below 90% of it (AWS's own alarm
+//! settings for target tracking policies) — to `ceil(serving × metric / target)`
+//! instances, clamped to `[min, max]`. Instances still starting count in the pool's size
+//! (a scale-out never asks again for capacity already launching), and never in the metric
+//! (they serve nothing). No scale-in within `warmup` of a scale-out or `scale_in_cooldown`
+//! of a scale-in; a scale-out may come at any time and ends a scale-in cooldown.
+//!
+//! **StepScaling**: each datapoint picks the step of the highest `above` bound the metric
+//! exceeds, else of the lowest `below` bound it is under, and adds its `add` (negative to
+//! remove), clamped to `[min, max]`; none within `cooldown` of the last change.
+//!
+//! **Scheduled**: at each time, the pool is set to that many instances.
+
+use crate::scenario::raw::Dur;
+use crate::scenario::{Resolver, ScenarioError, MAX_INSTANCES};
+use serde::Deserialize;
+use sim_core::SimTime;
+
+/// Datapoints above the target before a target-tracking scale-out (AWS: 3 of 1 minute).
+pub const OUT_POINTS: usize = 3;
+/// Datapoints below 90% of the target before a scale-in (AWS: 15 of 1 minute).
+pub const IN_POINTS: usize = 15;
+/// The scale-in alarm's threshold, as a share of the target (AWS: 0.9).
+pub const IN_SHARE: f64 = 0.9;
+
+/// What an autoscaler reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+pub enum Metric {
+    /// Busy workers / workers of the serving instances (a fraction).
+    Cpu,
+    /// Requests completed per second per serving instance.
+    RequestsPerInstance,
+}
+
+impl Metric {
+    fn label(self) -> &'static str {
+        match self {
+            Metric::Cpu => "cpu",
+            Metric::RequestsPerInstance => "requests/s per instance",
+        }
+    }
+
+    /// `v` in words: `cpu 73%`, `requests/s per instance 41.2`.
+    pub fn show(self, v: f64) -> String {
+        match self {
+            Metric::Cpu => format!("cpu {:.0}%", v * 100.0),
+            Metric::RequestsPerInstance => format!("{} {v:.1}", self.label()),
+        }
+    }
+}
+
+/// One step of a step-scaling policy as written: `(above: 0.8, add: 2)` or
+/// `(below: 0.4, add: -1)`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawStep {
+    /// The metric above this.
+    #[serde(default)]
+    pub above: Option<f64>,
+    /// The metric below this.
+    #[serde(default)]
+    pub below: Option<f64>,
+    /// Instances to add (negative: remove).
+    pub add: i32,
+}
+
+/// One entry of a schedule: `(at: "8h", instances: 10)`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawScheduled {
+    /// When.
+    pub at: Dur,
+    /// The pool's size from then on.
+    pub instances: u32,
+}
+
+fn sixty() -> Dur {
+    Dur(SimTime::from_secs(60))
+}
+fn three_hundred() -> Dur {
+    Dur(SimTime::from_secs(300))
+}
+
+/// An autoscaling policy as written.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub enum RawAutoscale {
+    /// AWS-style target tracking.
+    TargetTracking {
+        /// What it reads.
+        metric: Metric,
+        /// The value it keeps the metric at.
+        target: f64,
+        /// Fewest instances.
+        min: u32,
+        /// Most instances.
+        max: u32,
+        /// No scale-in this long after a scale-out. Default: `"300s"`.
+        #[serde(default = "three_hundred")]
+        warmup: Dur,
+        /// No scale-in this long after a scale-in. Default: `"300s"`.
+        #[serde(default = "three_hundred")]
+        scale_in_cooldown: Dur,
+        /// Datapoint length (the metric averaged over it). Default: `"60s"`.
+        #[serde(default = "sixty")]
+        period: Dur,
+    },
+    /// Step scaling.
+    StepScaling {
+        /// What it reads.
+        metric: Metric,
+        /// The steps.
+        steps: Vec<RawStep>,
+        /// No change this long after a change. Default: `"300s"`.
+        #[serde(default = "three_hundred")]
+        cooldown: Dur,
+        /// Fewest instances.
+        min: u32,
+        /// Most instances.
+        max: u32,
+        /// Datapoint length. Default: `"60s"`.
+        #[serde(default = "sixty")]
+        period: Dur,
+    },
+    /// Sizes at fixed times.
+    Scheduled(Vec<RawScheduled>),
+}
+
+/// A validated policy.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Autoscale {
+    /// Target tracking.
+    TargetTracking {
+        /// Metric.
+        metric: Metric,
+        /// Target.
+        target: f64,
+        /// Bounds.
+        min: u32,
+        /// Bounds.
+        max: u32,
+        /// Scale-in blocked after a scale-out.
+        warmup: SimTime,
+        /// Scale-in blocked after a scale-in.
+        scale_in_cooldown: SimTime,
+        /// Datapoint length.
+        period: SimTime,
+    },
+    /// Step scaling; `up`: (above, add) by `above` ascending; `down`: (below, add) by
+    /// `below` ascending.
+    StepScaling {
+        /// Metric.
+        metric: Metric,
+        /// Steps up.
+        up: Vec<(f64, i32)>,
+        /// Steps down.
+        down: Vec<(f64, i32)>,
+        /// After any change.
+        cooldown: SimTime,
+        /// Bounds.
+        min: u32,
+        /// Bounds.
+        max: u32,
+        /// Datapoint length.
+        period: SimTime,
+    },
+    /// (time, instances), in time order.
+    Scheduled(Vec<(SimTime, u32)>),
+}
+
+impl Autoscale {
+    /// Validate service `owner`'s policy; `duration` is the run's.
+    pub fn validate(
+        raw: &RawAutoscale,
+        owner: &str,
+        duration: SimTime,
+        r: &Resolver,
+    ) -> Result<Autoscale, ScenarioError> {
+        let at = r.decl(owner);
+        let field = |f: &str| r.loc().field(f, at).or(r.loc().decl(owner));
+        let bounds = |min: u32, max: u32| {
+            if min > max || max > MAX_INSTANCES {
+                Err(r
+                    .err(
+                        field("min"),
+                        format!("service `{owner}`: autoscale min ({min}) must be at most max ({max}), and max at most {MAX_INSTANCES}"),
+                    )
+                    .with_hint("e.g. min: 2, max: 40"))
+            } else {
+                Ok(())
+            }
+        };
+        let period_ok = |p: SimTime| {
+            if p < SimTime::from_secs(1) {
+                Err(r
+                    .err(
+                        field("period"),
+                        format!("service `{owner}`: an autoscaler's period must be at least 1s"),
+                    )
+                    .with_hint("the metric's datapoint length, e.g. period: \"60s\""))
+            } else {
+                Ok(())
+            }
+        };
+        Ok(match raw {
+            RawAutoscale::TargetTracking {
+                metric,
+                target,
+                min,
+                max,
+                warmup,
+                scale_in_cooldown,
+                period,
+            } => {
+                bounds(*min, *max)?;
+                period_ok(period.0)?;
+                let ok = match metric {
+                    Metric::Cpu => *target > 0.0 && *target <= 1.0,
+                    Metric::RequestsPerInstance => *target > 0.0 && target.is_finite(),
+                };
+                if !ok {
+                    return Err(r
+                        .err(
+                            field("target"),
+                            format!(
+                                "service `{owner}`: target {target} is outside {}",
+                                if *metric == Metric::Cpu {
+                                    "(0, 1] for a utilisation"
+                                } else {
+                                    "(0, ∞)"
+                                }
+                            ),
+                        )
+                        .with_hint("e.g. TargetTracking(metric: Cpu, target: 0.6, ...)"));
+                }
+                Autoscale::TargetTracking {
+                    metric: *metric,
+                    target: *target,
+                    min: *min,
+                    max: *max,
+                    warmup: warmup.0,
+                    scale_in_cooldown: scale_in_cooldown.0,
+                    period: period.0,
+                }
+            }
+            RawAutoscale::StepScaling {
+                metric,
+                steps,
+                cooldown,
+                min,
+                max,
+                period,
+            } => {
+                bounds(*min, *max)?;
+                period_ok(period.0)?;
+                let bad = |m: String| {
+                    Err(r.err(field("steps"), m).with_hint(
+                        "e.g. steps: [(above: 0.8, add: 2), (above: 0.9, add: 4), (below: 0.4, add: -1)]",
+                    ))
+                };
+                let (mut up, mut down) = (vec![], vec![]);
+                for s in steps {
+                    match (s.above, s.below) {
+                        (Some(a), None) if s.add > 0 && a.is_finite() => up.push((a, s.add)),
+                        (None, Some(b)) if s.add < 0 && b.is_finite() => down.push((b, s.add)),
+                        _ => {
+                            return bad(format!(
+                                "service `{owner}`: each step has one bound, `above` with a positive add or `below` with a negative add"
+                            ))
+                        }
+                    }
+                }
+                if steps.is_empty() {
+                    return bad(format!("service `{owner}`: StepScaling has no steps"));
+                }
+                up.sort_by(|a, b| a.0.total_cmp(&b.0));
+                down.sort_by(|a, b| a.0.total_cmp(&b.0));
+                let dup = |v: &[(f64, i32)]| v.windows(2).any(|w| w[0].0 == w[1].0);
+                let overlap = match (up.first(), down.last()) {
+                    (Some(u), Some(d)) => d.0 > u.0,
+                    _ => false,
+                };
+                if dup(&up) || dup(&down) || overlap {
+                    return bad(format!(
+                        "service `{owner}`: step bounds overlap (a bound twice, or a `below` above an `above`)"
+                    ));
+                }
+                Autoscale::StepScaling {
+                    metric: *metric,
+                    up,
+                    down,
+                    cooldown: cooldown.0,
+                    min: *min,
+                    max: *max,
+                    period: period.0,
+                }
+            }
+            RawAutoscale::Scheduled(entries) => {
+                let mut out: Vec<(SimTime, u32)> = vec![];
+                for e in entries {
+                    if e.at.0 > duration {
+                        return Err(r
+                            .err(
+                                r.loc().quoted(&e.at.0.to_string(), at).or(field("at")),
+                                format!(
+                                    "service `{owner}`: a schedule entry at {} comes after the end of the run ({duration})",
+                                    e.at.0
+                                ),
+                            )
+                            .with_hint("schedule within the duration"));
+                    }
+                    if e.instances > MAX_INSTANCES {
+                        return Err(r.err(
+                            field("instances"),
+                            format!(
+                                "service `{owner}`: {} instances is more than {MAX_INSTANCES}",
+                                e.instances
+                            ),
+                        ));
+                    }
+                    out.push((e.at.0, e.instances));
+                }
+                out.sort_by_key(|e| e.0);
+                if out.windows(2).any(|w| w[0].0 == w[1].0) {
+                    return Err(r
+                        .err(
+                            field("at"),
+                            format!("service `{owner}`: two schedule entries at one time"),
+                        )
+                        .with_hint("one size per time"));
+                }
+                Autoscale::Scheduled(out)
+            }
+        })
+    }
+
+    /// The datapoint length (`None` for a schedule).
+    pub fn period(&self) -> Option<SimTime> {
+        match self {
+            Autoscale::TargetTracking { period, .. } | Autoscale::StepScaling { period, .. } => {
+                Some(*period)
+            }
+            Autoscale::Scheduled(_) => None,
+        }
+    }
+
+    /// The metric read (`None` for a schedule).
+    pub fn metric(&self) -> Option<Metric> {
+        match self {
+            Autoscale::TargetTracking { metric, .. } | Autoscale::StepScaling { metric, .. } => {
+                Some(*metric)
+            }
+            Autoscale::Scheduled(_) => None,
+        }
+    }
+}
+
+/// A policy's memory between datapoints.
+#[derive(Debug, Clone, Default)]
+pub struct Controller {
+    /// The latest datapoints, newest last (at most `IN_POINTS`).
+    points: Vec<f64>,
+    /// Last scale-out and scale-in.
+    last_out: Option<SimTime>,
+    last_in: Option<SimTime>,
+}
+
+impl Controller {
+    /// A datapoint `v` at `now`, with `serving` instances serving and `size` starting or
+    /// serving: the new size and the reason, if the policy changes it.
+    pub fn decide(
+        &mut self,
+        policy: &Autoscale,
+        now: SimTime,
+        v: f64,
+        serving: u32,
+        size: u32,
+    ) -> Option<(u32, String)> {
+        if self.points.len() == IN_POINTS {
+            self.points.remove(0);
+        }
+        self.points.push(v);
+        let since = |t: Option<SimTime>, d: SimTime| t.is_some_and(|t| now < t + d);
+        match *policy {
+            Autoscale::TargetTracking {
+                metric,
+                target,
+                min,
+                max,
+                warmup,
+                scale_in_cooldown,
+                ..
+            } => {
+                let want = ((serving.max(1) as f64 * v / target).ceil() as u32).clamp(min, max);
+                let n = self.points.len();
+                let above =
+                    n >= OUT_POINTS && self.points[n - OUT_POINTS..].iter().all(|&x| x > target);
+                let below = n >= IN_POINTS && self.points.iter().all(|&x| x < IN_SHARE * target);
+                if size < min || size > max {
+                    let to = size.clamp(min, max);
+                    return Some((to, format!("{} (bounds {min}..{max})", metric.show(v))));
+                }
+                if above && want > size {
+                    self.last_out = Some(now);
+                    self.last_in = None;
+                    return Some((
+                        want,
+                        format!(
+                            "{} vs target {} for {OUT_POINTS} datapoints",
+                            metric.show(v),
+                            metric.show(target)
+                        ),
+                    ));
+                }
+                if below
+                    && want < size
+                    && !since(self.last_out, warmup)
+                    && !since(self.last_in, scale_in_cooldown)
+                {
+                    self.last_in = Some(now);
+                    return Some((
+                        want,
+                        format!(
+                            "{} under {:.0}% of target {} for {IN_POINTS} datapoints",
+                            metric.show(v),
+                            IN_SHARE * 100.0,
+                            metric.show(target)
+                        ),
+                    ));
+                }
+                None
+            }
+            Autoscale::StepScaling {
+                metric,
+                ref up,
+                ref down,
+                cooldown,
+                min,
+                max,
+                ..
+            } => {
+                if size < min || size > max {
+                    return Some((
+                        size.clamp(min, max),
+                        format!("{} (bounds {min}..{max})", metric.show(v)),
+                    ));
+                }
+                if since(self.last_out.max(self.last_in), cooldown) {
+                    return None;
+                }
+                let step = up
+                    .iter()
+                    .rev()
+                    .find(|s| v > s.0)
+                    .map(|s| (s.1, format!("above {}", metric.show(s.0))))
+                    .or_else(|| {
+                        down.iter()
+                            .find(|s| v < s.0)
+                            .map(|s| (s.1, format!("below {}", metric.show(s.0))))
+                    })?;
+                let to = (size as i64 + step.0 as i64).clamp(min as i64, max as i64) as u32;
+                if to == size {
+                    return None;
+                }
+                if to > size {
+                    self.last_out = Some(now);
+                } else {
+                    self.last_in = Some(now);
+                }
+                Some((
+                    to,
+                    format!("{} {} (step {:+})", metric.show(v), step.1, step.0),
+                ))
+            }
+            Autoscale::Scheduled(_) => None,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn tt() -> Autoscale {
+        Autoscale::TargetTracking {
+            metric: Metric::Cpu,
+            target: 0.5,
+            min: 1,
+            max: 10,
+            warmup: SimTime::from_secs(300),
+            scale_in_cooldown: SimTime::from_secs(300),
+            period: SimTime::from_secs(60),
+        }
+    }
+
+    #[test]
+    fn target_tracking_needs_three_high_datapoints_and_fifteen_low_ones() {
+        let p = tt();
+        let mut c = Controller::default();
+        let m = |k: u64| SimTime::from_secs(60 * k);
+        // Two high points: nothing; the third: ceil(2 × 0.9 / 0.5) = 4.
+        assert_eq!(c.decide(&p, m(1), 0.9, 2, 2), None);
+        assert_eq!(c.decide(&p, m(2), 0.9, 2, 2), None);
+        assert_eq!(c.decide(&p, m(3), 0.9, 2, 2).map(|d| d.0), Some(4));
+        // Low for 15 points from 4 min (the 15 kept points are all low from 18 min; the
+        // warm-up, 300 s after 3 min, is long over): ceil(4 × 0.2 / 0.5) = 2.
+        let mut got = None;
+        for k in 4..=18 {
+            got = c.decide(&p, m(k), 0.2, 4, 4);
+            if k < 18 {
+                assert_eq!(got, None, "minute {k}");
+            }
+        }
+        assert_eq!(got.map(|d| d.0), Some(2));
+        // Still low (the alarm stays on): the scale-in cooldown holds it until 23 min.
+        for k in 19..=22 {
+            assert_eq!(c.decide(&p, m(k), 0.1, 2, 2), None, "minute {k}");
+        }
+        assert_eq!(c.decide(&p, m(23), 0.1, 2, 2).map(|d| d.0), Some(1));
+        // A scale-out ends the cooldown: high for 3 points, out; then (warm-up) no scale-in.
+        let mut c = Controller::default();
+        for k in 1..=15 {
+            c.decide(&p, m(k), 0.1, 4, 4);
+        }
+        assert!(c.last_in.is_some());
+        for k in 16..=17 {
+            assert_eq!(c.decide(&p, m(k), 0.9, 1, 1), None);
+        }
+        assert_eq!(c.decide(&p, m(18), 0.9, 1, 1).map(|d| d.0), Some(2));
+        assert!(c.last_in.is_none());
+    }
+
+    #[test]
+    fn step_scaling_takes_the_furthest_step_and_waits_its_cooldown() {
+        let p = Autoscale::StepScaling {
+            metric: Metric::Cpu,
+            up: vec![(0.8, 2), (0.9, 4)],
+            down: vec![(0.4, -1)],
+            cooldown: SimTime::from_secs(300),
+            min: 1,
+            max: 20,
+            period: SimTime::from_secs(60),
+        };
+        let mut c = Controller::default();
+        let m = |k: u64| SimTime::from_secs(60 * k);
+        assert_eq!(c.decide(&p, m(1), 0.95, 4, 4).map(|d| d.0), Some(8));
+        assert_eq!(c.decide(&p, m(2), 0.95, 8, 8), None);
+        assert_eq!(c.decide(&p, m(6), 0.85, 8, 8).map(|d| d.0), Some(10));
+        assert_eq!(c.decide(&p, m(11), 0.6, 10, 10), None);
+        assert_eq!(c.decide(&p, m(12), 0.3, 10, 10).map(|d| d.0), Some(9));
+    }
+}
