@@ -130,3 +130,27 @@ fn step_scaling_and_a_schedule_do_what_they_say() {
     // Pre-scaled: the step finds capacity ready; p99 stays at the 10 ms of work.
     assert!(num(&r, "/summary/latency/p99") < 0.012, "{}", r["summary"]);
 }
+
+#[test]
+fn a_tight_band_with_a_short_cooldown_flaps_and_a_wide_band_settles() {
+    // 300 requests/s of 10 ms on 1-core instances: 4 run at 75% CPU, 6 at 50%. Steps
+    // "above 70%: +2" and "below 55%: −2" send 4 to 6 and 6 back to 4 at every chance.
+    let run = |below: f64, cooldown: &str| {
+        let (_d, f) = scenario_file(&format!(
+            r#"Scenario(name: "flap", duration: "60m", warmup: "1m",
+                sources: [Source(name: "users", target: "api", rate: Constant(300), arrivals: Deterministic)],
+                nodes: [Service(name: "api", instances: 4, cores: 1,
+                                handlers: {{"*": [Cpu(Constant("10ms"))]}},
+                                autoscale: StepScaling(metric: Cpu, steps: [(above: 0.7, add: 2), (below: {below}, add: -2)],
+                                                       cooldown: "{cooldown}", min: 2, max: 10))])"#
+        ));
+        decisions(&run_json(&f, &[])).len()
+    };
+    // Every other minute for an hour: about 30 changes.
+    let flapping = run(0.55, "60s");
+    assert!(flapping >= 25, "{flapping} changes");
+    // A longer cooldown only slows the flapping; a band that 6 instances sit inside ends it.
+    let slower = run(0.55, "600s");
+    assert!(slower < flapping && slower >= 5, "{slower} changes");
+    assert_eq!(run(0.4, "60s"), 1);
+}

@@ -801,3 +801,33 @@ fn the_regional_failover_scenario_survives_only_while_one_region_can_carry_both(
     assert_eq!(r["slo"][0]["pass"], false);
     assert_eq!(r["slo"][1]["pass"], false);
 }
+
+#[test]
+fn the_black_friday_scenario_shows_reactive_scaling_too_late_and_pre_scaling_in_time() {
+    let path = std::path::Path::new("scenarios/black-friday.ron");
+    let text = std::fs::read_to_string(path).unwrap();
+    let tracking = "autoscale: TargetTracking(metric: Cpu, target: 0.6, min: 3, max: 20)),";
+    assert!(text.contains(tracking));
+    let run = |policy: &str| {
+        let (_d, f) = scenario_file(&text.replace(tracking, policy));
+        run_json(&f, &[])
+    };
+    let p99 = |r: &Value| num(r, "/summary/latency/p99");
+    let cost = |r: &Value| num(r, "/cost/total");
+    let tt = run(tracking);
+    let step = run(
+        r#"autoscale: StepScaling(metric: Cpu, steps: [(above: 0.7, add: 3), (above: 0.9, add: 6), (below: 0.3, add: -1)], cooldown: "120s", min: 3, max: 20)),"#,
+    );
+    let sched =
+        run(r#"autoscale: Scheduled([(at: "15m", instances: 10), (at: "50m", instances: 3)])),"#);
+    // Reactive scaling lags the spike by minutes: the queue's wait dominates the tail.
+    assert!(p99(&tt) > 60.0 && !slos_pass(&tt), "{}", tt["summary"]);
+    assert!(p99(&step) < p99(&tt) && !slos_pass(&step));
+    // Pre-scaled capacity is serving before the spike: the tail is the work's own.
+    assert!(
+        p99(&sched) < 0.15 && slos_pass(&sched),
+        "{}",
+        sched["summary"]
+    );
+    assert!(cost(&sched) < cost(&tt) && cost(&tt) < cost(&step));
+}
