@@ -8,6 +8,10 @@ use serde_json::Value;
 /// 60 s start-up, 1.0 per instance-hour) under deterministic load 100/s, 400/s from 10 min,
 /// 100/s from 40 min, with `policy`.
 fn stepped(policy: &str) -> Value {
+    stepped_with(policy, &[])
+}
+
+fn stepped_with(policy: &str, args: &[&str]) -> Value {
     let (_d, f) = scenario_file(&format!(
         r#"Scenario(name: "tt", duration: "70m", warmup: "1m",
             sources: [Source(name: "users", target: "api", arrivals: Deterministic,
@@ -16,7 +20,7 @@ fn stepped(policy: &str) -> Value {
                             handlers: {{"*": [Cpu(Constant("10ms"))]}},
                             autoscale: {policy})])"#
     ));
-    run_json(&f, &[])
+    run_json(&f, args)
 }
 
 fn decisions(r: &Value) -> Vec<(f64, String)> {
@@ -100,6 +104,21 @@ fn target_tracking_scales_at_the_datapoints_its_alarms_say_and_bills_what_ran() 
     // (Drained instances finish their last request, at most 10 ms, after the decision.)
     assert!((hours - by_hand).abs() < 0.001, "{hours} vs {by_hand}");
     assert!((num(&r, "/cost/total") - hours).abs() < 1e-9);
+    // The series: the size the autoscaler set and its latest datapoint, at each sample
+    // (every 21 s); serving instances lag the size by the 60 s start-up.
+    let r = stepped_with(
+        "TargetTracking(metric: Cpu, target: 0.5, min: 1, max: 20)",
+        &["--series"],
+    );
+    let s = &r["series"];
+    let at = |name: &str, t: f64| {
+        let i = (t / num(s, "/interval")).floor() as usize - 1;
+        num(&s["nodes"][0][name], &format!("/{i}"))
+    };
+    assert_eq!((at("desired", 770.0), at("desired", 800.0)), (2.0, 4.0));
+    assert_eq!((at("instances", 800.0), at("instances", 860.0)), (2.0, 4.0));
+    assert_eq!(at("metric", 800.0), 1.0);
+    assert!((at("metric", 500.0) - 0.5).abs() < 0.01);
 }
 
 #[test]
@@ -153,4 +172,55 @@ fn a_tight_band_with_a_short_cooldown_flaps_and_a_wide_band_settles() {
     let slower = run(0.55, "600s");
     assert!(slower < flapping && slower >= 5, "{slower} changes");
     assert_eq!(run(0.4, "60s"), 1);
+}
+
+#[test]
+fn queue_driven_workers_scale_from_zero_for_a_burst_and_back_after_the_cooldown() {
+    // The consumer starts with one instance and nothing to do: the first reading (30 s)
+    // scales it to zero. 50 messages/s from 2 min to 4 min; the backlog is read every
+    // 30 s: at 150 s it holds the messages of 120.02 … 149.98 s, 1 499 (the one due at
+    // 150 s comes after the reading), so ceil(1 499 / 100) = 15 instances start (no
+    // start-up). Each does 10 messages/s.
+    let (_d, f) = scenario_file(
+        r#"Scenario(name: "q", duration: "20m",
+            sources: [Source(name: "shop", target: "web", arrivals: Deterministic,
+                             rate: Piecewise([("0s", 0), ("2m", 0), ("2m", 50), ("4m", 50), ("4m", 0)]))],
+            nodes: [Service(name: "web", cores: 8, handlers: {"*": [Enqueue("jobs")]}),
+                    Queue(name: "jobs", consumer: "workers"),
+                    Service(name: "workers", instances: 1, cores: 1,
+                            handlers: {"*": [Cpu(Constant("100ms"))]},
+                            autoscale: QueueDriven(queue: "jobs", per_instance: 100, min: 0, max: 40))])"#,
+    );
+    let r = run_json(&f, &[]);
+    let d = decisions(&r);
+    assert_eq!(
+        d[0],
+        (
+            30.0,
+            "1 → 0 instances: backlog 0 messages, 100 per instance".into()
+        )
+    );
+    assert_eq!(
+        d[1],
+        (
+            150.0,
+            "0 → 15 instances: backlog 1499 messages, 100 per instance".into()
+        )
+    );
+    // 15 workers drain the backlog within seconds and keep up (150/s for 50/s), so every
+    // later reading finds about nothing and wants 0; a scale-down goes only as low as the
+    // highest size wanted over the last 300 s — the 15 of 150 s — so to zero at 450 s.
+    assert_eq!(d.len(), 3, "{d:?}");
+    assert_eq!(
+        d[2],
+        (
+            450.0,
+            "15 → 0 instances: backlog 0 messages, 100 per instance".into()
+        )
+    );
+    // Every message was processed: none lost to the empty pool.
+    assert_eq!(num(&r, "/summary/errors"), 0.0, "{}", r["summary"]);
+    let requests = num(&r, "/summary/requests");
+    assert!((requests - 6000.0).abs() <= 1.0);
+    assert!((num(&r, "/nodes/2/throughput") * 1200.0 - requests).abs() < 1e-6);
 }

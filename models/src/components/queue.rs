@@ -172,7 +172,12 @@ impl QueueState {
             .get_or_insert_with(QueueStats::default)
     }
 
-    /// The consumer node.
+    /// Messages waiting now (not yet handed to the consumer).
+    pub fn backlog(&self) -> usize {
+        self.backlog.len()
+    }
+
+    /// The consuming pool (its id).
     pub fn consumer(&self) -> NodeId {
         self.consumer.0
     }

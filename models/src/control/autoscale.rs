@@ -139,6 +139,29 @@ pub enum RawAutoscale {
     },
     /// Sizes at fixed times.
     Scheduled(Vec<RawScheduled>),
+    /// KEDA-like: workers for a queue's backlog.
+    QueueDriven {
+        /// The queue this pool consumes.
+        queue: String,
+        /// Messages waiting per instance.
+        per_instance: f64,
+        /// Fewest instances (0: scale to zero).
+        min: u32,
+        /// Most instances.
+        max: u32,
+        /// Time between readings of the backlog. Default: `"30s"` (KEDA's
+        /// `pollingInterval`).
+        #[serde(default = "thirty")]
+        polling: Dur,
+        /// A scale-down goes only as low as the highest size wanted over this window.
+        /// Default: `"300s"` (KEDA's `cooldownPeriod`, the HPA's stabilisation).
+        #[serde(default = "three_hundred")]
+        cooldown: Dur,
+    },
+}
+
+fn thirty() -> Dur {
+    Dur(SimTime::from_secs(30))
 }
 
 /// A validated policy.
@@ -181,6 +204,21 @@ pub enum Autoscale {
     },
     /// (time, instances), in time order.
     Scheduled(Vec<(SimTime, u32)>),
+    /// Workers for a queue's backlog.
+    QueueDriven {
+        /// The queue.
+        queue: crate::ids::NodeId,
+        /// Messages per instance.
+        per_instance: f64,
+        /// Bounds.
+        min: u32,
+        /// Bounds.
+        max: u32,
+        /// Between readings.
+        polling: SimTime,
+        /// Scale-down window.
+        cooldown: SimTime,
+    },
 }
 
 impl Autoscale {
@@ -191,7 +229,9 @@ impl Autoscale {
         duration: SimTime,
         r: &Resolver,
     ) -> Result<Autoscale, ScenarioError> {
-        let at = r.decl(owner);
+        let decl = r.decl(owner);
+        // Fields are looked for after `autoscale:` (a handler may have a `min:` too).
+        let at = r.loc().field("autoscale", decl).map_or(decl, |s| s.1);
         let field = |f: &str| r.loc().field(f, at).or(r.loc().decl(owner));
         let bounds = |min: u32, max: u32| {
             if min > max || max > MAX_INSTANCES {
@@ -346,6 +386,46 @@ impl Autoscale {
                 }
                 Autoscale::Scheduled(out)
             }
+            RawAutoscale::QueueDriven {
+                queue,
+                per_instance,
+                min,
+                max,
+                polling,
+                cooldown,
+            } => {
+                bounds(*min, *max)?;
+                period_ok(polling.0)?;
+                let id = r.node(queue, at)?;
+                let consumes = matches!(
+                    r.raw_node(id),
+                    crate::scenario::raw::RawNode::Queue(q) if q.consumer == owner
+                );
+                if !consumes {
+                    return Err(r
+                        .err(
+                            r.loc().quoted(queue, at),
+                            format!("service `{owner}`: `{queue}` is not a queue that `{owner}` consumes"),
+                        )
+                        .with_hint("QueueDriven scales the consumer of a queue: Queue(name: \"q\", consumer: \"workers\")"));
+                }
+                if !(*per_instance > 0.0 && per_instance.is_finite()) {
+                    return Err(r
+                        .err(
+                            field("per_instance"),
+                            format!("service `{owner}`: per_instance must be above 0"),
+                        )
+                        .with_hint("messages waiting per instance, e.g. per_instance: 100"));
+                }
+                Autoscale::QueueDriven {
+                    queue: id,
+                    per_instance: *per_instance,
+                    min: *min,
+                    max: *max,
+                    polling: polling.0,
+                    cooldown: cooldown.0,
+                }
+            }
         })
     }
 
@@ -355,6 +435,7 @@ impl Autoscale {
             Autoscale::TargetTracking { period, .. } | Autoscale::StepScaling { period, .. } => {
                 Some(*period)
             }
+            Autoscale::QueueDriven { polling, .. } => Some(*polling),
             Autoscale::Scheduled(_) => None,
         }
     }
@@ -365,7 +446,7 @@ impl Autoscale {
             Autoscale::TargetTracking { metric, .. } | Autoscale::StepScaling { metric, .. } => {
                 Some(*metric)
             }
-            Autoscale::Scheduled(_) => None,
+            Autoscale::QueueDriven { .. } | Autoscale::Scheduled(_) => None,
         }
     }
 }
@@ -378,9 +459,16 @@ pub struct Controller {
     /// Last scale-out and scale-in.
     last_out: Option<SimTime>,
     last_in: Option<SimTime>,
+    /// Queue-driven: the sizes wanted over the cooldown window, oldest first.
+    wanted: std::collections::VecDeque<(SimTime, u32)>,
 }
 
 impl Controller {
+    /// The latest datapoint.
+    pub fn latest(&self) -> Option<f64> {
+        self.points.last().copied()
+    }
+
     /// A datapoint `v` at `now`, with `serving` instances serving and `size` starting or
     /// serving: the new size and the reason, if the policy changes it.
     pub fn decide(
@@ -486,6 +574,31 @@ impl Controller {
                     to,
                     format!("{} {} (step {:+})", metric.show(v), step.1, step.0),
                 ))
+            }
+            Autoscale::QueueDriven {
+                per_instance,
+                min,
+                max,
+                cooldown,
+                ..
+            } => {
+                let want = ((v / per_instance).ceil() as u32).clamp(min, max);
+                while self.wanted.front().is_some_and(|w| now >= w.0 + cooldown) {
+                    self.wanted.pop_front();
+                }
+                self.wanted.push_back((now, want));
+                // Up at once; down only to the highest size wanted over the window.
+                let to = if want > size {
+                    want
+                } else {
+                    self.wanted.iter().map(|w| w.1).max().unwrap_or(want)
+                };
+                (to != size).then(|| {
+                    (
+                        to,
+                        format!("backlog {v:.0} messages, {per_instance} per instance"),
+                    )
+                })
             }
             Autoscale::Scheduled(_) => None,
         }

@@ -226,6 +226,8 @@ impl Report {
                     instances: st.instance_series.values.clone(),
                     throughput: st.throughput_series.values.clone(),
                     hit_ratio: st.hit_series.values.clone(),
+                    desired: st.desired_series.values.clone(),
+                    metric: st.metric_series.values.clone(),
                 })
                 .collect(),
         };

@@ -574,4 +574,10 @@ pub struct NodeSeries {
     /// Caches: hit ratio over each interval (0 in an interval without reads).
     #[serde(skip_serializing_if = "Vec::is_empty", default)]
     pub hit_ratio: Vec<f64>,
+    /// Autoscaled pools: the size the autoscaler set (starting + serving) at each sample.
+    #[serde(skip_serializing_if = "Vec::is_empty", default)]
+    pub desired: Vec<f64>,
+    /// Autoscaled pools: the autoscaler's latest datapoint at each sample.
+    #[serde(skip_serializing_if = "Vec::is_empty", default)]
+    pub metric: Vec<f64>,
 }

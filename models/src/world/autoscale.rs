@@ -30,6 +30,11 @@ impl AutoState {
         }
     }
 
+    /// The latest datapoint (0 before the first; a schedule has none).
+    pub fn latest(&self) -> f64 {
+        self.ctl.latest().unwrap_or(0.0)
+    }
+
     /// Schedule its first tick(s) for pool `node` in a run of `duration`.
     pub fn begin(&self, node: NodeId, duration: SimTime, q: &mut EventQueue<Ev>) {
         match &self.policy {
@@ -82,12 +87,20 @@ impl World {
                 if next <= self.k.sc.duration {
                     q.schedule(next, Ev::Tick(node));
                 }
-                let value = match policy.metric().expect("metric policy") {
+                let metric = match policy {
+                    Autoscale::QueueDriven { queue, .. } => Err(*queue),
+                    p => Ok(p.metric().expect("metric policy")),
+                };
+                let value = match metric {
+                    Err(queue) => match &self.states[queue.index()] {
+                        crate::components::NodeState::Queue(q) => Some(q.backlog() as f64),
+                        _ => None,
+                    },
                     // No serving worker in the window: no datapoint (missing data).
-                    Metric::Cpu if dw == 0 => None,
-                    Metric::Cpu => Some(db as f64 / dw as f64),
-                    Metric::RequestsPerInstance if serving == 0 || span == 0.0 => None,
-                    Metric::RequestsPerInstance => {
+                    Ok(Metric::Cpu) if dw == 0 => None,
+                    Ok(Metric::Cpu) => Some(db as f64 / dw as f64),
+                    Ok(Metric::RequestsPerInstance) if serving == 0 || span == 0.0 => None,
+                    Ok(Metric::RequestsPerInstance) => {
                         Some((departed - d0) as f64 / span / serving as f64)
                     }
                 };

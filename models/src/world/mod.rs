@@ -83,6 +83,10 @@ impl World {
                 if series && n.kind.kind() == crate::components::Kind::Cache {
                     st.hit_series = sim_core::TimeSeries::new(sc.sample_every, sc.duration);
                 }
+                if series && n.kind.as_service().is_some_and(|s| s.autoscale.is_some()) {
+                    st.desired_series = sim_core::TimeSeries::new(sc.sample_every, sc.duration);
+                    st.metric_series = sim_core::TimeSeries::new(sc.sample_every, sc.duration);
+                }
                 st
             })
             .collect();
@@ -528,9 +532,13 @@ impl World {
         } else {
             &mut []
         };
-        for (n, state) in nodes.iter_mut().zip(&mut self.states) {
+        for ((n, state), auto) in nodes.iter_mut().zip(&mut self.states).zip(&self.autoscale) {
             if let Some(c) = state.as_cache_mut() {
                 n.hit_series.push(c.take_hit_ratio());
+            }
+            if let (Some(a), Some(p)) = (auto, state.as_pool()) {
+                n.desired_series.push(p.size() as f64);
+                n.metric_series.push(a.latest());
             }
             n.queue_series.push(n.queued.value() as f64);
             let workers = n.workers.value();

@@ -49,6 +49,11 @@ pub struct NodeStats {
     pub throughput_series: TimeSeries,
     /// Caches: the hit ratio over each sampling interval (0 without reads).
     pub hit_series: TimeSeries,
+    /// Autoscaled pools: the size the autoscaler set (starting + serving) at each sample.
+    pub desired_series: TimeSeries,
+    /// Autoscaled pools: the autoscaler's latest datapoint at each sample (0 before the
+    /// first).
+    pub metric_series: TimeSeries,
     /// Departures since the start (never reset; for the throughput series).
     pub departed_total: u64,
     /// `departed_total` at the last sample.
@@ -95,6 +100,8 @@ impl NodeStats {
             instance_series: series(),
             throughput_series: series(),
             hit_series: TimeSeries::default(),
+            desired_series: TimeSeries::default(),
+            metric_series: TimeSeries::default(),
             departed_total: 0,
             departed_at_last_sample: 0,
         }
