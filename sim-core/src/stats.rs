@@ -59,6 +59,31 @@ impl Histogram {
         self.h.len()
     }
 
+    /// What was recorded since `earlier` (a copy of this histogram taken then): for
+    /// quantiles over a window (its mean is not kept; its maximum is the whole one's).
+    pub fn since(&self, earlier: &Histogram) -> Histogram {
+        let mut out = Histogram::new();
+        // Cleared in between (the end of a warm-up): everything since the clear.
+        let cleared = earlier.count() > self.count();
+        for v in self.h.iter_recorded() {
+            let value = v.value_iterated_to();
+            let before = if cleared {
+                0
+            } else {
+                earlier.h.count_at(value)
+            };
+            let n = v.count_at_value().saturating_sub(before);
+            if n > 0 {
+                out.h
+                    .record_n(value, n)
+                    .expect("value within the histogram's range");
+            }
+        }
+        // Quantiles are capped at the maximum: the window's is at most the whole one's.
+        out.max_ns = self.max_ns;
+        out
+    }
+
     /// Exact mean in seconds (0 when empty).
     pub fn mean_s(&self) -> f64 {
         match self.count() {
@@ -232,6 +257,31 @@ impl TimeSeries {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_window_of_a_histogram_holds_only_what_came_after_the_snapshot() {
+        let mut h = Histogram::new();
+        for _ in 0..1000 {
+            h.record(SimTime::from_secs_f64(0.010));
+        }
+        let snap = h.clone();
+        for k in 1..=100 {
+            h.record(SimTime::from_secs_f64((100 + k) as f64 / 1000.0));
+        }
+        let w = h.since(&snap);
+        assert_eq!(w.count(), 100);
+        // The window's p5 is ~105 ms; over everything it would be 10 ms.
+        assert!(
+            (w.quantile_s(0.05) - 0.105).abs() < 0.002,
+            "{}",
+            w.quantile_s(0.05)
+        );
+        assert!(h.quantile_s(0.05) < 0.011);
+        // Cleared since the snapshot: everything recorded since the clear.
+        let mut c = Histogram::new();
+        c.record(SimTime::from_secs_f64(0.007));
+        assert_eq!(c.since(&snap).count(), 1);
+    }
 
     #[test]
     fn histogram_relative_error_is_within_one_percent_over_the_range() {

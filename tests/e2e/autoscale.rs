@@ -224,3 +224,35 @@ fn queue_driven_workers_scale_from_zero_for_a_burst_and_back_after_the_cooldown(
     assert!((requests - 6000.0).abs() <= 1.0);
     assert!((num(&r, "/nodes/2/throughput") * 1200.0 - requests).abs() < 1e-6);
 }
+
+#[test]
+fn latency_and_backlog_metrics_drive_target_tracking() {
+    // p95 of api's response time per 1-minute datapoint: 10 ms while 2 instances keep up;
+    // from 10 min they cannot, the queue and the p95 grow: out at the third datapoint.
+    let r = stepped("TargetTracking(metric: LatencyP95, target: 0.05, min: 1, max: 20)");
+    let d = decisions(&r);
+    assert_eq!(d[0].0, 780.0, "{d:?}");
+    assert!(d[0].1.starts_with("2 → 20 instances: p95 "), "{d:?}");
+    assert!(d[0].1.contains("vs target p95 50.00ms"), "{d:?}");
+    // Before the step nothing moves: 10 ms is under 90% of the target, but the step comes
+    // at 10 min, before 15 such datapoints.
+    assert!(d.iter().all(|x| x.0 >= 780.0), "{d:?}");
+    // Backlog per instance of the queue a pool consumes, read at each datapoint.
+    let (_d, f) = scenario_file(
+        r#"Scenario(name: "b", duration: "20m",
+            sources: [Source(name: "shop", target: "web", arrivals: Deterministic,
+                             rate: Piecewise([("0s", 0), ("2m", 0), ("2m", 50), ("6m", 50), ("6m", 0)]))],
+            nodes: [Service(name: "web", cores: 8, handlers: {"*": [Enqueue("jobs")]}),
+                    Queue(name: "jobs", consumer: "workers"),
+                    Service(name: "workers", instances: 1, cores: 1,
+                            handlers: {"*": [Cpu(Constant("100ms"))]},
+                            autoscale: TargetTracking(metric: QueueBacklogPerInstance, target: 100, min: 1, max: 40))])"#,
+    );
+    let r = run_json(&f, &[]);
+    let d = decisions(&r);
+    // One worker does 10/s of the 50/s: the backlog grows 40/s from 2 min; datapoints at
+    // 3, 4, 5 min read about 2 400, 4 800, 7 200 (above 100 per instance): out at 5 min
+    // (7 199: the message due at 300 s comes after the reading), to ceil(1 × 7 199 / 100)
+    // = 72, clamped to 40.
+    assert_eq!(d[0], (300.0, "1 → 40 instances: backlog per instance 7199.0 vs target backlog per instance 100.0 for 3 datapoints".into()), "{d:?}");
+}

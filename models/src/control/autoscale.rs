@@ -45,6 +45,12 @@ pub enum Metric {
     Cpu,
     /// Requests completed per second per serving instance.
     RequestsPerInstance,
+    /// The 95th percentile of the pool's response time over the period, seconds.
+    LatencyP95,
+    /// Waiting work per serving instance: the backlog of the queues the pool consumes
+    /// (read at the datapoint, as CloudWatch samples SQS), else the time-average of the
+    /// requests waiting at its instances.
+    QueueBacklogPerInstance,
 }
 
 impl Metric {
@@ -52,6 +58,8 @@ impl Metric {
         match self {
             Metric::Cpu => "cpu",
             Metric::RequestsPerInstance => "requests/s per instance",
+            Metric::LatencyP95 => "p95",
+            Metric::QueueBacklogPerInstance => "backlog per instance",
         }
     }
 
@@ -59,7 +67,10 @@ impl Metric {
     pub fn show(self, v: f64) -> String {
         match self {
             Metric::Cpu => format!("cpu {:.0}%", v * 100.0),
-            Metric::RequestsPerInstance => format!("{} {v:.1}", self.label()),
+            Metric::LatencyP95 => format!("p95 {}", crate::report::human_secs(v)),
+            Metric::RequestsPerInstance | Metric::QueueBacklogPerInstance => {
+                format!("{} {v:.1}", self.label())
+            }
         }
     }
 }
@@ -271,7 +282,7 @@ impl Autoscale {
                 period_ok(period.0)?;
                 let ok = match metric {
                     Metric::Cpu => *target > 0.0 && *target <= 1.0,
-                    Metric::RequestsPerInstance => *target > 0.0 && target.is_finite(),
+                    _ => *target > 0.0 && target.is_finite(),
                 };
                 if !ok {
                     return Err(r

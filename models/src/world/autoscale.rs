@@ -18,15 +18,22 @@ pub struct AutoState {
     /// At the last datapoint: (time, busy-worker area, worker area and their window
     /// start, departures).
     last: (SimTime, u128, u128, SimTime, u64),
+    /// At the last datapoint: the queued-requests area, and the pool's response times
+    /// (`LatencyP95` only).
+    last_queued: u128,
+    last_latency: Option<sim_core::Histogram>,
 }
 
 impl AutoState {
     /// The state of `policy`, before the run.
     pub fn new(policy: Autoscale) -> Self {
         AutoState {
+            last_latency: (policy.metric() == Some(Metric::LatencyP95))
+                .then(sim_core::Histogram::new),
             policy,
             ctl: Controller::default(),
             last: (SimTime::ZERO, 0, 0, SimTime::ZERO, 0),
+            last_queued: 0,
         }
     }
 
@@ -73,8 +80,16 @@ impl World {
                 let (busy, since) = stats.busy.area_at(now);
                 let (workers, _) = stats.workers.area_at(now);
                 let departed = stats.departed_total;
+                let (queued, _) = stats.queued.area_at(now);
                 let (t0, b0, w0, s0, d0) = st.last;
                 st.last = (now, busy, workers, since, departed);
+                let q0 = std::mem::replace(&mut st.last_queued, queued);
+                let dq = if since != s0 { queued } else { queued - q0 };
+                let p95 = st.last_latency.as_mut().map(|snap| {
+                    let window = stats.sojourn.since(snap);
+                    *snap = stats.sojourn.clone();
+                    (window.count() > 0).then(|| window.quantile_s(0.95))
+                });
                 // The window restarts at the end of the warm-up: read from there.
                 let (db, dw) = if since != s0 {
                     (busy, workers)
@@ -102,6 +117,25 @@ impl World {
                     Ok(Metric::RequestsPerInstance) if serving == 0 || span == 0.0 => None,
                     Ok(Metric::RequestsPerInstance) => {
                         Some((departed - d0) as f64 / span / serving as f64)
+                    }
+                    Ok(Metric::LatencyP95) => p95.flatten(),
+                    Ok(Metric::QueueBacklogPerInstance) => {
+                        let consumed: Option<usize> = self
+                            .states
+                            .iter()
+                            .filter_map(|s| match s {
+                                crate::components::NodeState::Queue(q) if q.consumer() == node => {
+                                    Some(q.backlog())
+                                }
+                                _ => None,
+                            })
+                            .reduce(|a, b| a + b);
+                        let waiting = match consumed {
+                            Some(n) => n as f64,
+                            None if span > 0.0 => dq as f64 / 1e9 / span,
+                            None => 0.0,
+                        };
+                        Some(waiting / serving.max(1) as f64)
                     }
                 };
                 value.and_then(|v| st.ctl.decide(policy, now, v, serving, size))
