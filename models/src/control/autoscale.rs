@@ -451,6 +451,19 @@ impl Autoscale {
         }
     }
 
+    /// A metric policy's bounds and metric (a queue-driven one clamps its own wish).
+    fn bounds(&self) -> Option<(u32, u32, Metric)> {
+        match *self {
+            Autoscale::TargetTracking {
+                min, max, metric, ..
+            }
+            | Autoscale::StepScaling {
+                min, max, metric, ..
+            } => Some((min, max, metric)),
+            Autoscale::QueueDriven { .. } | Autoscale::Scheduled(_) => None,
+        }
+    }
+
     /// The metric read (`None` for a schedule).
     pub fn metric(&self) -> Option<Metric> {
         match self {
@@ -495,6 +508,13 @@ impl Controller {
         }
         self.points.push(v);
         let since = |t: Option<SimTime>, d: SimTime| t.is_some_and(|t| now < t + d);
+        if let Some((min, max, metric)) = policy.bounds() {
+            // Outside its bounds (a scripted change moved it): back inside first.
+            if size < min || size > max {
+                let to = size.clamp(min, max);
+                return Some((to, format!("{} (bounds {min}..{max})", metric.show(v))));
+            }
+        }
         match *policy {
             Autoscale::TargetTracking {
                 metric,
@@ -510,10 +530,6 @@ impl Controller {
                 let above =
                     n >= OUT_POINTS && self.points[n - OUT_POINTS..].iter().all(|&x| x > target);
                 let below = n >= IN_POINTS && self.points.iter().all(|&x| x < IN_SHARE * target);
-                if size < min || size > max {
-                    let to = size.clamp(min, max);
-                    return Some((to, format!("{} (bounds {min}..{max})", metric.show(v))));
-                }
                 if above && want > size {
                     self.last_out = Some(now);
                     self.last_in = None;
@@ -553,12 +569,6 @@ impl Controller {
                 max,
                 ..
             } => {
-                if size < min || size > max {
-                    return Some((
-                        size.clamp(min, max),
-                        format!("{} (bounds {min}..{max})", metric.show(v)),
-                    ));
-                }
                 if since(self.last_out.max(self.last_in), cooldown) {
                     return None;
                 }
@@ -667,6 +677,16 @@ mod tests {
         }
         assert_eq!(c.decide(&p, m(18), 0.9, 1, 1).map(|d| d.0), Some(2));
         assert!(c.last_in.is_none());
+    }
+
+    #[test]
+    fn a_pool_moved_outside_its_bounds_is_brought_back_at_the_next_datapoint() {
+        // A scripted SetInstances put 12 in a pool whose target tracking allows 1..=10.
+        let mut c = Controller::default();
+        let d = c.decide(&tt(), SimTime::from_secs(60), 0.5, 12, 12);
+        assert_eq!(d.map(|d| d.0), Some(10));
+        let d = c.decide(&tt(), SimTime::from_secs(120), 0.5, 0, 0);
+        assert_eq!(d.map(|d| d.0), Some(1));
     }
 
     #[test]
