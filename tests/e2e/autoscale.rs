@@ -256,3 +256,110 @@ fn latency_and_backlog_metrics_drive_target_tracking() {
     // = 72, clamped to 40.
     assert_eq!(d[0], (300.0, "1 → 40 instances: backlog per instance 7199.0 vs target backlog per instance 100.0 for 3 datapoints".into()), "{d:?}");
 }
+
+#[test]
+fn instances_still_warming_up_are_not_in_the_target_tracking_metric() {
+    // One instance (100 ms of constant work: 10/s) under deterministic 15/s, no start-up.
+    // At 3 min the third datapoint at 100% scales out to ceil(1 × 1.0 / 0.6) = 2. The old
+    // instance keeps a backlog of 5/s × 180 s = 900, so it stays at 100% (it drains at
+    // 2.5/s); the new one gets every second request (7.5/s) and is 75% busy. At 4 min the
+    // new one is inside its 300 s warm-up: the metric is the old one's 100%, so
+    // ceil(2 × 1.0 / 0.6) = 4. Were it counted, (100% + 75%) / 2 = 87.5% would ask for
+    // ceil(2 × 0.875 / 0.6) = 3.
+    let (_d, f) = scenario_file(
+        r#"Scenario(name: "warm", duration: "5m",
+            sources: [Source(name: "u", target: "api", arrivals: Deterministic, rate: Constant(15))],
+            nodes: [Service(name: "api", instances: 1, cores: 1,
+                            handlers: {"*": [Cpu(Constant("100ms"))]},
+                            autoscale: TargetTracking(metric: Cpu, target: 0.6, min: 1, max: 10,
+                                                      warmup: "300s"))])"#,
+    );
+    let d = decisions(&run_json(&f, &[]));
+    assert_eq!(d[0].0, 180.0, "{d:?}");
+    assert!(d[0].1.starts_with("1 → 2 instances: cpu 100%"), "{d:?}");
+    assert_eq!(d[1].0, 240.0);
+    assert!(d[1].1.starts_with("2 → 4 instances: cpu 100%"), "{d:?}");
+}
+
+/// `api` (2 pods × 1 core, 100 ms of constant work, 20 s start-up) under deterministic
+/// load 6/s, 14/s from 2 min, 3/s from 5 min, for 12 min, with `policy`.
+fn hpa_run(policy: &str) -> Vec<(f64, String)> {
+    let (_d, f) = scenario_file(&format!(
+        r#"Scenario(name: "hpa", duration: "12m",
+            sources: [Source(name: "u", target: "api", arrivals: Deterministic,
+                rate: Piecewise([("0s", 6), ("2m", 6), ("2m", 14), ("5m", 14), ("5m", 3)]))],
+            nodes: [Service(name: "api", instances: 2, cores: 1, startup: "20s",
+                            handlers: {{"*": [Cpu(Constant("100ms"))]}},
+                            autoscale: {policy})])"#
+    ));
+    decisions(&run_json(&f, &[]))
+}
+
+#[test]
+fn kubernetes_hpa_follows_the_controllers_rules_replica_by_replica() {
+    // Derived by hand from replica_calculator.go and horizontal.go, syncs every 15 s, each
+    // reading the last 15 s. Round robin over ready pods, so a pod's CPU is
+    // rate × 0.1 s / ready pods.
+    // - Until 120 s: 6/s on 2 pods, 30% each: ratio 30/50 = 0.6, ceil(0.6 × 2) = 2. Stays.
+    // - 135 s (window 120..135 at 14/s): 70%, ratio 1.4, ceil(1.4 × 2) = 3 (the legacy
+    //   limit max(2 × 2, 4) = 4 allows it): 2 → 3.
+    // - 150 s: the new pod is starting (unready), so a scale-up counts it at 0%:
+    //   1400/3000 = 46% → 0.92 < 1, a change of direction: keep 3.
+    // - 165 s: ready since 155 s, but for less than one metric window inside the CPU
+    //   initialisation period: still unready; the old pods' utilisation is ~54%, ratio
+    //   1.08, inside the tolerance 0.1: keep 3.
+    // - 180..300 s: 14/s on 3 pods, 46.67% → 46% (truncated), ratio 0.92, inside the
+    //   tolerance: keep 3; every recommendation is 3.
+    // - From 315 s (3/s): 10% each, ratio 0.2, ceil(0.2 × 3) = 1 — but the highest
+    //   recommendation of the last 300 s is 3 until the one made at 300 s is older than
+    //   the window, which is first true at 615 s: 3 → 1 there.
+    let d = hpa_run("KubernetesHpa(metric: Cpu, target: 0.5, min: 1, max: 10)");
+    let got: Vec<(f64, &str)> = d
+        .iter()
+        .map(|(t, s)| (*t, s.split(':').next().unwrap()))
+        .collect();
+    assert_eq!(
+        got,
+        vec![(135.0, "2 → 3 replicas"), (615.0, "3 → 1 replicas")],
+        "{d:?}"
+    );
+    // 70% exactly, or 69% when the request arriving at 120 s lands a hair before the
+    // window (the utilisation is truncated: 1399/2000 is 69%).
+    assert!(
+        ["69", "70"]
+            .map(|p| format!("2 → 3 replicas: cpu {p}% vs target 50% (HPA)"))
+            .contains(&d[0].1),
+        "{d:?}"
+    );
+    assert_eq!(d[1].1, "3 → 1 replicas: cpu 10% vs target 50% (HPA)");
+    // Aggressive scale-down (no stabilisation): down at the first low sync, 315 s.
+    let d = hpa_run(
+        r#"KubernetesHpa(metric: Cpu, target: 0.5, min: 1, max: 10,
+            behavior: Behavior(scale_down: Rules(stabilization: "0s")))"#,
+    );
+    let times: Vec<f64> = d.iter().map(|x| x.0).collect();
+    assert_eq!(times, vec![135.0, 315.0], "{d:?}");
+    // A scale-down policy of one pod per minute: 3 → 2 at 315 s, 2 → 1 at 375 s.
+    let d = hpa_run(
+        r#"KubernetesHpa(metric: Cpu, target: 0.5, min: 1, max: 10,
+            behavior: Behavior(scale_down: Rules(stabilization: "0s", policies: [Pods(1, "60s")])))"#,
+    );
+    let got: Vec<(f64, &str)> = d
+        .iter()
+        .map(|(t, s)| (*t, s.split(':').next().unwrap()))
+        .collect();
+    assert_eq!(
+        got,
+        vec![
+            (135.0, "2 → 3 replicas"),
+            (315.0, "3 → 2 replicas"),
+            (375.0, "2 → 1 replicas")
+        ],
+        "{d:?}"
+    );
+    // A tolerance of 0.05 makes 46% (ratio 0.92) a change: at 180 s, ceil(0.92 × 3) = 3
+    // is no change either, so the sequence holds; at 0.5 the 70% step (ratio 1.4) is
+    // inside the band and nothing scales up.
+    let d = hpa_run("KubernetesHpa(metric: Cpu, target: 0.5, min: 1, max: 10, tolerance: 0.5)");
+    assert!(d.iter().all(|x| !x.1.starts_with("2 → 3")), "{d:?}");
+}

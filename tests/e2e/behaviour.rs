@@ -831,3 +831,53 @@ fn the_black_friday_scenario_shows_reactive_scaling_too_late_and_pre_scaling_in_
     );
     assert!(cost(&sched) < cost(&tt) && cost(&tt) < cost(&step));
 }
+
+#[test]
+fn the_hpa_scenario_shows_the_default_stabilisation_riding_out_lulls() {
+    let path = std::path::Path::new("scenarios/hpa-scale-down.ron");
+    let text = std::fs::read_to_string(path).unwrap();
+    let shipped = "max: 20)),";
+    assert!(text.contains(shipped));
+    let run = |policy: &str| {
+        let (_d, f) = scenario_file(&text.replace(shipped, policy));
+        run_json(&f, &[])
+    };
+    let events = |r: &Value| -> Vec<String> {
+        r["timeline"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|e| e["kind"] == "autoscale")
+            .map(|e| e["text"].as_str().unwrap().to_string())
+            .collect()
+    };
+    let default = run(shipped);
+    let aggressive =
+        run(r#"max: 20, behavior: Behavior(scale_down: Rules(stabilization: "0s")))),"#);
+    // Lulls (2 min) are shorter than the 300 s stabilisation: the default never scales
+    // down, and at the 60% target (58% in a burst, inside the tolerance) never up.
+    assert!(events(&default).is_empty(), "{:?}", events(&default));
+    assert!(slos_pass(&default), "{}", default["summary"]);
+    // Aggressive: down in every lull (9), to one pod whenever the last burst's backlog
+    // is gone (every other one), and the next burst meets that one pod.
+    let e = events(&aggressive);
+    let to_one = e.iter().filter(|t| t.contains(" → 1 replicas")).count();
+    let down = e
+        .iter()
+        .filter(|t| {
+            let n: Vec<u32> = t
+                .split(" replicas")
+                .next()
+                .unwrap()
+                .split(" → ")
+                .map(|x| x.parse().unwrap())
+                .collect();
+            n[1] < n[0]
+        })
+        .count();
+    assert!(to_one >= 4 && down >= 9, "{e:?}");
+    assert!(!slos_pass(&aggressive));
+    let p99 = |r: &Value| num(r, "/summary/latency/p99");
+    assert!(p99(&aggressive) > 100.0 * p99(&default));
+    assert!(num(&aggressive, "/cost/total") < num(&default, "/cost/total"));
+}

@@ -34,10 +34,21 @@ pub struct Instance {
     pub epoch: u32,
     /// When it was (last) started.
     pub started: SimTime,
+    /// When it last became ready or stopped being ready (or was started): a pod's Ready
+    /// condition's `lastTransitionTime`.
+    pub transition: SimTime,
     /// CPU speed factor (1 = full speed; `degrade` lowers it).
     pub speed: f64,
-    /// Busy workers.
+    /// Busy workers (change it with [`Instance::take_worker`] / [`Instance::free_worker`],
+    /// which keep `busy_area` in step).
     pub busy: u32,
+    /// ∫ busy dt since it was (last) started, worker-nanoseconds, up to `busy_at`,
+    /// wrapping: only differences over a window are read, and a window's fit in 64 bits.
+    pub busy_area: u64,
+    /// When `busy_area` was last brought up to date.
+    pub busy_at: SimTime,
+    /// `busy_area` at the last autoscaler datapoint (per-pod metrics read the difference).
+    pub mark: u64,
     /// Frames accepted and not yet departed (queued, in service, or waiting on calls).
     pub present: u32,
     /// Frames waiting for a worker, in arrival order.
@@ -52,11 +63,47 @@ impl Instance {
             zone,
             epoch: 0,
             started: now,
+            transition: now,
             speed: 1.0,
             busy: 0,
+            busy_area: 0,
+            busy_at: now,
+            mark: 0,
             present: 0,
             queue: VecDeque::new(),
         }
+    }
+
+    /// Its `busy_area` at `now` (≥ `busy_at`).
+    #[inline]
+    pub fn busy_area_at(&self, now: SimTime) -> u64 {
+        self.busy_area
+            .wrapping_add((self.busy as u64).wrapping_mul((now - self.busy_at).as_nanos()))
+    }
+
+    /// Busy worker-nanoseconds since the last datapoint's mark.
+    pub fn busy_since_mark(&self, now: SimTime) -> u64 {
+        self.busy_area_at(now).wrapping_sub(self.mark)
+    }
+
+    /// Change the busy workers to `busy` at `now`.
+    #[inline]
+    fn set_busy(&mut self, now: SimTime, busy: u32) {
+        self.busy_area = self.busy_area_at(now);
+        self.busy_at = now;
+        self.busy = busy;
+    }
+
+    /// One more worker busy at `now`.
+    #[inline]
+    pub fn take_worker(&mut self, now: SimTime) {
+        self.set_busy(now, self.busy + 1);
+    }
+
+    /// (Re)started at `now`: its busy time counts from here.
+    pub fn restart_clock(&mut self, now: SimTime) {
+        (self.started, self.transition) = (now, now);
+        (self.busy_area, self.busy_at, self.mark) = (0, now, 0);
     }
 
     /// Whether it is starting or serving (what a pool's size counts).
@@ -89,7 +136,7 @@ impl Instance {
                 cx.wake_at(cx.now, next, node, Wake::Resume);
             }
             None => {
-                self.busy -= 1;
+                self.set_busy(cx.now, self.busy - 1);
                 stats.busy.add(cx.now, -1);
             }
         }
@@ -103,7 +150,9 @@ impl Instance {
         st.queued.add(cx.now, -(self.queue.len() as i64));
         st.busy.add(cx.now, -(self.busy as i64));
         self.queue.clear();
-        std::mem::take(&mut self.busy)
+        let busy = self.busy;
+        self.set_busy(cx.now, 0);
+        busy
     }
 
     /// Scale a CPU time by the instance's speed. Exact at full speed.

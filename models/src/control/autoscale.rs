@@ -16,9 +16,12 @@
 //! the target, scale in when the last 15 are all below 90% of it (AWS's own alarm
 //! settings for target tracking policies) — to `ceil(serving × metric / target)`
 //! instances, clamped to `[min, max]`. Instances still starting count in the pool's size
-//! (a scale-out never asks again for capacity already launching), and never in the metric
-//! (they serve nothing). No scale-in within `warmup` of a scale-out or `scale_in_cooldown`
-//! of a scale-in; a scale-out may come at any time and ends a scale-in cooldown.
+//! (a scale-out never asks again for capacity already launching). Instances launched
+//! during the run count in a `Cpu` metric only from `warmup` after their launch (AWS's
+//! instance warm-up: a fresh instance, with no backlog yet, would pull the average down
+//! and stop a scale-out that is still needed). No scale-in within `warmup` of a
+//! scale-out or `scale_in_cooldown` of a scale-in; a scale-out may come at any time and
+//! ends a scale-in cooldown.
 //!
 //! **StepScaling**: each datapoint picks the step of the highest `above` bound the metric
 //! exceeds, else of the lowest `below` bound it is under, and adds its `add` (negative to
@@ -169,10 +172,79 @@ pub enum RawAutoscale {
         #[serde(default = "three_hundred")]
         cooldown: Dur,
     },
+    /// The Kubernetes HorizontalPodAutoscaler (see [`crate::control::hpa`]).
+    KubernetesHpa {
+        /// What it reads.
+        metric: Metric,
+        /// Target: a utilisation in (0, 1] (whole percent) for `Cpu`; else the value per
+        /// pod (`RequestsPerInstance`, `QueueBacklogPerInstance`) or of the pool
+        /// (`LatencyP95`, seconds).
+        target: f64,
+        /// `minReplicas`.
+        min: u32,
+        /// `maxReplicas`.
+        max: u32,
+        /// Sync period, also the metrics window. Default: `"15s"`.
+        #[serde(default = "fifteen")]
+        sync: Dur,
+        /// No change while the usage ratio is within this of 1. Default: 0.1.
+        #[serde(default = "tenth")]
+        tolerance: f64,
+        /// Without `behavior`: a scale-down goes only to the highest recommendation over
+        /// this window. Default: `"300s"`.
+        #[serde(default = "three_hundred")]
+        downscale_stabilization: Dur,
+        /// `spec.behavior`; unset: the legacy path.
+        #[serde(default)]
+        behavior: Option<RawBehavior>,
+    },
 }
 
 fn thirty() -> Dur {
     Dur(SimTime::from_secs(30))
+}
+fn fifteen() -> Dur {
+    Dur(SimTime::from_secs(15))
+}
+fn tenth() -> f64 {
+    0.1
+}
+
+/// One HPA scaling policy as written: `Pods(4, "15s")`, `Percent(100, "15s")`.
+#[derive(Debug, Clone, Deserialize)]
+pub enum RawPolicy {
+    /// At most this many pods per period.
+    Pods(u32, Dur),
+    /// At most this percent of the pods at the period's start per period.
+    Percent(u32, Dur),
+}
+
+/// One direction of an HPA's `behavior` (`HPAScalingRules`); what is left out takes
+/// Kubernetes' default for that direction.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, rename = "Rules")]
+pub struct RawRules {
+    /// `stabilizationWindowSeconds`.
+    #[serde(default)]
+    pub stabilization: Option<Dur>,
+    /// `selectPolicy`: `Max` (default), `Min` or `Disabled`.
+    #[serde(default)]
+    pub select: Option<crate::control::hpa::Select>,
+    /// `policies`.
+    #[serde(default)]
+    pub policies: Option<Vec<RawPolicy>>,
+}
+
+/// An HPA's `behavior`: `Behavior(scale_up: Rules(...), scale_down: Rules(...))`.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, rename = "Behavior")]
+pub struct RawBehavior {
+    /// Scaling up (default: no stabilisation, max(4 pods, 100%) per 15 s).
+    #[serde(default)]
+    pub scale_up: Option<RawRules>,
+    /// Scaling down (default: 300 s stabilisation, 100% per 15 s).
+    #[serde(default)]
+    pub scale_down: Option<RawRules>,
 }
 
 /// A validated policy.
@@ -230,6 +302,8 @@ pub enum Autoscale {
         /// Scale-down window.
         cooldown: SimTime,
     },
+    /// The Kubernetes HPA.
+    KubernetesHpa(Box<crate::control::hpa::HpaSpec>),
 }
 
 impl Autoscale {
@@ -437,6 +511,119 @@ impl Autoscale {
                     cooldown: cooldown.0,
                 }
             }
+            RawAutoscale::KubernetesHpa {
+                metric,
+                target,
+                min,
+                max,
+                sync,
+                tolerance,
+                downscale_stabilization,
+                behavior,
+            } => {
+                use crate::control::hpa::{HpaSpec, Policy, Rules};
+                bounds(*min, *max)?;
+                if sync.0 < SimTime::from_secs(1) {
+                    return Err(r
+                        .err(
+                            field("sync"),
+                            format!("service `{owner}`: the HPA's sync period must be at least 1s"),
+                        )
+                        .with_hint("Kubernetes' default: sync: \"15s\""));
+                }
+                let target = match metric {
+                    Metric::Cpu => {
+                        let pct = (target * 100.0).round();
+                        if !(*target > 0.0 && *target <= 1.0) || (pct - target * 100.0).abs() > 1e-6
+                        {
+                            return Err(r
+                                .err(
+                                    field("target"),
+                                    format!("service `{owner}`: an HPA's CPU target {target} must be a whole percent in (0, 1]"),
+                                )
+                                .with_hint("targetAverageUtilization is an integer percent: e.g. target: 0.6"));
+                        }
+                        pct as i64
+                    }
+                    _ => {
+                        let milli = (target * 1000.0).round();
+                        if !(1.0..1e15).contains(&milli) {
+                            return Err(r
+                                .err(field("target"), format!("service `{owner}`: an HPA's target {target} must be at least 0.001"))
+                                .with_hint("the metric's value per pod (or of the pool for LatencyP95, in seconds)"));
+                        }
+                        milli as i64
+                    }
+                };
+                if !(*tolerance >= 0.0 && *tolerance < 1.0) {
+                    return Err(r
+                        .err(
+                            field("tolerance"),
+                            format!("service `{owner}`: tolerance {tolerance} is outside [0, 1)"),
+                        )
+                        .with_hint("Kubernetes' default: tolerance: 0.1"));
+                }
+                let rules = |raw: Option<&RawRules>, default: Rules, name: &str| {
+                    let Some(raw) = raw else {
+                        return Ok(default);
+                    };
+                    let mut policies = default.policies.clone();
+                    if let Some(ps) = &raw.policies {
+                        policies = ps
+                            .iter()
+                            .map(|p| match *p {
+                                RawPolicy::Pods(v, d) => (v, d.0, Policy::Pods(v, d.0)),
+                                RawPolicy::Percent(v, d) => (v, d.0, Policy::Percent(v, d.0)),
+                            })
+                            .map(|(v, d, p)| {
+                                if v == 0 || d < SimTime::from_secs(1) || d > SimTime::from_secs(1800) {
+                                    Err(r
+                                        .err(
+                                            r.loc().field(name, at).map_or(field("policies"), |s| r.loc().field("policies", s.1).or(Some(s))),
+                                            format!("service `{owner}`: an HPA policy needs a value above 0 and a period from 1s to 1800s"),
+                                        )
+                                        .with_hint("e.g. policies: [Pods(4, \"15s\"), Percent(100, \"15s\")]"))
+                                } else {
+                                    Ok(p)
+                                }
+                            })
+                            .collect::<Result<Vec<_>, _>>()?;
+                        if policies.is_empty() {
+                            return Err(r
+                                .err(field("policies"), format!("service `{owner}`: `{name}` has no policies"))
+                                .with_hint("give one, or leave `policies` out for the default, or select: Disabled"));
+                        }
+                    }
+                    Ok(Rules {
+                        stabilization: raw.stabilization.map_or(default.stabilization, |d| d.0),
+                        select: raw.select.unwrap_or(default.select),
+                        policies,
+                    })
+                };
+                let behavior = match behavior {
+                    None => None,
+                    Some(b) => {
+                        let down_default = Rules {
+                            stabilization: downscale_stabilization.0,
+                            ..Rules::default_down()
+                        };
+                        Some((
+                            rules(b.scale_up.as_ref(), Rules::default_up(), "scale_up")?,
+                            rules(b.scale_down.as_ref(), down_default, "scale_down")?,
+                        ))
+                    }
+                };
+                Autoscale::KubernetesHpa(Box::new(HpaSpec {
+                    metric: *metric,
+                    target,
+                    min: *min,
+                    max: *max,
+                    sync: sync.0,
+                    tolerance: *tolerance,
+                    downscale_stabilization: downscale_stabilization.0,
+                    behavior,
+                }))
+            }
         })
     }
 
@@ -447,6 +634,7 @@ impl Autoscale {
                 Some(*period)
             }
             Autoscale::QueueDriven { polling, .. } => Some(*polling),
+            Autoscale::KubernetesHpa(h) => Some(h.sync),
             Autoscale::Scheduled(_) => None,
         }
     }
@@ -460,7 +648,9 @@ impl Autoscale {
             | Autoscale::StepScaling {
                 min, max, metric, ..
             } => Some((min, max, metric)),
-            Autoscale::QueueDriven { .. } | Autoscale::Scheduled(_) => None,
+            Autoscale::QueueDriven { .. }
+            | Autoscale::Scheduled(_)
+            | Autoscale::KubernetesHpa(_) => None,
         }
     }
 
@@ -470,6 +660,7 @@ impl Autoscale {
             Autoscale::TargetTracking { metric, .. } | Autoscale::StepScaling { metric, .. } => {
                 Some(*metric)
             }
+            Autoscale::KubernetesHpa(h) => Some(h.metric),
             Autoscale::QueueDriven { .. } | Autoscale::Scheduled(_) => None,
         }
     }
@@ -488,6 +679,14 @@ pub struct Controller {
 }
 
 impl Controller {
+    /// Keep `v` as the latest datapoint without deciding (a policy deciding elsewhere).
+    pub fn record(&mut self, v: f64) {
+        if self.points.len() == IN_POINTS {
+            self.points.remove(0);
+        }
+        self.points.push(v);
+    }
+
     /// The latest datapoint.
     pub fn latest(&self) -> Option<f64> {
         self.points.last().copied()
@@ -621,7 +820,8 @@ impl Controller {
                     )
                 })
             }
-            Autoscale::Scheduled(_) => None,
+            // The world runs the HPA's own calculation (it needs each pod).
+            Autoscale::Scheduled(_) | Autoscale::KubernetesHpa(_) => None,
         }
     }
 }

@@ -9,6 +9,7 @@ pub mod actions;
 pub mod autoscale;
 pub mod chaos;
 pub mod faults;
+pub mod hpa;
 
 use crate::ids::NodeId;
 

@@ -22,6 +22,8 @@ pub struct AutoState {
     /// (`LatencyP95` only).
     last_queued: u128,
     last_latency: Option<sim_core::Histogram>,
+    /// The HPA controller's memory (recommendations, scale events).
+    hpa: crate::control::hpa::Hpa,
 }
 
 impl AutoState {
@@ -34,6 +36,7 @@ impl AutoState {
             ctl: Controller::default(),
             last: (SimTime::ZERO, 0, 0, SimTime::ZERO, 0),
             last_queued: 0,
+            hpa: Default::default(),
         }
     }
 
@@ -70,6 +73,7 @@ impl World {
             return;
         };
         let (serving, size) = (pool.ready(), pool.size());
+        let is_hpa = matches!(st.policy, Autoscale::KubernetesHpa(_));
         let decision = match &st.policy {
             Autoscale::Scheduled(entries) => entries
                 .iter()
@@ -112,8 +116,18 @@ impl World {
                         _ => None,
                     },
                     // No serving worker in the window: no datapoint (missing data).
-                    Ok(Metric::Cpu) if dw == 0 => None,
-                    Ok(Metric::Cpu) => Some(db as f64 / dw as f64),
+                    Ok(Metric::Cpu) => {
+                        // AWS instance warm-up: instances launched less than `warmup` ago
+                        // are not in the metric yet.
+                        let (wb, ww) = match policy {
+                            Autoscale::TargetTracking { warmup, .. } => {
+                                warming(pool, now, t0.max(since), *warmup)
+                            }
+                            _ => (0, 0),
+                        };
+                        let (db, dw) = (db.saturating_sub(wb), dw.saturating_sub(ww));
+                        (dw > 0).then(|| db as f64 / dw as f64)
+                    }
                     Ok(Metric::RequestsPerInstance) if serving == 0 || span == 0.0 => None,
                     Ok(Metric::RequestsPerInstance) => {
                         Some((departed - d0) as f64 / span / serving as f64)
@@ -138,7 +152,30 @@ impl World {
                         Some(waiting / serving.max(1) as f64)
                     }
                 };
-                value.and_then(|v| st.ctl.decide(policy, now, v, serving, size))
+                if let Autoscale::KubernetesHpa(spec) = policy {
+                    let ready = serving;
+                    let window = now - t0;
+                    let per_pod_rate = (ready > 0 && span > 0.0)
+                        .then(|| (departed - d0) as f64 / span / ready as f64);
+                    let (proposal, shown) =
+                        hpa_proposal(spec, pool, now, window, value, per_pod_rate, size, ready);
+                    let to = st.hpa.reconcile(spec, now, size, proposal);
+                    st.ctl.record(shown.as_ref().map_or(0.0, |x| x.0));
+                    let why = match shown {
+                        Some((_, text)) => text,
+                        None => "no metrics".to_string(),
+                    };
+                    let bounds = if size > spec.max || size < spec.min {
+                        format!(" (bounds {}..{})", spec.min, spec.max)
+                    } else {
+                        String::new()
+                    };
+                    mark(self.states[node.index()].as_pool_mut().expect("pool"), now);
+                    to.map(|n| (n, format!("{why}{bounds} (HPA)")))
+                } else {
+                    mark(self.states[node.index()].as_pool_mut().expect("pool"), now);
+                    value.and_then(|v| st.ctl.decide(policy, now, v, serving, size))
+                }
             }
         };
         let Some((to, why)) = decision else {
@@ -156,10 +193,146 @@ impl World {
             .as_pool_mut()
             .expect("an autoscaled node is a pool");
         pool.set_instances(&mut cx, to);
-        let text = format!("{size} → {} instances: {why}", pool.size());
+        let unit = if is_hpa { "replicas" } else { "instances" };
+        let text = format!("{size} → {} {unit}: {why}", pool.size());
         self.note(now, TimelineKind::Autoscale, node, text);
         self.apply_membership();
         self.kick_queues(now, node, q);
         self.after_pool_change(now, node, q);
+    }
+}
+
+/// Busy worker-time and worker-time over (`from`, `now`] of the working instances
+/// launched after the start and less than `warmup` ago (AWS: not yet in the metric).
+fn warming(
+    pool: &crate::components::service::Pool,
+    now: SimTime,
+    from: SimTime,
+    warmup: SimTime,
+) -> (u128, u128) {
+    let (mut busy, mut workers) = (0u128, 0u128);
+    for inst in &pool.instances {
+        if inst.is_working() && inst.started > SimTime::ZERO && inst.started + warmup > now {
+            busy += inst.busy_since_mark(now) as u128;
+            let t = (inst.started + pool.startup()).max(from);
+            if now > t {
+                workers += pool.cores() as u128 * (now - t).as_nanos() as u128;
+            }
+        }
+    }
+    (busy, workers)
+}
+
+/// Every instance's busy time is read from here at the next datapoint.
+fn mark(pool: &mut crate::components::service::Pool, now: SimTime) {
+    for inst in &mut pool.instances {
+        inst.mark = inst.busy_area_at(now);
+    }
+}
+
+/// The HPA's replica calculation for its metric (`replica_calculator.go`): the proposal
+/// (`None`: no metrics) and the reading with its words.
+#[allow(clippy::too_many_arguments)]
+fn hpa_proposal(
+    spec: &crate::control::hpa::HpaSpec,
+    pool: &crate::components::service::Pool,
+    now: SimTime,
+    window: SimTime,
+    value: Option<f64>,
+    per_pod_rate: Option<f64>,
+    size: u32,
+    ready: u32,
+) -> (Option<u32>, Option<(f64, String)>) {
+    use crate::components::station::Life;
+    use crate::control::hpa::{self as k, Pod};
+    let w = window.as_nanos().max(1) as u128;
+    let pods = |metric: &dyn Fn(&crate::components::station::Instance) -> i64| -> Vec<Pod> {
+        pool.instances
+            .iter()
+            .filter(|i| i.life != Life::Stopped)
+            .map(|i| Pod {
+                deleting: i.life == Life::Draining,
+                ready: i.life == Life::Ready,
+                started: i.started,
+                transition: i.transition,
+                // metrics-server has a reading once a whole window has passed.
+                metric: (now - i.started >= window).then(|| metric(i)),
+                request: pool.cores() as i64 * 1000,
+            })
+            .collect()
+    };
+    let target = spec.target;
+    match spec.metric {
+        Metric::Cpu => {
+            // Millicores over the window (Quantity.MilliValue rounds up).
+            let p = pods(&|i| (i.busy_since_mark(now) as u128 * 1000).div_ceil(w) as i64);
+            match k::resource_replicas(&p, size, target, spec.tolerance, now, window) {
+                Some((n, pct)) => (
+                    Some(n),
+                    Some((
+                        pct as f64 / 100.0,
+                        format!("cpu {pct}% vs target {target}%"),
+                    )),
+                ),
+                None => (None, None),
+            }
+        }
+        Metric::RequestsPerInstance => {
+            let Some(rate) = per_pod_rate else {
+                return (None, None);
+            };
+            let milli = (rate * 1000.0).round() as i64;
+            let p = pods(&|i| if i.life == Life::Ready { milli } else { 0 });
+            match k::plain_replicas(&p, size, target, spec.tolerance, now, window) {
+                Some((n, avg)) => {
+                    let v = avg as f64 / 1000.0;
+                    let t = target as f64 / 1000.0;
+                    (
+                        Some(n),
+                        Some((v, format!("{} vs target {t}", spec.metric.show(v)))),
+                    )
+                }
+                None => (None, None),
+            }
+        }
+        Metric::QueueBacklogPerInstance => {
+            // An External metric (the backlog) with an AverageValue target per pod.
+            let Some(per) = value else {
+                return (None, None);
+            };
+            let total = per * ready.max(1) as f64;
+            let n = k::external_per_pod(
+                (total * 1000.0).round() as i64,
+                target,
+                size,
+                spec.tolerance,
+            );
+            let t = target as f64 / 1000.0;
+            (
+                Some(n),
+                Some((per, format!("backlog {total:.0} vs target {t} per replica"))),
+            )
+        }
+        Metric::LatencyP95 => {
+            // An Object metric with a Value target.
+            let Some(v) = value else {
+                return (None, None);
+            };
+            let n = k::usage_ratio_replicas(
+                (v * 1000.0).round() as i64,
+                target,
+                size,
+                ready,
+                spec.tolerance,
+            );
+            let t = target as f64 / 1000.0;
+            (
+                Some(n),
+                Some((
+                    v,
+                    format!("{} vs target {}", spec.metric.show(v), spec.metric.show(t)),
+                )),
+            )
+        }
     }
 }

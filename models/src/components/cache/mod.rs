@@ -582,7 +582,7 @@ impl Component for CacheState {
     fn on_enter(&mut self, cx: &mut Cx, f: Key) {
         let now = cx.now;
         if self.station.busy < self.cores {
-            self.station.busy += 1;
+            self.station.take_worker(now);
             cx.k.nodes[self.id.index()].busy.add(now, 1);
             cx.accept(f);
             let fm = cx.k.frames.get_mut(f).expect("live");

@@ -174,7 +174,7 @@ impl DatabaseState {
         let now = cx.now;
         let server = &mut self.servers[s as usize];
         if server.inst.busy < self.cfg.cores {
-            server.inst.busy += 1;
+            server.inst.take_worker(now);
             cx.k.nodes[self.id.index()].busy.add(now, 1);
             self.stats(cx).server_busy[s as usize].add(now, 1);
             cx.k.frames.get_mut(f).expect("live").holds = true;

@@ -440,6 +440,11 @@ impl Pool {
         self.ready
     }
 
+    /// Start-up time of a new instance.
+    pub fn startup(&self) -> SimTime {
+        self.startup
+    }
+
     /// Workers per instance.
     pub fn cores(&self) -> u32 {
         self.cores
@@ -474,6 +479,7 @@ impl Pool {
         step(&mut self.running, before.2, after.2);
         step(&mut self.working, before.3, after.3);
         if before.1 != after.1 {
+            self.instances[i.index()].transition = cx.now;
             let id = i.index() as u32;
             if after.1 {
                 self.routable.insert(id);
@@ -533,7 +539,7 @@ impl Pool {
             let i = InstanceId::new(free);
             let inst = &mut self.instances[free];
             inst.epoch = inst.epoch.wrapping_add(1);
-            inst.started = cx.now;
+            inst.restart_clock(cx.now);
             inst.speed = 1.0;
             let epoch = inst.epoch;
             if self.startup == SimTime::ZERO {
@@ -838,7 +844,7 @@ impl Component for Pool {
         fm.zone = zone;
         let stats = &mut cx.k.nodes[self.id.index()];
         if inst.busy < self.cores {
-            inst.busy += 1;
+            inst.take_worker(now);
             inst.present += 1;
             stats.busy.add(now, 1);
             stats.present.add(now, 1);
@@ -902,7 +908,7 @@ impl Component for Pool {
         let i = fr.inst.expect("placed");
         let inst = &mut self.instances[i.index()];
         if inst.busy < self.cores {
-            inst.busy += 1;
+            inst.take_worker(cx.now);
             fr.holds = true;
             cx.k.nodes[self.id.index()].busy.add(cx.now, 1);
             self.execute(cx, to);
