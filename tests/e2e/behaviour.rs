@@ -881,3 +881,79 @@ fn the_hpa_scenario_shows_the_default_stabilisation_riding_out_lulls() {
     assert!(p99(&aggressive) > 100.0 * p99(&default));
     assert!(num(&aggressive, "/cost/total") < num(&default, "/cost/total"));
 }
+
+/// Runs shipped scenario `file` with its `actions: [...]` line replaced by `actions`.
+fn with_actions(file: &str, shipped: &str, actions: &str) -> Value {
+    let text = std::fs::read_to_string(file).unwrap();
+    assert!(text.contains(shipped), "{file} ships {shipped}");
+    let (_d, f) = scenario_file(&text.replace(shipped, actions));
+    run_json(&f, &[])
+}
+
+#[test]
+fn the_deploy_scenario_shows_the_dip_of_a_rolling_update_without_surge() {
+    let file = "scenarios/rolling-vs-blue-green.ron";
+    let shipped =
+        r#"actions: [At("10m", RollingUpdate(node: "api", max_surge: 0, max_unavailable: 1))],"#;
+    let no_surge = with_actions(file, shipped, shipped);
+    let surge = with_actions(
+        file,
+        shipped,
+        r#"actions: [At("10m", RollingUpdate(node: "api", max_surge: 1, max_unavailable: 0))],"#,
+    );
+    let bg = with_actions(
+        file,
+        shipped,
+        r#"actions: [At("10m", BlueGreen(node: "api"))],"#,
+    );
+    let p99 = |r: &Value| num(r, "/summary/latency/p99");
+    let serving = |r: &Value, f: &str| num(r, &format!("/nodes/1/instances/{f}"));
+    // Without surge three serve at times, at 110% CPU: the tail goes to seconds.
+    assert_eq!(serving(&no_surge, "min"), 3.0);
+    assert!(
+        p99(&no_surge) > 2.0 && !slos_pass(&no_surge),
+        "{}",
+        p99(&no_surge)
+    );
+    // With surge, or blue/green, four always serve and the tail is the work's own.
+    for r in [&surge, &bg] {
+        assert_eq!(serving(r, "min"), 4.0);
+        assert!(p99(r) < 0.2 && slos_pass(r), "{}", p99(r));
+    }
+    assert_eq!(serving(&bg, "max"), 8.0);
+    // Both pay six extra instance-minutes (1 × 6 min, or 4 × 90 s) at 0.20/h: 0.02 —
+    // less what the run without surge billed for its old instances draining their queues.
+    let cost = |r: &Value| num(r, "/cost/total");
+    assert!((cost(&surge) - cost(&bg)).abs() < 0.0005);
+    let extra = cost(&surge) - cost(&no_surge);
+    assert!(extra > 0.015 && extra <= 0.0201, "{extra}");
+}
+
+#[test]
+fn the_vertical_scenario_costs_more_per_core_and_restarts_to_resize() {
+    let file = "scenarios/vertical-vs-horizontal.ron";
+    let shipped = r#"actions: [At("10m", Resize(node: "api", cores: 8, cost_per_hour: 0.50))],"#;
+    let up = with_actions(file, shipped, shipped);
+    let out = with_actions(
+        file,
+        shipped,
+        r#"actions: [At("10m", SetInstances(node: "api", instances: 8))],"#,
+    );
+    let at_once = with_actions(
+        file,
+        shipped,
+        r#"actions: [At("10m", Resize(node: "api", cores: 8, cost_per_hour: 0.50, mode: AllAtOnce))],"#,
+    );
+    let cost = |r: &Value| num(r, "/cost/total");
+    // By hand: up = 2 × 10 min × 0.10 + the rolling swap + 2 × ~18 min × 0.50; out =
+    // 2 × 10 min × 0.10 + 8 × 20 min × 0.10 = 0.30.
+    assert!((cost(&out) - 0.30).abs() < 0.001, "{}", cost(&out));
+    assert!(cost(&up) > cost(&out) * 1.1);
+    // The rolling resize leaves one instance against 250/s for each start-up.
+    assert_eq!(num(&up, "/nodes/1/instances/min"), 1.0);
+    assert!(!slos_pass(&up) && slos_pass(&out));
+    // All at once: nothing serves for the 60 s start-up, ~60 × 250 requests fail.
+    assert_eq!(num(&at_once, "/nodes/1/instances/min"), 0.0);
+    let errors = num(&at_once, "/summary/errors");
+    assert!((14_000.0..16_000.0).contains(&errors), "{errors}");
+}

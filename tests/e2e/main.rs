@@ -6,6 +6,7 @@ mod bad_input;
 mod behaviour;
 mod cache;
 mod database;
+mod deploy;
 mod determinism;
 mod faults;
 mod golden;

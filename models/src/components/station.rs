@@ -39,6 +39,10 @@ pub struct Instance {
     pub transition: SimTime,
     /// CPU speed factor (1 = full speed; `degrade` lowers it).
     pub speed: f64,
+    /// Workers (a service pool's instance: its size's cores).
+    pub cores: u32,
+    /// Its pool's generation when it started (a deploy or resize makes a new one).
+    pub gen: u16,
     /// Busy workers (change it with [`Instance::take_worker`] / [`Instance::free_worker`],
     /// which keep `busy_area` in step).
     pub busy: u32,
@@ -65,6 +69,8 @@ impl Instance {
             started: now,
             transition: now,
             speed: 1.0,
+            cores: 1,
+            gen: 0,
             busy: 0,
             busy_area: 0,
             busy_at: now,

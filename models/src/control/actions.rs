@@ -20,12 +20,14 @@ pub struct Action {
 impl Action {
     /// Validate every action of the file, in file order; the result is sorted by time
     /// (stable, so equal times keep file order).
+    /// Deployments and resizes become `Verb::Deploy`s indexing the returned list.
     pub fn validate_all(
         raw: &[RawTimed],
         sc: &Scenario,
         r: &Resolver,
-    ) -> Result<Vec<Action>, ScenarioError> {
+    ) -> Result<(Vec<Action>, Vec<super::Deploy>), ScenarioError> {
         let mut out = vec![];
+        let mut deploys = vec![];
         for (i, RawTimed::At(at, action)) in raw.iter().enumerate() {
             let from = r.loc().nth_entry("actions", i, &["At("]);
             let here = Some((from, from + 2));
@@ -136,6 +138,103 @@ impl Action {
                         count: count(*n, "KillInstances")?,
                     }
                 }
+                RawAction::Resize {
+                    node,
+                    cores,
+                    cost_per_hour,
+                    mode,
+                } => {
+                    let id = pool(node)?;
+                    if *cores == 0 || *cores > crate::components::service::MAX_CORES {
+                        return Err(r
+                            .err(
+                                r.loc().field("cores", from).or(here),
+                                format!(
+                                    "Resize: {cores} cores is outside 1..={}",
+                                    crate::components::service::MAX_CORES
+                                ),
+                            )
+                            .with_hint("the new size's workers per instance, e.g. cores: 8"));
+                    }
+                    if cost_per_hour.0 > crate::scenario::raw::MAX_PRICE {
+                        return Err(r
+                            .err(
+                                r.loc().field("cost_per_hour", from).or(here),
+                                format!(
+                                    "Resize: cost_per_hour above {:e}",
+                                    crate::scenario::raw::MAX_PRICE
+                                ),
+                            )
+                            .with_hint("the price of one instance of the new size per hour"));
+                    }
+                    let strategy = match mode {
+                        crate::scenario::raw::ResizeMode::Rolling => super::Strategy::Rolling {
+                            surge: 0,
+                            unavailable: 1,
+                        },
+                        crate::scenario::raw::ResizeMode::AllAtOnce => super::Strategy::Rolling {
+                            surge: 0,
+                            unavailable: MAX_INSTANCES,
+                        },
+                    };
+                    deploys.push(super::Deploy {
+                        node: id,
+                        size: Some((*cores, cost_per_hour.0)),
+                        strategy,
+                        what: format!(
+                            "resize to {cores} cores at {}/h, {}",
+                            cost_per_hour.0,
+                            match mode {
+                                crate::scenario::raw::ResizeMode::Rolling => "one at a time",
+                                crate::scenario::raw::ResizeMode::AllAtOnce => "all at once",
+                            }
+                        ),
+                    });
+                    Verb::Deploy {
+                        id: deploys.len() as u32 - 1,
+                    }
+                }
+                RawAction::RollingUpdate {
+                    node,
+                    max_surge,
+                    max_unavailable,
+                } => {
+                    let id = pool(node)?;
+                    if *max_surge == 0 && *max_unavailable == 0 {
+                        return Err(r
+                            .err(
+                                r.loc().field("max_surge", from).or(r.loc().field("max_unavailable", from)).or(here),
+                                "RollingUpdate: max_surge and max_unavailable are both 0, so no instance could ever be replaced".to_string(),
+                            )
+                            .with_hint("allow one extra (max_surge: 1) or one missing (max_unavailable: 1)"));
+                    }
+                    deploys.push(super::Deploy {
+                        node: id,
+                        size: None,
+                        strategy: super::Strategy::Rolling {
+                            surge: (*max_surge).min(MAX_INSTANCES),
+                            unavailable: (*max_unavailable).min(MAX_INSTANCES),
+                        },
+                        what: format!(
+                            "rolling update (max surge {max_surge}, max unavailable {max_unavailable})"
+                        ),
+                    });
+                    Verb::Deploy {
+                        id: deploys.len() as u32 - 1,
+                    }
+                }
+                RawAction::BlueGreen { node } => {
+                    let id = pool(node)?;
+                    deploys.push(super::Deploy {
+                        node: id,
+                        size: None,
+                        strategy: super::Strategy::BlueGreen,
+                        what: "blue/green deploy".into(),
+                    });
+                    Verb::Deploy {
+                        id: deploys.len() as u32 - 1,
+                    }
+                }
                 RawAction::Degrade { node, factor } => {
                     let node = pool(node)?;
                     if !(*factor > 0.0 && *factor <= 1.0) {
@@ -155,6 +254,6 @@ impl Action {
             out.push(Action { at: at.0, verb });
         }
         out.sort_by_key(|a| a.at);
-        Ok(out)
+        Ok((out, deploys))
     }
 }

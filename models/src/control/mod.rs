@@ -93,6 +93,38 @@ pub enum Verb {
         /// The balancer.
         node: NodeId,
     },
+    /// Deployment `id` of the scenario (`Scenario::deploys`) begins.
+    Deploy {
+        /// Index in `Scenario::deploys`.
+        id: u32,
+    },
+}
+
+/// How a deployment replaces a pool's instances.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Strategy {
+    /// At most `surge` above the pool's size, at most `unavailable` below it.
+    Rolling {
+        /// Extra instances allowed.
+        surge: u32,
+        /// Serving instances that may be missing.
+        unavailable: u32,
+    },
+    /// All new ones at once; the old stop when every new one serves.
+    BlueGreen,
+}
+
+/// A deployment or resize of a pool, started by a `Verb::Deploy`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Deploy {
+    /// The pool.
+    pub node: NodeId,
+    /// The new size (cores, price per hour); `None`: the same (a new version).
+    pub size: Option<(u32, f64)>,
+    /// How.
+    pub strategy: Strategy,
+    /// In words, for the timeline: "rolling update", "resize to 8 cores".
+    pub what: String,
 }
 
 impl Verb {
@@ -116,6 +148,7 @@ impl Verb {
             Verb::MonkeyKill { .. } => "chaos monkey kill".into(),
             Verb::MonkeyRestart { .. } => "chaos monkey restart".into(),
             Verb::HealthVerdict { .. } => "health-check verdicts".into(),
+            Verb::Deploy { .. } => "deploy".into(),
         }
     }
 
@@ -131,9 +164,10 @@ impl Verb {
             | Verb::FailPrimary { node }
             | Verb::Promote { node }
             | Verb::HealthVerdict { node } => node,
-            Verb::Fault { .. } | Verb::MonkeyKill { .. } | Verb::MonkeyRestart { .. } => {
-                return None
-            }
+            Verb::Fault { .. }
+            | Verb::MonkeyKill { .. }
+            | Verb::MonkeyRestart { .. }
+            | Verb::Deploy { .. } => return None,
         })
     }
 }

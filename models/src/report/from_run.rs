@@ -78,8 +78,39 @@ impl Report {
                     }
                     _ => (0.0, 0.0, 0.0),
                 };
-                let node_cost = billed * price * run_h;
-                window_cost += billed_window * price * window_h;
+                let mut node_cost = billed * price * run_h;
+                let mut sizes = vec![];
+                if !st.gen_running.is_empty() {
+                    // Deployed or resized: each generation at its own price.
+                    let (mut first, mut first_window) = (billed, billed_window);
+                    let mut later = 0.0;
+                    for g in &st.gen_running {
+                        let (b, bw) = (g.run.mean(run.end), g.window.mean(run.end));
+                        (first, first_window) = (first - b, first_window - bw);
+                        later += b * g.price * run_h;
+                        window_cost += bw * g.price * window_h;
+                        sizes.push(super::SizeReport {
+                            cores: g.cores as f64,
+                            cost_per_hour: g.price,
+                            instance_hours: b * run_h,
+                            cost: b * g.price * run_h,
+                        });
+                    }
+                    let cores = n.kind.as_service().map_or(0, |s| s.cores);
+                    sizes.insert(
+                        0,
+                        super::SizeReport {
+                            cores: cores as f64,
+                            cost_per_hour: price,
+                            instance_hours: first * run_h,
+                            cost: first * price * run_h,
+                        },
+                    );
+                    node_cost = first * price * run_h + later;
+                    window_cost += first_window * price * window_h;
+                } else {
+                    window_cost += billed_window * price * window_h;
+                }
                 cost.total += node_cost;
                 cost.per_node.insert(n.name.clone(), node_cost);
                 let workers = st.workers.mean(run.end);
@@ -109,6 +140,7 @@ impl Report {
                     },
                     cost: node_cost,
                     instance_hours: billed * run_h,
+                    sizes,
                     killed: st.killed.get() as f64,
                     messages: matches!(n.kind, crate::components::NodeKind::Queue(_)).then(|| {
                         let m = st.messages.clone().unwrap_or_default();

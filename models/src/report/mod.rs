@@ -156,6 +156,10 @@ pub struct NodeReport {
     pub cost: f64,
     /// Billed instance-hours (starting, serving and draining instances) over the run.
     pub instance_hours: f64,
+    /// A pool deployed or resized during the run: cost and instance-hours per size
+    /// (generation), in the order they ran. Absent otherwise.
+    #[serde(skip_serializing_if = "Vec::is_empty", default)]
+    pub sizes: Vec<SizeReport>,
     /// Requests that failed because their instance was killed or stopped undrained.
     #[serde(serialize_with = "count")]
     pub killed: f64,
@@ -421,6 +425,8 @@ pub enum TimelineKind {
     Slo,
     /// A run limit.
     Limit,
+    /// A deployment or resize: its start and its end.
+    Deploy,
 }
 
 /// How a run ended.
@@ -449,6 +455,7 @@ impl TimelineKind {
             TimelineKind::Breaker => "breaker",
             TimelineKind::Slo => "slo",
             TimelineKind::Limit => "limit",
+            TimelineKind::Deploy => "deploy",
         }
     }
 }
@@ -487,6 +494,19 @@ pub struct Cost {
     pub per_node: BTreeMap<String, f64>,
     /// Cost of the measured window per million requests born in it (0 without requests).
     pub per_million_requests: f64,
+}
+
+/// One size (generation) of a pool's instances.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+pub struct SizeReport {
+    /// Cores per instance.
+    pub cores: f64,
+    /// Price per instance-hour.
+    pub cost_per_hour: f64,
+    /// Billed instance-hours of this size.
+    pub instance_hours: f64,
+    /// Their cost.
+    pub cost: f64,
 }
 
 /// A whole report.

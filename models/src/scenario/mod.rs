@@ -79,6 +79,8 @@ pub struct Scenario {
     pub ops: Vec<Op>,
     /// Scripted changes, in time order.
     pub actions: Vec<Action>,
+    /// Deployments and resizes the actions start (`Verb::Deploy` indexes this).
+    pub deploys: Vec<crate::control::Deploy>,
     /// Service-level objectives.
     pub slos: Vec<Slo>,
     /// Every zone a service runs in, sorted; a frame's `zone` is an index here + 1.

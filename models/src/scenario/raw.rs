@@ -506,6 +506,52 @@ pub enum RawAction {
         /// Speed factor, above 0 and at most 1.
         factor: f64,
     },
+    /// Vertical scaling: every instance is replaced by one of `cores` cores at
+    /// `cost_per_hour`, each paying the start-up; `Rolling` one at a time (capacity dips
+    /// by one instance), `AllAtOnce` all together (down for the start-up).
+    Resize {
+        /// A service.
+        node: String,
+        /// Cores of the new size.
+        cores: u32,
+        /// Price per instance-hour of the new size.
+        cost_per_hour: NonNeg,
+        /// Default: `Rolling`.
+        #[serde(default)]
+        mode: ResizeMode,
+    },
+    /// Replace every instance with a new one (a new version), Kubernetes-style: at most
+    /// `max_surge` instances above the pool's size, at most `max_unavailable` below it.
+    RollingUpdate {
+        /// A service.
+        node: String,
+        /// Default: 1.
+        #[serde(default = "one")]
+        max_surge: u32,
+        /// Default: 0.
+        #[serde(default)]
+        max_unavailable: u32,
+    },
+    /// Start a whole new pool beside the old one; when all of it serves, switch to it and
+    /// stop the old (draining).
+    BlueGreen {
+        /// A service.
+        node: String,
+    },
+}
+
+/// How a resize replaces instances.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+pub enum ResizeMode {
+    /// One at a time, each stopped before its replacement starts.
+    #[default]
+    Rolling,
+    /// All stopped at once, all replacements started together.
+    AllAtOnce,
+}
+
+fn one() -> u32 {
+    1
 }
 
 fn yes() -> bool {

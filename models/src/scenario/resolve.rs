@@ -575,6 +575,7 @@ impl Scenario {
             ops: std::mem::take(&mut r.ops),
             calls: std::mem::take(&mut r.calls),
             actions: vec![],
+            deploys: vec![],
             slos: vec![],
             zones: vec![],
             faults: vec![],
@@ -633,7 +634,7 @@ impl Scenario {
         }
         scenario.check_cycles(&r)?;
         scenario.check_coverage(&r)?;
-        scenario.actions = Action::validate_all(&raw.actions, &scenario, &r)?;
+        (scenario.actions, scenario.deploys) = Action::validate_all(&raw.actions, &scenario, &r)?;
         scenario.slos = Slo::validate_all(&raw.slos, &scenario, &r)?;
         scenario.faults = crate::control::faults::Fault::validate_all(&raw.faults, &scenario, &r)?;
         if let Some(c) = &raw.chaos {

@@ -181,6 +181,9 @@ impl World {
         let Some((to, why)) = decision else {
             return;
         };
+        if self.rollouts[node.index()].is_some() {
+            return; // holds still during a deployment
+        }
         if to == size {
             return;
         }
@@ -216,7 +219,7 @@ fn warming(
             busy += inst.busy_since_mark(now) as u128;
             let t = (inst.started + pool.startup()).max(from);
             if now > t {
-                workers += pool.cores() as u128 * (now - t).as_nanos() as u128;
+                workers += inst.cores as u128 * (now - t).as_nanos() as u128;
             }
         }
     }
@@ -257,7 +260,7 @@ fn hpa_proposal(
                 transition: i.transition,
                 // metrics-server has a reading once a whole window has passed.
                 metric: (now - i.started >= window).then(|| metric(i)),
-                request: pool.cores() as i64 * 1000,
+                request: i.cores as i64 * 1000,
             })
             .collect()
     };

@@ -377,7 +377,11 @@ impl World {
     }
 
     /// Monkeys on `node` redraw their next kill (its serving count changed).
+    /// (And a deployment under way on it takes its next step.)
     pub(super) fn after_pool_change(&mut self, now: SimTime, node: NodeId, q: &mut EventQueue<Ev>) {
+        if self.rollouts[node.index()].is_some() {
+            self.deploy_step(now, node, q);
+        }
         for id in 0..self.k.sc.faults.len() {
             if matches!(self.k.sc.faults[id].kind, FaultKind::ChaosMonkey { node: n, .. } if n == node)
             {

@@ -10,6 +10,7 @@
 //! hot path allocates nothing.
 
 pub mod autoscale;
+pub mod deploy;
 pub mod faults;
 pub mod observe;
 pub mod stats;
@@ -38,6 +39,8 @@ pub struct World {
     states: Vec<NodeState>,
     /// Per node, its autoscaler (pools with `autoscale`).
     autoscale: Vec<Option<autoscale::AutoState>>,
+    /// Per node, the deployment under way.
+    rollouts: Vec<Option<deploy::Rollout>>,
     sources: Vec<SourceState>,
     seed: u64,
     timeline: Vec<TimelineEntry>,
@@ -92,6 +95,7 @@ impl World {
             .collect();
         World {
             faults: faults::Faults::new(&sc.faults, sc.nodes.len(), &streams),
+            rollouts: vec![None; sc.nodes.len()],
             autoscale: sc
                 .nodes
                 .iter()
@@ -313,6 +317,7 @@ impl World {
             Verb::MonkeyKill { id, epoch } => self.monkey_kill(now, id as usize, epoch, q),
             Verb::MonkeyRestart { id } => self.monkey_restart(now, id as usize, q),
             Verb::HealthVerdict { node } => self.health_verdict(now, node, q),
+            Verb::Deploy { id } => self.deploy_start(now, id as usize, q),
             _ => self.apply(now, verb, q, TimelineKind::Action),
         }
     }
@@ -442,6 +447,7 @@ impl World {
             | Verb::Fault { .. }
             | Verb::MonkeyKill { .. }
             | Verb::MonkeyRestart { .. }
+            | Verb::Deploy { .. }
             | Verb::HealthVerdict { .. } => unreachable!("handled above"),
             Verb::Degrade { factor, .. } => {
                 for i in 0..pool.instances.len() {

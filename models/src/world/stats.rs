@@ -5,6 +5,19 @@ use crate::ids::NodeId;
 use crate::report::TimelineEntry;
 use sim_core::{Counter, Histogram, SimTime, TimeSeries, TimeWeighted};
 
+/// One generation of a pool's instances (after a deploy or resize).
+#[derive(Debug, Clone)]
+pub struct GenStats {
+    /// Cores per instance.
+    pub cores: u32,
+    /// Price per instance-hour.
+    pub price: f64,
+    /// Billed instances over the run.
+    pub run: TimeWeighted,
+    /// Billed instances over the measured window.
+    pub window: TimeWeighted,
+}
+
 /// Raw statistics of one node. Unless noted, over the measured window (after warm-up).
 #[derive(Debug, Clone)]
 pub struct NodeStats {
@@ -24,6 +37,10 @@ pub struct NodeStats {
     pub running: TimeWeighted,
     /// Billed instances over the measured window (cost per request).
     pub running_window: TimeWeighted,
+    /// Pools that were deployed or resized: per generation from the second on, its size
+    /// (cores, price per hour) and billed instances over the run and over the window (the
+    /// first generation's are the rest).
+    pub gen_running: Vec<GenStats>,
     /// Sojourn times of departures.
     pub sojourn: Histogram,
     /// Departures (ok or failed).
@@ -88,6 +105,7 @@ impl NodeStats {
             serving_min: instances,
             running: TimeWeighted::new(t0, instances),
             running_window: TimeWeighted::new(t0, instances),
+            gen_running: vec![],
             sojourn: Histogram::new(),
             departures: Counter::default(),
             rejected: Counter::default(),
@@ -114,6 +132,9 @@ impl NodeStats {
         self.queued.reset(now);
         self.workers.reset(now);
         self.running_window.reset(now);
+        for g in &mut self.gen_running {
+            g.window.reset(now);
+        }
         self.sojourn.clear();
         self.departures = Counter::default();
         self.rejected = Counter::default();

@@ -332,11 +332,15 @@ impl Config for Service {
             ready: 0,
             running: 0,
             working: 0,
+            working_cores: self.instances as u64 * self.cores as u64,
+            gens: vec![(self.cores, self.cost_per_hour)],
+            gen_running: vec![self.instances],
             scratch: vec![],
         };
         for i in 0..self.instances {
-            pool.instances
-                .push(Instance::new(Life::Ready, i % pool.zones, SimTime::ZERO));
+            let mut inst = Instance::new(Life::Ready, i % pool.zones, SimTime::ZERO);
+            inst.cores = self.cores;
+            pool.instances.push(inst);
             pool.routable.insert(i);
         }
         let n = self.instances;
@@ -426,6 +430,12 @@ pub struct Pool {
     running: u32,
     /// Ready + draining (their workers count for utilisation).
     working: u32,
+    /// Workers of the working instances.
+    working_cores: u64,
+    /// Sizes (cores, price per hour) by generation; new instances take the last.
+    pub gens: Vec<(u32, f64)>,
+    /// Per generation, its billed instances.
+    gen_running: Vec<u32>,
     scratch: Vec<Key>,
 }
 
@@ -445,9 +455,30 @@ impl Pool {
         self.startup
     }
 
-    /// Workers per instance.
+    /// Workers per instance of the current size.
     pub fn cores(&self) -> u32 {
         self.cores
+    }
+
+    /// A new generation of instances of `cores` at `price` per hour (a deploy or a
+    /// resize): instances started from now on are of it. Returns its number.
+    pub fn new_gen(&mut self, cx: &mut Cx, cores: u32, price: f64) -> u16 {
+        self.gens.push((cores, price));
+        self.gen_running.push(0);
+        self.cores = cores;
+        // Over the same spans as the pool's own (a mean is over the whole span).
+        let st = &mut cx.k.nodes[self.id.index()];
+        let (run, window) = (
+            st.running.area_at(cx.now).1,
+            st.running_window.area_at(cx.now).1,
+        );
+        st.gen_running.push(crate::world::stats::GenStats {
+            cores,
+            price,
+            run: sim_core::TimeWeighted::new(run, 0),
+            window: sim_core::TimeWeighted::new(window, 0),
+        });
+        (self.gens.len() - 1) as u16
     }
 
     /// Change instance `i`'s life, keeping the counts and (for routability) the pool's
@@ -478,6 +509,18 @@ impl Pool {
         step(&mut self.ready, before.1, after.1);
         step(&mut self.running, before.2, after.2);
         step(&mut self.working, before.3, after.3);
+        let (gen, cores) = (inst.gen as usize, inst.cores as u64);
+        if before.3 != after.3 {
+            if after.3 {
+                self.working_cores += cores;
+            } else {
+                self.working_cores -= cores;
+            }
+        }
+        let gen_changed = gen > 0 && before.2 != after.2;
+        if before.2 != after.2 {
+            step(&mut self.gen_running[gen], before.2, after.2);
+        }
         if before.1 != after.1 {
             self.instances[i.index()].transition = cx.now;
             let id = i.index() as u32;
@@ -500,7 +543,13 @@ impl Pool {
         st.serving_min = st.serving_min.min(self.ready as u64);
         st.running.set(now, self.running as u64);
         st.running_window.set(now, self.running as u64);
-        st.workers.set(now, self.working as u64 * self.cores as u64);
+        st.workers.set(now, self.working_cores);
+        if gen_changed {
+            let n = self.gen_running[gen] as u64;
+            let g = &mut st.gen_running[gen - 1];
+            g.run.set(now, n);
+            g.window.set(now, n);
+        }
     }
 
     /// Start `n` instances (reusing stopped slots first). Each serves after the pool's
@@ -541,6 +590,8 @@ impl Pool {
             inst.epoch = inst.epoch.wrapping_add(1);
             inst.restart_clock(cx.now);
             inst.speed = 1.0;
+            inst.cores = self.cores;
+            inst.gen = (self.gens.len() - 1) as u16;
             let epoch = inst.epoch;
             if self.startup == SimTime::ZERO {
                 self.set_life(cx, i, Life::Ready);
@@ -843,7 +894,7 @@ impl Component for Pool {
         }
         fm.zone = zone;
         let stats = &mut cx.k.nodes[self.id.index()];
-        if inst.busy < self.cores {
+        if inst.busy < inst.cores {
             inst.take_worker(now);
             inst.present += 1;
             stats.busy.add(now, 1);
@@ -907,7 +958,7 @@ impl Component for Pool {
         // Released its worker for the call: get one again (never rejected).
         let i = fr.inst.expect("placed");
         let inst = &mut self.instances[i.index()];
-        if inst.busy < self.cores {
+        if inst.busy < inst.cores {
             inst.take_worker(cx.now);
             fr.holds = true;
             cx.k.nodes[self.id.index()].busy.add(cx.now, 1);
