@@ -192,6 +192,9 @@ fn embedded_default_is_the_file_in_scenarios() {
 fn every_curated_scenario_validates_and_runs() {
     for entry in std::fs::read_dir("scenarios").unwrap() {
         let path = entry.unwrap().path();
+        if path.extension().is_none_or(|e| e != "ron") {
+            continue; // (traces/ holds what scenarios replay)
+        }
         let p = path.to_str().unwrap();
         let v = scalelab(&["validate", p]);
         assert!(
@@ -956,4 +959,35 @@ fn the_vertical_scenario_costs_more_per_core_and_restarts_to_resize() {
     assert_eq!(num(&at_once, "/nodes/1/instances/min"), 0.0);
     let errors = num(&at_once, "/summary/errors");
     assert!((14_000.0..16_000.0).contains(&errors), "{errors}");
+}
+
+#[test]
+fn the_trace_replay_scenario_sends_the_traces_requests_and_scales_late() {
+    let r = run_json(std::path::Path::new("scenarios/trace-replay.ron"), &[]);
+    // By hand from the CSV: each row's rate for its minute of trace time; speed 2 sends
+    // the same requests in half the time. The first row's minute is the 30 s warm-up.
+    let csv = std::fs::read_to_string("scenarios/traces/checkout-incident.csv").unwrap();
+    let rates: Vec<f64> = csv
+        .lines()
+        .filter(|l| !l.starts_with('#') && !l.starts_with("time"))
+        .map(|l| l.split(',').nth(1).unwrap().parse().unwrap())
+        .collect();
+    let expected: f64 = rates[1..].iter().map(|r| r * 60.0).sum();
+    let n = num(&r, "/summary/requests");
+    // Poisson: a 99% interval is ±2.58 √N.
+    assert!(
+        (n - expected).abs() < 2.58 * expected.sqrt(),
+        "{n} vs {expected}"
+    );
+    // The push starts at 50 trace-minutes, 25 run-minutes: the big scale-outs come
+    // after it, at least three datapoints late.
+    let outs: Vec<f64> = r["timeline"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["kind"] == "autoscale" && e["text"].as_str().unwrap().contains("cpu 100%"))
+        .map(|e| num(e, "/t"))
+        .collect();
+    assert!(!outs.is_empty() && outs[0] >= 1500.0 + 180.0, "{outs:?}");
+    assert!(!slos_pass(&r));
 }

@@ -16,6 +16,7 @@ mod readme;
 mod regions;
 mod resilience;
 mod slo;
+mod trace;
 mod truth;
 
 use serde_json::Value;

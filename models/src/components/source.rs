@@ -46,6 +46,9 @@ pub struct SourceState {
     retry_rng: Stream,
     /// (requests born, retries sent), for the retry budget.
     budget: (u64, u64),
+    /// A request trace being replayed, and its row for the next arrival.
+    trace: Option<crate::scenario::trace::TraceReader>,
+    row: Option<crate::scenario::trace::Row>,
 }
 
 impl SourceState {
@@ -63,11 +66,27 @@ impl SourceState {
             timer_set: false,
             retry_rng: streams.get(&format!("source/{}/retry", src.name)),
             budget: (0, 0),
+            trace: src
+                .trace
+                .as_ref()
+                .map(crate::scenario::trace::TraceReader::open),
+            row: None,
         }
     }
 
     /// Schedule the next arrival, if it falls within the run.
     pub fn schedule_next(&mut self, q: &mut EventQueue<Ev>) {
+        if let Some(trace) = self.trace.as_mut() {
+            // A request trace: the next row's time.
+            self.row = trace.next_row();
+            if let Some(row) = self.row {
+                let at = SimTime::from_secs_f64(row.t);
+                if at <= self.end {
+                    q.schedule(at, Ev::Arrival(self.id));
+                }
+            }
+            return;
+        }
         let src = &self.src;
         let mass = match src.arrivals {
             Arrivals::Poisson => self.arrival_rng.exp1(),
@@ -88,14 +107,26 @@ impl SourceState {
     pub fn arrive(&mut self, cx: &mut Cx) -> bool {
         let src = &self.src;
         let rng = &mut self.mix_rng;
-        let u = rng.unit();
-        let m = src
-            .mix
-            .iter()
-            .find(|m| u < m.cum)
-            .unwrap_or(&src.mix[src.mix.len() - 1]);
-        let key = m.keys.sample(rng);
-        let session = rng.below(src.sessions);
+        // What a trace row says is taken; the rest is drawn (in the same order).
+        let row = self.row.take();
+        let m = match row.and_then(|r| r.class) {
+            Some(c) => src.mix.iter().find(|m| m.class == c).unwrap_or(&src.mix[0]),
+            None => {
+                let u = rng.unit();
+                src.mix
+                    .iter()
+                    .find(|m| u < m.cum)
+                    .unwrap_or(&src.mix[src.mix.len() - 1])
+            }
+        };
+        let key = match row.and_then(|r| r.key) {
+            Some(k) => k,
+            None => m.keys.sample(rng),
+        };
+        let session = match row.and_then(|r| r.session) {
+            Some(s) => s,
+            None => rng.below(src.sessions),
+        };
         let now = cx.now;
         let counted = now >= cx.k.sc.warmup;
         let class: ClassId = m.class;

@@ -17,6 +17,7 @@ pub mod profile;
 pub mod program;
 pub mod raw;
 pub mod resolve;
+pub mod trace;
 pub mod zones;
 
 pub use error::{ErrorKind, ScenarioError};
@@ -154,6 +155,8 @@ pub struct Source {
     pub zone: u16,
     /// The clients' retries.
     pub retry: program::RetryPolicy,
+    /// A request trace to replay (arrival times and, where it says, class, key, session).
+    pub trace: Option<trace::RequestTrace>,
 }
 
 /// One class in a source's mix.

@@ -47,6 +47,9 @@ pub enum ProfileError {
     /// The rate is zero over the whole run.
     #[error("the rate is zero for the whole run, so this source sends nothing")]
     NothingSent,
+    /// A trace is read by the resolver (it needs the scenario's folder), not here.
+    #[error("a trace is read with its scenario")]
+    Trace,
 }
 
 /// A validated rate profile (requests per second over simulated seconds).
@@ -109,6 +112,7 @@ impl Profile {
                 }
                 Profile::Linear(points.iter().map(|(t, r)| (s(*t), r.0)).collect())
             }
+            RawProfile::Trace { .. } => return Err(ProfileError::Trace),
             RawProfile::Diurnal {
                 mean,
                 amplitude,
@@ -132,14 +136,19 @@ impl Profile {
                 }
             }
         };
-        let peak = p.max_rate(horizon_s);
+        p.check(horizon_s)
+    }
+
+    /// Refuse a profile the clock cannot resolve or that sends nothing.
+    pub fn check(self, horizon_s: f64) -> Result<Profile, ProfileError> {
+        let peak = self.max_rate(horizon_s);
         if peak > MAX_RATE {
             return Err(ProfileError::TooFast(peak));
         }
         if peak <= 0.0 {
             return Err(ProfileError::NothingSent);
         }
-        Ok(p)
+        Ok(self)
     }
 
     /// The rate at `t` seconds.

@@ -363,6 +363,19 @@ pub enum RawProfile {
     /// Points `(time, rate)` joined by straight lines; constant before the first and after
     /// the last. Two points at the same time make a jump.
     Piecewise(Vec<(Dur, NonNeg)>),
+    /// Replay a CSV trace of requests or of rates (see `scenario::trace`), found relative
+    /// to the scenario file; `speed` compresses time (default 1.0).
+    Trace {
+        /// The CSV file.
+        file: String,
+        /// Trace seconds per run second. Default: 1.0.
+        #[serde(default = "one_f64")]
+        speed: f64,
+    },
+}
+
+fn one_f64() -> f64 {
+    1.0
 }
 
 /// One step of a handler program.

@@ -103,6 +103,16 @@ impl<'a> Resolver<'a> {
         &self.classes
     }
 
+    /// The file's name as given (errors, and finding files relative to it).
+    pub fn file(&self) -> &str {
+        self.file
+    }
+
+    /// Class `c`'s name.
+    pub fn class_name(&self, c: ClassId) -> &str {
+        &self.classes[c.index()]
+    }
+
     /// The class called `name`.
     pub fn class(&self, name: &str) -> Option<ClassId> {
         self.class_index.get(name).map(|&i| ClassId::new(i))
@@ -392,12 +402,17 @@ impl Scenario {
         for s in &raw.sources {
             let decl = r.decl(&s.name);
             let target = r.node(&s.target, decl)?;
-            let profile = Profile::from_raw(&s.rate, horizon_s).map_err(|m| {
-                r.err(loc.field("rate", decl), format!("source `{}`: {m}", s.name))
-                    .with_hint(
-                        "rates are requests per second and must be above zero somewhere in the run",
-                    )
-            })?;
+            let is_trace = matches!(s.rate, super::raw::RawProfile::Trace { .. });
+            let mut profile = if is_trace {
+                Profile::Linear(vec![(0.0, 0.0)]) // read below, once the mix is known
+            } else {
+                Profile::from_raw(&s.rate, horizon_s).map_err(|m| {
+                    r.err(loc.field("rate", decl), format!("source `{}`: {m}", s.name))
+                        .with_hint(
+                            "rates are requests per second and must be above zero somewhere in the run",
+                        )
+                })?
+            };
             let mut mix = vec![];
             if s.mix.is_empty() {
                 mix.push(MixEntry {
@@ -493,6 +508,25 @@ impl Scenario {
                     loc.decl(&s.name),
                 )?,
             };
+            let mut trace = None;
+            if let super::raw::RawProfile::Trace { file, speed } = &s.rate {
+                let classes = mix
+                    .iter()
+                    .map(|m| (r.class_name(m.class).to_string(), m.class))
+                    .collect();
+                let at = loc.field("rate", decl);
+                let t = super::trace::load(file, *speed, r.file(), classes, horizon_s).map_err(
+                    |(m, hint)| {
+                        r.err(at, format!("source `{}`: {m}", s.name))
+                            .with_hint(hint)
+                    },
+                )?;
+                profile = t
+                    .profile
+                    .check(horizon_s)
+                    .map_err(|m| r.err(at, format!("source `{}`: trace `{file}`: {m}", s.name)))?;
+                trace = t.requests;
+            }
             let link = r.link_of(&s.name, &s.target);
             sources.push(Source {
                 name: s.name.clone(),
@@ -505,6 +539,7 @@ impl Scenario {
                 timeout: s.timeout.map(|t| t.0),
                 zone: 0,
                 retry,
+                trace,
             });
         }
 
