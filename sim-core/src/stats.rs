@@ -63,9 +63,16 @@ impl Histogram {
     /// quantiles over a window (its mean is not kept; its maximum is the whole one's).
     pub fn since(&self, earlier: &Histogram) -> Histogram {
         let mut out = Histogram::new();
+        out.add_since(self, earlier);
+        out
+    }
+
+    /// Add to `self` what `now` recorded since `earlier` (as [`Histogram::since`]),
+    /// without allocating.
+    pub fn add_since(&mut self, now: &Histogram, earlier: &Histogram) {
         // Cleared in between (the end of a warm-up): everything since the clear.
-        let cleared = earlier.count() > self.count();
-        for v in self.h.iter_recorded() {
+        let cleared = earlier.count() > now.count();
+        for v in now.h.iter_recorded() {
             let value = v.value_iterated_to();
             let before = if cleared {
                 0
@@ -74,14 +81,19 @@ impl Histogram {
             };
             let n = v.count_at_value().saturating_sub(before);
             if n > 0 {
-                out.h
+                self.h
                     .record_n(value, n)
                     .expect("value within the histogram's range");
             }
         }
         // Quantiles are capped at the maximum: the window's is at most the whole one's.
-        out.max_ns = self.max_ns;
-        out
+        self.max_ns = self.max_ns.max(now.max_ns);
+    }
+
+    /// Become a copy of `other`, keeping this one's allocation.
+    pub fn copy_from(&mut self, other: &Histogram) {
+        self.clear();
+        self.merge(other);
     }
 
     /// Exact mean in seconds (0 when empty).

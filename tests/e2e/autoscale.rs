@@ -363,3 +363,51 @@ fn kubernetes_hpa_follows_the_controllers_rules_replica_by_replica() {
     let d = hpa_run("KubernetesHpa(metric: Cpu, target: 0.5, min: 1, max: 10, tolerance: 0.5)");
     assert!(d.iter().all(|x| !x.1.starts_with("2 → 3")), "{d:?}");
 }
+
+/// `api` (2 × 1 core, 10 ms of exponential work, 120 s start-up) under 100/s, then
+/// 300/s from 10 min, with `policy`; the run's series every 10 s.
+fn step_with_startup(policy: &str) -> Value {
+    let (_d, f) = scenario_file(&format!(
+        r#"Scenario(name: "spike", duration: "25m", warmup: "1m", sample_every: "10s", seed: 3,
+            sources: [Source(name: "u", target: "api", rate: Step(from: 100, to: 300, at: "10m"))],
+            nodes: [Service(name: "api", instances: 2, cores: 1, startup: "120s",
+                            handlers: {{"*": [Cpu(Exp("10ms"))]}},
+                            autoscale: {policy})])"#
+    ));
+    run_json(&f, &["--series"])
+}
+
+/// Seconds of the run whose interval p99 is above 5× the median interval p99 before the
+/// step (at 2 – 10 min), from the step on.
+fn spike_seconds(r: &Value) -> f64 {
+    let dt = num(&r["series"], "/interval");
+    let p99: Vec<f64> = r["series"]["p99"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_f64().unwrap())
+        .collect();
+    let at = |t: f64| (t / dt) as usize - 1;
+    let mut before = p99[at(120.0)..at(600.0)].to_vec();
+    before.sort_by(f64::total_cmp);
+    let base = before[before.len() / 2];
+    assert!(base > 0.02 && base < 0.2, "baseline p99 {base}");
+    p99[at(610.0)..].iter().filter(|&&x| x > 5.0 * base).count() as f64 * dt
+}
+
+#[test]
+fn a_step_with_start_up_shows_a_p99_spike_at_least_as_long_and_pre_scaling_none() {
+    // Reactive: the two instances saturate at the step (300/s against 200/s); step
+    // scaling sees the first 1-minute datapoint at 100% (11 min) and adds 8, which serve
+    // 120 s later and drain the backlog (18 000 requests at 700/s spare: ~26 s). So the
+    // tail stays high for the datapoint's 60 s plus at least the start-up D = 120 s
+    // (without a start-up it would be ~90 s in all).
+    let reactive = step_with_startup(
+        "StepScaling(metric: Cpu, steps: [(above: 0.9, add: 8), (below: 0.2, add: -1)], min: 2, max: 10)",
+    );
+    let s = spike_seconds(&reactive);
+    assert!(s >= 60.0 + 120.0, "spike of {s} s");
+    // Pre-scaled 2 min before the step (so the new instances serve at the step): none.
+    let scheduled = step_with_startup(r#"Scheduled([(at: "8m", instances: 8)])"#);
+    assert_eq!(spike_seconds(&scheduled), 0.0);
+}

@@ -245,8 +245,12 @@ impl Report {
                 RunOutcome::EventLimit
             }
         };
+        let [p50, p95, p99] = run.latency_series.clone();
         let series = Series {
             interval: sc.sample_every.as_secs_f64(),
+            p50,
+            p95,
+            p99,
             nodes: sc
                 .nodes
                 .iter()

@@ -574,6 +574,16 @@ impl Report {
 pub struct Series {
     /// Sampling interval, seconds.
     pub interval: f64,
+    /// End-to-end latency of the requests completed in each interval, seconds: median
+    /// (0 in an interval without any).
+    #[serde(skip_serializing_if = "Vec::is_empty", default)]
+    pub p50: Vec<f64>,
+    /// 95th percentile.
+    #[serde(skip_serializing_if = "Vec::is_empty", default)]
+    pub p95: Vec<f64>,
+    /// 99th percentile.
+    #[serde(skip_serializing_if = "Vec::is_empty", default)]
+    pub p99: Vec<f64>,
     /// Per node, scenario order.
     pub nodes: Vec<NodeSeries>,
 }

@@ -53,6 +53,11 @@ pub struct World {
     /// Keep the time series (`Sample` events still run either way, so the event count of
     /// a run does not depend on it).
     series: bool,
+    /// With series: each class's latency histogram at the last sample (then the window's,
+    /// reused), and the end-to-end p50, p95, p99 of the requests completed in each
+    /// interval.
+    latency_marks: Vec<sim_core::Histogram>,
+    latency_series: [Vec<f64>; 3],
     /// Faults' run-time state.
     faults: faults::Faults,
 }
@@ -96,6 +101,8 @@ impl World {
         World {
             faults: faults::Faults::new(&sc.faults, sc.nodes.len(), &streams),
             rollouts: vec![None; sc.nodes.len()],
+            latency_marks: vec![],
+            latency_series: Default::default(),
             autoscale: sc
                 .nodes
                 .iter()
@@ -261,6 +268,7 @@ impl World {
             timeline,
             faults,
             calls: w.k.calls,
+            latency_series: w.latency_series,
         }
     }
 
@@ -558,6 +566,28 @@ impl World {
             let served = n.departed_total - n.departed_at_last_sample;
             n.departed_at_last_sample = n.departed_total;
             n.throughput_series.push(served as f64 / interval_s);
+        }
+        if self.series {
+            // Requests completed in the interval, all classes: a window of each class's
+            // histogram (copies taken at samples only; nothing on the hot path).
+            // The last mark is the window, reused (no allocation after the first sample).
+            let classes = &self.k.classes;
+            if self.latency_marks.is_empty() {
+                self.latency_marks = vec![sim_core::Histogram::new(); classes.len() + 1];
+            }
+            let (window, marks) = self.latency_marks.split_last_mut().expect("window");
+            window.clear();
+            for (c, mark) in classes.iter().zip(marks) {
+                window.add_since(&c.latency, mark);
+                mark.copy_from(&c.latency);
+            }
+            for (series, q) in self.latency_series.iter_mut().zip([0.5, 0.95, 0.99]) {
+                series.push(if window.count() > 0 {
+                    window.quantile_s(q)
+                } else {
+                    0.0
+                });
+            }
         }
         let next = now + sc.sample_every;
         if next <= sc.duration {

@@ -224,4 +224,7 @@ pub struct RunStats {
     pub faults: Vec<super::faults::FaultImpact>,
     /// Per call site with a timeout or retries (`Scenario::calls`).
     pub calls: Vec<crate::kernel::CallStats>,
+    /// With series: end-to-end p50, p95, p99 of the requests completed in each sampling
+    /// interval (0 in an interval without any).
+    pub latency_series: [Vec<f64>; 3],
 }
