@@ -4,26 +4,44 @@
 use super::{num, run_json, scenario_file};
 
 fn queued(rate: f64, capacity: &str, duration: &str, reps: &str) -> serde_json::Value {
+    queued_on(rate, capacity, duration, reps, "cores: 4")
+}
+
+fn queued_on(
+    rate: f64,
+    capacity: &str,
+    duration: &str,
+    reps: &str,
+    pool: &str,
+) -> serde_json::Value {
     let (_d, f) = scenario_file(&format!(
         r#"Scenario(name: "queue", duration: "{duration}", warmup: "5s",
             sources: [Source(name: "in", target: "jobs", rate: Constant({rate}))],
             nodes: [Queue(name: "jobs", consumer: "workers" {capacity}),
-                    Service(name: "workers", cores: 4, handlers: {{"*": [Cpu(Exp("1ms"))]}})])"#
+                    Service(name: "workers", {pool}, handlers: {{"*": [Cpu(Exp("1ms"))]}})])"#
     ));
     run_json(&f, &["--replications", reps])
 }
 
 #[test]
 fn a_queue_with_a_pool_of_c_workers_is_mmc() {
-    // λ = 3 200/s, μ = 1 000/s, c = 4 (ρ = 0.8): enqueue-to-done is Erlang C's response.
-    let r = queued(3200.0, "", "65s", "20");
+    // λ = 3 200/s, μ = 1 000/s, c = 4 (ρ = 0.8): enqueue-to-done is Erlang C's response —
+    // whether the 4 workers are one instance's cores or four single-core instances (workers
+    // pull: a message goes to a free worker, never behind a busy one).
+    for pool in ["cores: 4", "instances: 4, cores: 1"] {
+        mmc_through_a_queue(pool);
+    }
+}
+
+fn mmc_through_a_queue(pool: &str) {
+    let r = queued_on(3200.0, "", "65s", "20", pool);
     let want = super::truth::mmc_w(3200.0, 1000.0, 4);
     let m = &r["nodes"][0]["messages"];
     let mean = num(m, "/processing_latency/mean");
     let ci = num(m, "/processing_latency/mean_ci95");
     assert!(
         (mean - want).abs() <= ci,
-        "Erlang C {want:.6} outside {mean:.6} ± {ci:.6}"
+        "{pool}: Erlang C {want:.6} outside {mean:.6} ± {ci:.6}"
     );
     assert!(ci < 0.05 * want, "CI ±{ci} too wide");
     // The producer is answered at enqueue: its latency excludes the work.

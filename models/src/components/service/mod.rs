@@ -304,6 +304,9 @@ impl Config for Service {
                 })
                 .collect(),
             release: self.on_call == CallMode::Release,
+            pull: sc.nodes.iter().any(
+                |n| matches!(&n.kind, crate::components::NodeKind::Queue(q) if q.consumer.0 == id),
+            ),
             starts: self
                 .handlers
                 .iter()
@@ -394,6 +397,9 @@ pub struct Pool {
     /// Load shedding: per class, the queue length at which arrivals are refused.
     shed: Vec<u32>,
     release: bool,
+    /// It consumes a queue: a message sent to it directly goes to a free worker (workers
+    /// pull), not round robin over instances.
+    pull: bool,
     /// Handler start per class.
     starts: Vec<Option<u32>>,
     startup: SimTime,
@@ -753,6 +759,24 @@ impl Pool {
         }
     }
 
+    /// Pick a ready instance with a free worker and nothing queued, from the round-robin
+    /// cursor on (a pulling consumer's workers take messages as they free up); round
+    /// robin when none is free.
+    fn pick_free(&mut self) -> Option<InstanceId> {
+        let n = self.routable.len();
+        let from = if self.rr < n { self.rr } else { 0 };
+        for k in 0..n {
+            let idx = if from + k < n { from + k } else { from + k - n };
+            let id = self.routable.get(idx) as usize;
+            let inst = &self.instances[id];
+            if inst.busy < inst.cores && inst.queue.is_empty() {
+                self.rr = idx + 1;
+                return Some(InstanceId::new(id));
+            }
+        }
+        self.pick()
+    }
+
     /// Pick a ready instance for a request sent to the pool directly (round robin).
     #[inline]
     fn pick(&mut self) -> Option<InstanceId> {
@@ -865,6 +889,7 @@ impl Component for Pool {
         let fm = cx.k.frames.get_mut(f).expect("entering frame is live");
         let chosen = match fm.inst {
             Some(i) => Some(i),
+            None if self.pull => self.pick_free(),
             None => self.pick(),
         };
         // Refused: nothing serving (all stopped or starting), or the instance a balancer
