@@ -117,6 +117,7 @@ fn target_tracking_scales_at_the_datapoints_its_alarms_say_and_bills_what_ran() 
     };
     assert_eq!((at("desired", 770.0), at("desired", 800.0)), (2.0, 4.0));
     assert_eq!((at("instances", 800.0), at("instances", 860.0)), (2.0, 4.0));
+    assert_eq!((at("starting", 800.0), at("starting", 860.0)), (2.0, 0.0));
     assert_eq!(at("metric", 800.0), 1.0);
     assert!((at("metric", 500.0) - 0.5).abs() < 0.01);
 }

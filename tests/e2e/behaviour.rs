@@ -991,3 +991,102 @@ fn the_trace_replay_scenario_sends_the_traces_requests_and_scales_late() {
     assert!(!outs.is_empty() && outs[0] >= 1500.0 + 180.0, "{outs:?}");
     assert!(!slos_pass(&r));
 }
+
+#[test]
+fn the_flapping_scenario_saws_and_its_fix_settles() {
+    let file = "scenarios/autoscaler-flapping.ron";
+    let shipped = "(below: 0.55, add: -2)],";
+    let events = |r: &Value| {
+        r["timeline"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|e| e["kind"] == "autoscale")
+            .count()
+    };
+    let text = std::fs::read_to_string(file).unwrap();
+    let run = |from: &str, to: &str| {
+        assert!(text.contains(from));
+        let (_d, f) = scenario_file(&text.replace(from, to));
+        run_json(&f, &[])
+    };
+    let flapping = run(shipped, shipped);
+    let slower = run(r#"cooldown: "60s""#, r#"cooldown: "600s""#);
+    let fixed = run(shipped, "(below: 0.4, add: -2)],");
+    // Every minute a change: dozens in the hour; a long cooldown only slows it.
+    assert!(events(&flapping) >= 40, "{}", events(&flapping));
+    assert!(events(&slower) >= 4 && events(&slower) < events(&flapping) / 4);
+    assert!(events(&fixed) <= 3, "{}", fixed["timeline"]);
+    // Half the time at four instances (75% CPU): the flapping pool's tail is longer.
+    let p99 = |r: &Value| num(r, "/summary/latency/p99");
+    assert!(
+        p99(&flapping) > 1.3 * p99(&fixed),
+        "{} vs {}",
+        p99(&flapping),
+        p99(&fixed)
+    );
+}
+
+#[test]
+fn the_queue_workers_scenario_wakes_for_the_sale_and_sleeps_after() {
+    let file = "scenarios/queue-workers.ron";
+    let text = std::fs::read_to_string(file).unwrap();
+    let scaled = run_json(std::path::Path::new(file), &[]);
+    let decisions: Vec<(f64, String)> = scaled["timeline"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["kind"] == "autoscale")
+        .map(|e| (num(e, "/t"), e["text"].as_str().unwrap().to_string()))
+        .collect();
+    // The sale starts at 600 s; the reading at 630 s asks for ceil(backlog / 100) ≥ 10.
+    let sale = decisions
+        .iter()
+        .find(|d| d.0 == 630.0)
+        .expect("a decision at 630 s");
+    let to: u32 = sale
+        .1
+        .split(" → ")
+        .nth(1)
+        .unwrap()
+        .split(' ')
+        .next()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!(to >= 10, "{decisions:?}");
+    // Back to zero after the sale, and zero again and again in the trickle.
+    assert!(
+        decisions
+            .iter()
+            .filter(|d| d.1.contains("→ 0 instances"))
+            .count()
+            >= 3
+    );
+    let m = &scaled["nodes"][1]["messages"];
+    assert_eq!(num(m, "/failed"), 0.0);
+    assert_eq!(num(m, "/enqueued"), num(m, "/processed"));
+    // A pool sized for the sale all day costs more than twice as much, and its orders
+    // never wait long.
+    let fixed_text = text
+        .replace(
+            r#"instances: 1, cores: 1, startup"#,
+            r#"instances: 8, cores: 1, startup"#,
+        )
+        .replace(
+            r#"handlers: {"*": [Cpu(Exp("100ms"))]},
+                autoscale: QueueDriven(queue: "orders", per_instance: 100, min: 0, max: 40)),"#,
+            r#"handlers: {"*": [Cpu(Exp("100ms"))]}),"#,
+        );
+    assert!(!fixed_text.contains("QueueDriven"));
+    let (_d, f) = scenario_file(&fixed_text);
+    let fixed = run_json(&f, &[]);
+    assert!(num(&fixed, "/cost/total") > 2.0 * num(&scaled, "/cost/total"));
+    let wait = |r: &Value| num(&r["nodes"][1]["messages"], "/processing_latency/p99");
+    assert!(
+        wait(&fixed) < 1.0 && wait(&scaled) > 10.0,
+        "{} {}",
+        wait(&fixed),
+        wait(&scaled)
+    );
+}

@@ -263,6 +263,7 @@ impl Report {
                     throughput: st.throughput_series.values.clone(),
                     hit_ratio: st.hit_series.values.clone(),
                     desired: st.desired_series.values.clone(),
+                    starting: st.starting_series.values.clone(),
                     metric: st.metric_series.values.clone(),
                 })
                 .collect(),

@@ -607,6 +607,10 @@ pub struct NodeSeries {
     /// Autoscaled pools: the size the autoscaler set (starting + serving) at each sample.
     #[serde(skip_serializing_if = "Vec::is_empty", default)]
     pub desired: Vec<f64>,
+    /// Autoscaled pools: instances still starting at each sample (serving ones are
+    /// `instances`).
+    #[serde(skip_serializing_if = "Vec::is_empty", default)]
+    pub starting: Vec<f64>,
     /// Autoscaled pools: the autoscaler's latest datapoint at each sample.
     #[serde(skip_serializing_if = "Vec::is_empty", default)]
     pub metric: Vec<f64>,

@@ -93,6 +93,7 @@ impl World {
                 }
                 if series && n.kind.as_service().is_some_and(|s| s.autoscale.is_some()) {
                     st.desired_series = sim_core::TimeSeries::new(sc.sample_every, sc.duration);
+                    st.starting_series = sim_core::TimeSeries::new(sc.sample_every, sc.duration);
                     st.metric_series = sim_core::TimeSeries::new(sc.sample_every, sc.duration);
                 }
                 st
@@ -552,6 +553,8 @@ impl World {
             }
             if let (Some(a), Some(p)) = (auto, state.as_pool()) {
                 n.desired_series.push(p.size() as f64);
+                n.starting_series
+                    .push((p.size() - p.ready().min(p.size())) as f64);
                 n.metric_series.push(a.latest());
             }
             n.queue_series.push(n.queued.value() as f64);

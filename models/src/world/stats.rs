@@ -68,6 +68,8 @@ pub struct NodeStats {
     pub hit_series: TimeSeries,
     /// Autoscaled pools: the size the autoscaler set (starting + serving) at each sample.
     pub desired_series: TimeSeries,
+    /// Autoscaled pools: instances still starting at each sample.
+    pub starting_series: TimeSeries,
     /// Autoscaled pools: the autoscaler's latest datapoint at each sample (0 before the
     /// first).
     pub metric_series: TimeSeries,
@@ -119,6 +121,7 @@ impl NodeStats {
             throughput_series: series(),
             hit_series: TimeSeries::default(),
             desired_series: TimeSeries::default(),
+            starting_series: TimeSeries::default(),
             metric_series: TimeSeries::default(),
             departed_total: 0,
             departed_at_last_sample: 0,
