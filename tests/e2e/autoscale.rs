@@ -412,3 +412,81 @@ fn a_step_with_start_up_shows_a_p99_spike_at_least_as_long_and_pre_scaling_none(
     let scheduled = step_with_startup(r#"Scheduled([(at: "8m", instances: 8)])"#);
     assert_eq!(spike_seconds(&scheduled), 0.0);
 }
+
+#[test]
+fn a_vertical_autoscaler_resizes_up_to_its_largest_size_and_no_further() {
+    // 2 instances of 2 cores, 10 ms of constant work (100/s per core), 30 s start-up;
+    // deterministic load 100/s, 300/s from 10 min, 1 000/s from 25 min, 1 800/s from 40 min.
+    // Sizes 2, 4, 8 cores; grow above 70% for 3 one-minute datapoints; 600 s cooldown.
+    // - 300/s on 4 cores: 75%; datapoints at 11, 12, 13 min: resize to 4 cores at 780 s,
+    //   one instance at a time (two start-ups: done at 840 s). Then 37.5%.
+    // - 1 000/s on 8 cores: saturated from 25 min; datapoints 26, 27, 28 min (the cooldown
+    //   ended at 1 380 s): to 8 cores at 1 680 s. Then 62.5%.
+    // - 1 800/s on 16 cores: saturated again from 40 min; at 43 min (2 580 s) it is at its
+    //   largest size: the ceiling is noted once, nothing else happens.
+    let (_d, f) = scenario_file(
+        r#"Scenario(name: "vertical", duration: "50m", warmup: "1m",
+            sources: [Source(name: "u", target: "api", arrivals: Deterministic,
+                rate: Piecewise([("0s", 100), ("10m", 100), ("10m", 300), ("25m", 300), ("25m", 1000),
+                                 ("40m", 1000), ("40m", 1800)]))],
+            nodes: [Service(name: "api", instances: 2, cores: 2, startup: "30s", cost_per_hour: 0.1,
+                            handlers: {"*": [Cpu(Constant("10ms"))]},
+                            autoscale: Vertical(metric: Cpu, above: 0.7, below: 0.2,
+                                sizes: [(cores: 2, cost_per_hour: 0.1), (cores: 4, cost_per_hour: 0.22),
+                                        (cores: 8, cost_per_hour: 0.5)]))])"#,
+    );
+    let r = run_json(&f, &[]);
+    let d: Vec<(f64, String)> = r["timeline"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| (num(e, "/t"), e["text"].as_str().unwrap().to_string()))
+        .collect();
+    let at = |t: f64| -> Vec<&str> {
+        d.iter()
+            .filter(|e| e.0 == t)
+            .map(|e| e.1.as_str())
+            .collect()
+    };
+    assert_eq!(
+        at(780.0),
+        [
+            "2 → 4 cores: cpu 75% above cpu 70% for 3 datapoints",
+            "resize to 4 cores at 0.22/h, one at a time of 2 instances begins"
+        ],
+        "{d:?}"
+    );
+    assert_eq!(
+        at(840.0),
+        ["resize to 4 cores at 0.22/h, one at a time done in 1m"],
+        "{d:?}"
+    );
+    assert!(
+        at(1680.0)[0].starts_with("4 → 8 cores: cpu 100% above"),
+        "{d:?}"
+    );
+    assert_eq!(
+        at(2580.0),
+        ["cpu 100% above cpu 70% for 3 datapoints: at the largest size (8 cores), it cannot grow"],
+        "{d:?}"
+    );
+    assert_eq!(d.last().unwrap().0, 2580.0, "{d:?}");
+    // Cost per size by hand, 2 cores: one instance stops (drains) at 780 s; the other
+    // carries 300/s alone until its replacement serves at 810 s, queueing 100/s × 30 s,
+    // which it drains at 200/s before it stops: 825 s. So 780 + 825 instance-seconds.
+    let sizes = r["nodes"][0]["sizes"].as_array().unwrap();
+    let hours = |i: usize| num(&sizes[i], "/instance_hours");
+    let close = |a: f64, b: f64| (a - b).abs() < 0.001;
+    assert!(close(hours(0), (780.0 + 825.0) / 3600.0), "{}", hours(0));
+    // Each size billed at its own price, adding up to the node's cost.
+    let cost: f64 = sizes
+        .iter()
+        .map(|s| num(s, "/instance_hours") * num(s, "/cost_per_hour"))
+        .sum();
+    assert!(close(cost, num(&r, "/nodes/0/cost")), "{cost}");
+    let all: f64 = (0..3).map(hours).sum();
+    assert!(close(all, num(&r, "/nodes/0/instance_hours")));
+    // The 8-core instances run from the second resize to the end (3 000 s): two of them,
+    // less the start-up stagger and more the drains: between 2 × 1 260 and 2 × 1 320 s.
+    assert!(hours(2) > 2.0 * 1260.0 / 3600.0 && hours(2) < 2.0 * 1320.0 / 3600.0);
+}

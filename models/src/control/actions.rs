@@ -167,29 +167,12 @@ impl Action {
                             )
                             .with_hint("the price of one instance of the new size per hour"));
                     }
-                    let strategy = match mode {
-                        crate::scenario::raw::ResizeMode::Rolling => super::Strategy::Rolling {
-                            surge: 0,
-                            unavailable: 1,
-                        },
-                        crate::scenario::raw::ResizeMode::AllAtOnce => super::Strategy::Rolling {
-                            surge: 0,
-                            unavailable: MAX_INSTANCES,
-                        },
-                    };
-                    deploys.push(super::Deploy {
-                        node: id,
-                        size: Some((*cores, cost_per_hour.0)),
-                        strategy,
-                        what: format!(
-                            "resize to {cores} cores at {}/h, {}",
-                            cost_per_hour.0,
-                            match mode {
-                                crate::scenario::raw::ResizeMode::Rolling => "one at a time",
-                                crate::scenario::raw::ResizeMode::AllAtOnce => "all at once",
-                            }
-                        ),
-                    });
+                    deploys.push(super::Deploy::resize(
+                        id,
+                        *cores,
+                        cost_per_hour.0,
+                        *mode == crate::scenario::raw::ResizeMode::Rolling,
+                    ));
                     Verb::Deploy {
                         id: deploys.len() as u32 - 1,
                     }

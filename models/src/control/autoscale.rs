@@ -9,6 +9,10 @@
 //! autoscale: StepScaling(metric: Cpu, steps: [(above: 0.8, add: 2), (above: 0.9, add: 4),
 //!                        (below: 0.4, add: -1)], cooldown: "300s", min: 2, max: 20)
 //! autoscale: Scheduled([(at: "8h", instances: 10), (at: "20h", instances: 2)])
+//! autoscale: QueueDriven(queue: "jobs", per_instance: 100, min: 0, max: 40)
+//! autoscale: KubernetesHpa(metric: Cpu, target: 0.6, min: 1, max: 20)
+//! autoscale: Vertical(metric: Cpu, above: 0.8, below: 0.3,
+//!                     sizes: [(cores: 2, cost_per_hour: 0.1), (cores: 8, cost_per_hour: 0.5)])
 //! ```
 //!
 //! **TargetTracking** follows AWS Application Auto Scaling's target tracking: two
@@ -28,6 +32,16 @@
 //! remove), clamped to `[min, max]`; none within `cooldown` of the last change.
 //!
 //! **Scheduled**: at each time, the pool is set to that many instances.
+//!
+//! **QueueDriven** (KEDA-like): every `polling`, `ceil(backlog / per_instance)` clamped,
+//! up at once (from zero too), down only to the highest size wanted over `cooldown`.
+//!
+//! **KubernetesHpa**: the HPA controller's own rules, in [`crate::control::hpa`].
+//!
+//! **Vertical**: `points` datapoints in a row above `above` (below `below`) resize the
+//! pool to the next size up (down) of `sizes` — every instance replaced, one at a time or
+//! all at once, each paying its start-up — with no change within `cooldown`; at the
+//! largest size it notes the ceiling on the timeline once per stretch above it.
 
 use crate::scenario::raw::Dur;
 use crate::scenario::{Resolver, ScenarioError, MAX_INSTANCES};
@@ -172,6 +186,31 @@ pub enum RawAutoscale {
         #[serde(default = "three_hundred")]
         cooldown: Dur,
     },
+    /// Vertical scaling: the pool is resized (each instance replaced by one of the next
+    /// size, paying its start-up) when the metric stays above `above`, or below `below`,
+    /// for `points` datapoints; no change within `cooldown` of the last.
+    Vertical {
+        /// What it reads.
+        metric: Metric,
+        /// Grow above this.
+        above: f64,
+        /// Shrink below this.
+        below: f64,
+        /// The sizes, smallest first; the pool's `cores` must be one of them.
+        sizes: Vec<RawSize>,
+        /// How instances are replaced. Default: `Rolling`.
+        #[serde(default)]
+        mode: crate::scenario::raw::ResizeMode,
+        /// Datapoint length. Default: `"60s"`.
+        #[serde(default = "sixty")]
+        period: Dur,
+        /// Datapoints in a row. Default: 3.
+        #[serde(default = "three")]
+        points: u32,
+        /// No change this long after the last. Default: `"600s"`.
+        #[serde(default = "six_hundred")]
+        cooldown: Dur,
+    },
     /// The Kubernetes HorizontalPodAutoscaler (see [`crate::control::hpa`]).
     KubernetesHpa {
         /// What it reads.
@@ -203,6 +242,23 @@ pub enum RawAutoscale {
 fn thirty() -> Dur {
     Dur(SimTime::from_secs(30))
 }
+fn three() -> u32 {
+    3
+}
+fn six_hundred() -> Dur {
+    Dur(SimTime::from_secs(600))
+}
+
+/// One instance size of a vertical autoscaler: `(cores: 4, cost_per_hour: 0.2)`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawSize {
+    /// Cores.
+    pub cores: u32,
+    /// Price per instance-hour.
+    pub cost_per_hour: f64,
+}
+
 fn fifteen() -> Dur {
     Dur(SimTime::from_secs(15))
 }
@@ -304,6 +360,25 @@ pub enum Autoscale {
     },
     /// The Kubernetes HPA.
     KubernetesHpa(Box<crate::control::hpa::HpaSpec>),
+    /// Vertical scaling.
+    Vertical {
+        /// Metric.
+        metric: Metric,
+        /// Grow above.
+        above: f64,
+        /// Shrink below.
+        below: f64,
+        /// (cores, price per hour), by cores ascending.
+        sizes: Vec<(u32, f64)>,
+        /// Replace one at a time (else all at once).
+        rolling: bool,
+        /// Datapoint length.
+        period: SimTime,
+        /// Datapoints in a row.
+        points: usize,
+        /// After a change.
+        cooldown: SimTime,
+    },
 }
 
 impl Autoscale {
@@ -511,6 +586,74 @@ impl Autoscale {
                     cooldown: cooldown.0,
                 }
             }
+            RawAutoscale::Vertical {
+                metric,
+                above,
+                below,
+                sizes,
+                mode,
+                period,
+                points,
+                cooldown,
+            } => {
+                period_ok(period.0)?;
+                let bad = |f: &str, m: String, hint: &str| {
+                    Err(r.err(field(f), m).with_hint(hint.to_string()))
+                };
+                let sz: Vec<(u32, f64)> =
+                    sizes.iter().map(|x| (x.cores, x.cost_per_hour)).collect();
+                let sorted = sz.windows(2).all(|w| w[0].0 < w[1].0);
+                let sane = sz.iter().all(|x| {
+                    x.0 >= 1
+                        && x.0 <= crate::components::service::MAX_CORES
+                        && x.1 >= 0.0
+                        && x.1 <= crate::scenario::raw::MAX_PRICE
+                });
+                if sz.is_empty() || !sorted || !sane {
+                    return bad(
+                        "sizes",
+                        format!("service `{owner}`: a vertical autoscaler needs sizes with cores growing from one to the next"),
+                        "e.g. sizes: [(cores: 2, cost_per_hour: 0.1), (cores: 4, cost_per_hour: 0.22)]",
+                    );
+                }
+                let own = match r.raw_node(r.node(owner, decl)?) {
+                    crate::scenario::raw::RawNode::Service(s) => s.cores.0,
+                    _ => 0,
+                };
+                if !sz.iter().any(|x| x.0 == own) {
+                    return bad(
+                        "sizes",
+                        format!("service `{owner}` has {own} cores, which is not one of its vertical autoscaler's sizes"),
+                        "list the pool's own size among `sizes`",
+                    );
+                }
+                if !(*below >= 0.0 && below < above && above.is_finite())
+                    || (*metric == Metric::Cpu && *above > 1.0)
+                {
+                    return bad(
+                        "above",
+                        format!("service `{owner}`: a vertical autoscaler needs 0 ≤ below < above (and above ≤ 1 for Cpu)"),
+                        "e.g. above: 0.8, below: 0.3",
+                    );
+                }
+                if *points == 0 || *points as usize > IN_POINTS {
+                    return bad(
+                        "points",
+                        format!("service `{owner}`: points must be from 1 to {IN_POINTS}"),
+                        "datapoints in a row before a resize, e.g. points: 3",
+                    );
+                }
+                Autoscale::Vertical {
+                    metric: *metric,
+                    above: *above,
+                    below: *below,
+                    sizes: sz,
+                    rolling: *mode == crate::scenario::raw::ResizeMode::Rolling,
+                    period: period.0,
+                    points: *points as usize,
+                    cooldown: cooldown.0,
+                }
+            }
             RawAutoscale::KubernetesHpa {
                 metric,
                 target,
@@ -635,6 +778,7 @@ impl Autoscale {
             }
             Autoscale::QueueDriven { polling, .. } => Some(*polling),
             Autoscale::KubernetesHpa(h) => Some(h.sync),
+            Autoscale::Vertical { period, .. } => Some(*period),
             Autoscale::Scheduled(_) => None,
         }
     }
@@ -650,6 +794,7 @@ impl Autoscale {
             } => Some((min, max, metric)),
             Autoscale::QueueDriven { .. }
             | Autoscale::Scheduled(_)
+            | Autoscale::Vertical { .. }
             | Autoscale::KubernetesHpa(_) => None,
         }
     }
@@ -661,6 +806,7 @@ impl Autoscale {
                 Some(*metric)
             }
             Autoscale::KubernetesHpa(h) => Some(h.metric),
+            Autoscale::Vertical { metric, .. } => Some(*metric),
             Autoscale::QueueDriven { .. } | Autoscale::Scheduled(_) => None,
         }
     }
@@ -685,6 +831,66 @@ impl Controller {
             self.points.remove(0);
         }
         self.points.push(v);
+    }
+
+    /// A vertical autoscaler's datapoint `v` at `now` with the pool at size `at` (index
+    /// into its sizes): the size to resize to and why; or, at the largest size and still
+    /// above, `Err` with the words for the ceiling (once per stretch above it).
+    pub fn vertical(
+        &mut self,
+        policy: &Autoscale,
+        now: SimTime,
+        v: f64,
+        at: usize,
+    ) -> Option<Result<(usize, String), String>> {
+        let Autoscale::Vertical {
+            metric,
+            above,
+            below,
+            ref sizes,
+            points,
+            cooldown,
+            ..
+        } = *policy
+        else {
+            return None;
+        };
+        self.record(v);
+        let n = self.points.len();
+        let run = |f: &dyn Fn(f64) -> bool| {
+            n >= points && self.points[n - points..].iter().all(|&x| f(x))
+        };
+        let (high, low) = (run(&|x| x > above), run(&|x| x < below));
+        if !high {
+            self.last_in = None; // (the ceiling is noted again on the next stretch above)
+        }
+        if self.last_out.is_some_and(|t| now < t + cooldown) {
+            return None;
+        }
+        let why = |bound: &str, b: f64| {
+            format!(
+                "{} {bound} {} for {points} datapoints",
+                metric.show(v),
+                metric.show(b)
+            )
+        };
+        if high && at + 1 < sizes.len() {
+            self.last_out = Some(now);
+            return Some(Ok((at + 1, why("above", above))));
+        }
+        if high && self.last_in.is_none() {
+            self.last_in = Some(now);
+            return Some(Err(format!(
+                "{}: at the largest size ({} cores), it cannot grow",
+                why("above", above),
+                sizes[at].0
+            )));
+        }
+        if low && at > 0 {
+            self.last_out = Some(now);
+            return Some(Ok((at - 1, why("below", below))));
+        }
+        None
     }
 
     /// The latest datapoint.
@@ -820,8 +1026,11 @@ impl Controller {
                     )
                 })
             }
-            // The world runs the HPA's own calculation (it needs each pod).
-            Autoscale::Scheduled(_) | Autoscale::KubernetesHpa(_) => None,
+            // The world runs the HPA's own calculation (it needs each pod), and a vertical
+            // autoscaler's choice (see `vertical`).
+            Autoscale::Scheduled(_) | Autoscale::KubernetesHpa(_) | Autoscale::Vertical { .. } => {
+                None
+            }
         }
     }
 }

@@ -127,6 +127,33 @@ pub struct Deploy {
     pub what: String,
 }
 
+impl Deploy {
+    /// A resize of `node` to `cores` at `price` per hour: one instance at a time
+    /// (`rolling`: each stopped before its replacement starts), or all at once.
+    pub fn resize(node: NodeId, cores: u32, price: f64, rolling: bool) -> Deploy {
+        Deploy {
+            node,
+            size: Some((cores, price)),
+            strategy: Strategy::Rolling {
+                surge: 0,
+                unavailable: if rolling {
+                    1
+                } else {
+                    crate::scenario::MAX_INSTANCES
+                },
+            },
+            what: format!(
+                "resize to {cores} cores at {price}/h, {}",
+                if rolling {
+                    "one at a time"
+                } else {
+                    "all at once"
+                }
+            ),
+        }
+    }
+}
+
 impl Verb {
     /// What it does, in words (for `validate` and the terminal UI).
     pub fn describe(&self) -> String {

@@ -73,6 +73,7 @@ impl World {
             return;
         };
         let (serving, size) = (pool.ready(), pool.size());
+        let cores_now = pool.gens.last().map_or(0, |g| g.0);
         let is_hpa = matches!(st.policy, Autoscale::KubernetesHpa(_));
         let decision = match &st.policy {
             Autoscale::Scheduled(entries) => entries
@@ -174,6 +175,21 @@ impl World {
                     to.map(|n| (n, format!("{why}{bounds} (HPA)")))
                 } else {
                     mark(self.states[node.index()].as_pool_mut().expect("pool"), now);
+                    if let Autoscale::Vertical { sizes, rolling, .. } = policy {
+                        let at = sizes.iter().position(|s| s.0 == cores_now).unwrap_or(0);
+                        let busy = self.rollouts[node.index()].is_some();
+                        let choice = value.and_then(|v| st.ctl.vertical(policy, now, v, at));
+                        let rolling = *rolling;
+                        let (to, why) = match choice {
+                            None => return,
+                            Some(Err(ceiling)) => {
+                                return self.note(now, TimelineKind::Autoscale, node, ceiling)
+                            }
+                            Some(Ok((to, why))) if !busy => (sizes[to], why),
+                            Some(Ok(_)) => return,
+                        };
+                        return self.vertical_resize(now, node, cores_now, to, rolling, why, q);
+                    }
                     value.and_then(|v| st.ctl.decide(policy, now, v, serving, size))
                 }
             }
@@ -202,6 +218,31 @@ impl World {
         self.apply_membership();
         self.kick_queues(now, node, q);
         self.after_pool_change(now, node, q);
+    }
+}
+
+impl World {
+    /// A vertical autoscaler resizes `node` from `from` cores to `to` (cores, price).
+    #[allow(clippy::too_many_arguments)]
+    fn vertical_resize(
+        &mut self,
+        now: SimTime,
+        node: NodeId,
+        from: u32,
+        to: (u32, f64),
+        rolling: bool,
+        why: String,
+        q: &mut EventQueue<Ev>,
+    ) {
+        let (c, price) = to;
+        self.note(
+            now,
+            TimelineKind::Autoscale,
+            node,
+            format!("{from} → {c} cores: {why}"),
+        );
+        let deploy = crate::control::Deploy::resize(node, c, price, rolling);
+        self.begin_deploy(now, deploy, q);
     }
 }
 

@@ -17,8 +17,8 @@ use sim_core::{EventQueue, SimTime};
 /// A deployment under way on one pool.
 #[derive(Debug, Clone)]
 pub struct Rollout {
-    /// Index in `Scenario::deploys`.
-    id: usize,
+    /// What it does.
+    deploy: crate::control::Deploy,
     /// The pool's size when it began (what the new generation must reach).
     n: u32,
     /// The new generation.
@@ -28,9 +28,19 @@ pub struct Rollout {
 }
 
 impl World {
-    /// Deployment `id` begins.
+    /// Deployment `id` of the scenario begins.
     pub(super) fn deploy_start(&mut self, now: SimTime, id: usize, q: &mut EventQueue<Ev>) {
         let d = self.k.sc.deploys[id].clone();
+        self.begin_deploy(now, d, q);
+    }
+
+    /// Deployment `d` (scripted, or an autoscaler's resize) begins.
+    pub(super) fn begin_deploy(
+        &mut self,
+        now: SimTime,
+        d: crate::control::Deploy,
+        q: &mut EventQueue<Ev>,
+    ) {
         let node = d.node;
         if self.rollouts[node.index()].is_some() {
             let text = format!("{}: not started, another deployment is under way", d.what);
@@ -49,13 +59,13 @@ impl World {
             .unwrap_or(*pool.gens.last().expect("a pool has a size"));
         let gen = pool.new_gen(&mut cx, cores, price);
         let n = pool.size();
+        let text = format!("{} of {} begins", d.what, super::instances(n));
         self.rollouts[node.index()] = Some(Rollout {
-            id,
+            deploy: d,
             n,
             gen,
             started: now,
         });
-        let text = format!("{} of {} begins", d.what, super::instances(n));
         self.note(now, TimelineKind::Deploy, node, text);
         self.deploy_step(now, node, q);
     }
@@ -65,7 +75,7 @@ impl World {
         let Some(ro) = self.rollouts[node.index()].clone() else {
             return;
         };
-        let strategy = self.k.sc.deploys[ro.id].strategy;
+        let strategy = ro.deploy.strategy;
         let mut cx = Cx {
             k: &mut self.k,
             q,
@@ -143,8 +153,7 @@ impl World {
         self.kick_queues(now, node, q);
         if done {
             self.rollouts[node.index()] = None;
-            let what = &self.k.sc.deploys[ro.id].what;
-            let text = format!("{what} done in {}", now - ro.started);
+            let text = format!("{} done in {}", ro.deploy.what, now - ro.started);
             self.note(now, TimelineKind::Deploy, node, text);
         }
     }
