@@ -43,7 +43,7 @@ pub struct Instance {
     pub cores: u32,
     /// Its pool's generation when it started (a deploy or resize makes a new one).
     pub gen: u16,
-    /// Busy workers (change it with [`Instance::take_worker`] / [`Instance::free_worker`],
+    /// Busy workers (change it with [`Instance::take_worker`] / [`Instance::release_worker`],
     /// which keep `busy_area` in step).
     pub busy: u32,
     /// ∫ busy dt since it was (last) started, worker-nanoseconds, up to `busy_at`,
