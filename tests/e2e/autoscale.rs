@@ -1,7 +1,7 @@
 //! Autoscalers through the user's path (RON → run → JSON): decisions at the datapoints
 //! the rules say, with their reasons on the timeline, and cost from the run.
 
-use super::{num, run_json, scenario_file};
+use super::{num, run_json, scenario_file, sizes_of, timeline};
 use serde_json::Value;
 
 /// `api` (2 × 1 core, 10 ms of constant work: 100 requests/s per instance at full CPU,
@@ -24,13 +24,7 @@ fn stepped_with(policy: &str, args: &[&str]) -> Value {
 }
 
 fn decisions(r: &Value) -> Vec<(f64, String)> {
-    r["timeline"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|e| e["kind"] == "autoscale")
-        .map(|e| (num(e, "/t"), e["text"].as_str().unwrap().to_string()))
-        .collect()
+    timeline(r, "autoscale")
 }
 
 #[test]
@@ -64,13 +58,7 @@ fn target_tracking_scales_at_the_datapoints_its_alarms_say_and_bills_what_ran() 
     let mut last_out: Option<f64> = None;
     let mut last_in: Option<f64> = None;
     for (t, text) in &d {
-        let (from, to) = text
-            .split(" instances")
-            .next()
-            .unwrap()
-            .split_once(" → ")
-            .map(|(a, b)| (a.parse::<u32>().unwrap(), b.parse::<u32>().unwrap()))
-            .unwrap();
+        let (from, to) = sizes_of(text);
         if to > from {
             last_out = Some(*t);
         } else {
@@ -83,16 +71,7 @@ fn target_tracking_scales_at_the_datapoints_its_alarms_say_and_bills_what_ran() 
     // held from one decision to the next; new instances are billed from their start).
     let mut sizes = vec![(0.0, 2.0)];
     for (t, text) in &d {
-        let to: f64 = text
-            .split(" → ")
-            .nth(1)
-            .unwrap()
-            .split(' ')
-            .next()
-            .unwrap()
-            .parse()
-            .unwrap();
-        sizes.push((*t, to));
+        sizes.push((*t, sizes_of(text).1 as f64));
     }
     sizes.push((4200.0, 0.0));
     let by_hand: f64 = sizes
@@ -314,16 +293,11 @@ fn kubernetes_hpa_follows_the_controllers_rules_replica_by_replica() {
     // - From 315 s (3/s): 10% each, ratio 0.2, ceil(0.2 × 3) = 1 — but the highest
     //   recommendation of the last 300 s is 3 until the one made at 300 s is older than
     //   the window, which is first true at 615 s: 3 → 1 there.
+    let sizes = |d: &[(f64, String)]| -> Vec<(f64, (u32, u32))> {
+        d.iter().map(|(t, s)| (*t, sizes_of(s))).collect()
+    };
     let d = hpa_run("KubernetesHpa(metric: Cpu, target: 0.5, min: 1, max: 10)");
-    let got: Vec<(f64, &str)> = d
-        .iter()
-        .map(|(t, s)| (*t, s.split(':').next().unwrap()))
-        .collect();
-    assert_eq!(
-        got,
-        vec![(135.0, "2 → 3 replicas"), (615.0, "3 → 1 replicas")],
-        "{d:?}"
-    );
+    assert_eq!(sizes(&d), [(135.0, (2, 3)), (615.0, (3, 1))], "{d:?}");
     // 70% exactly, or 69% when the request arriving at 120 s lands a hair before the
     // window (the utilisation is truncated: 1399/2000 is 69%).
     assert!(
@@ -345,17 +319,9 @@ fn kubernetes_hpa_follows_the_controllers_rules_replica_by_replica() {
         r#"KubernetesHpa(metric: Cpu, target: 0.5, min: 1, max: 10,
             behavior: Behavior(scale_down: Rules(stabilization: "0s", policies: [Pods(1, "60s")])))"#,
     );
-    let got: Vec<(f64, &str)> = d
-        .iter()
-        .map(|(t, s)| (*t, s.split(':').next().unwrap()))
-        .collect();
     assert_eq!(
-        got,
-        vec![
-            (135.0, "2 → 3 replicas"),
-            (315.0, "3 → 2 replicas"),
-            (375.0, "2 → 1 replicas")
-        ],
+        sizes(&d),
+        [(135.0, (2, 3)), (315.0, (3, 2)), (375.0, (2, 1))],
         "{d:?}"
     );
     // A tolerance of 0.05 makes 46% (ratio 0.92) a change: at 180 s, ceil(0.92 × 3) = 3

@@ -846,12 +846,9 @@ fn the_hpa_scenario_shows_the_default_stabilisation_riding_out_lulls() {
         run_json(&f, &[])
     };
     let events = |r: &Value| -> Vec<String> {
-        r["timeline"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .filter(|e| e["kind"] == "autoscale")
-            .map(|e| e["text"].as_str().unwrap().to_string())
+        super::timeline(r, "autoscale")
+            .into_iter()
+            .map(|e| e.1)
             .collect()
     };
     let default = run(shipped);
@@ -868,14 +865,8 @@ fn the_hpa_scenario_shows_the_default_stabilisation_riding_out_lulls() {
     let down = e
         .iter()
         .filter(|t| {
-            let n: Vec<u32> = t
-                .split(" replicas")
-                .next()
-                .unwrap()
-                .split(" → ")
-                .map(|x| x.parse().unwrap())
-                .collect();
-            n[1] < n[0]
+            let (from, to) = super::sizes_of(t);
+            to < from
         })
         .count();
     assert!(to_one >= 4 && down >= 9, "{e:?}");
@@ -981,12 +972,10 @@ fn the_trace_replay_scenario_sends_the_traces_requests_and_scales_late() {
     );
     // The push starts at 50 trace-minutes, 25 run-minutes: the big scale-outs come
     // after it, at least three datapoints late.
-    let outs: Vec<f64> = r["timeline"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|e| e["kind"] == "autoscale" && e["text"].as_str().unwrap().contains("cpu 100%"))
-        .map(|e| num(e, "/t"))
+    let outs: Vec<f64> = super::timeline(&r, "autoscale")
+        .into_iter()
+        .filter(|e| e.1.contains("cpu 100%"))
+        .map(|e| e.0)
         .collect();
     assert!(!outs.is_empty() && outs[0] >= 1500.0 + 180.0, "{outs:?}");
     assert!(!slos_pass(&r));
@@ -996,14 +985,7 @@ fn the_trace_replay_scenario_sends_the_traces_requests_and_scales_late() {
 fn the_flapping_scenario_saws_and_its_fix_settles() {
     let file = "scenarios/autoscaler-flapping.ron";
     let shipped = "(below: 0.55, add: -2)],";
-    let events = |r: &Value| {
-        r["timeline"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .filter(|e| e["kind"] == "autoscale")
-            .count()
-    };
+    let events = |r: &Value| super::timeline(r, "autoscale").len();
     let text = std::fs::read_to_string(file).unwrap();
     let run = |from: &str, to: &str| {
         assert!(text.contains(from));
@@ -1032,29 +1014,13 @@ fn the_queue_workers_scenario_wakes_for_the_sale_and_sleeps_after() {
     let file = "scenarios/queue-workers.ron";
     let text = std::fs::read_to_string(file).unwrap();
     let scaled = run_json(std::path::Path::new(file), &[]);
-    let decisions: Vec<(f64, String)> = scaled["timeline"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|e| e["kind"] == "autoscale")
-        .map(|e| (num(e, "/t"), e["text"].as_str().unwrap().to_string()))
-        .collect();
+    let decisions = super::timeline(&scaled, "autoscale");
     // The sale starts at 600 s; the reading at 630 s asks for ceil(backlog / 100) ≥ 10.
     let sale = decisions
         .iter()
         .find(|d| d.0 == 630.0)
         .expect("a decision at 630 s");
-    let to: u32 = sale
-        .1
-        .split(" → ")
-        .nth(1)
-        .unwrap()
-        .split(' ')
-        .next()
-        .unwrap()
-        .parse()
-        .unwrap();
-    assert!(to >= 10, "{decisions:?}");
+    assert!(super::sizes_of(&sale.1).1 >= 10, "{decisions:?}");
     // Back to zero after the sale, and zero again and again in the trickle.
     assert!(
         decisions

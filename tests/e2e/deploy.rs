@@ -1,7 +1,7 @@
 //! Deployments and resizes through the user's path (RON → run → JSON): how many
 //! instances serve while one runs, when it ends, and what each size cost.
 
-use super::{num, run_json, scenario_file};
+use super::{num, run_json, scenario_file, timeline};
 use serde_json::Value;
 
 /// `api` (4 × 2 cores, 60 s start-up, 1.0 per instance-hour) behind a balancer, under
@@ -21,13 +21,7 @@ fn deployed(actions: &str) -> Value {
 }
 
 fn deploys(r: &Value) -> Vec<(f64, String)> {
-    r["timeline"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|e| e["kind"] == "deploy")
-        .map(|e| (num(e, "/t"), e["text"].as_str().unwrap().to_string()))
-        .collect()
+    timeline(r, "deploy")
 }
 
 /// (instance-hours, cost) per size.

@@ -61,6 +61,26 @@ pub fn num(v: &Value, pointer: &str) -> f64 {
 }
 
 /// Whether every SLO of report `r` passes.
+/// The report's timeline entries of `kind` (`autoscale`, `deploy`, ...): (t, text).
+pub fn timeline(r: &Value, kind: &str) -> Vec<(f64, String)> {
+    r["timeline"]
+        .as_array()
+        .expect("timeline is a list")
+        .iter()
+        .filter(|e| e["kind"] == kind)
+        .map(|e| (num(e, "/t"), e["text"].as_str().expect("text").to_string()))
+        .collect()
+}
+
+/// The sizes a decision names: `2 → 4 instances: ...` (or replicas, cores) gives (2, 4).
+pub fn sizes_of(text: &str) -> (u32, u32) {
+    let head = text.split([' ', ':']).take(3).collect::<Vec<_>>();
+    match head[..] {
+        [a, "→", b] => (a.parse().expect("a size"), b.parse().expect("a size")),
+        _ => panic!("not a size change: {text}"),
+    }
+}
+
 pub fn slos_pass(r: &Value) -> bool {
     r["slo"]
         .as_array()
