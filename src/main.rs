@@ -40,6 +40,12 @@ enum Command {
         after_help = "Examples:\n  scalelab chaos scenarios/chaos-search.ron --trials 200\n  scalelab chaos scenarios/chaos-search.ron --trials 50 --seed 3 --out-dir /tmp/chaos\n  scalelab run scenarios/chaos-search.ron --faults worst-1.ron\n\nEach schedule is drawn from the stream chaos/<trial> of the seed and run on that seed,\nso the schedules differ and the traffic does not. The worst are written as faults files\n(worst-1.ron, ...) that `scalelab run FILE --faults F` replays exactly; the worst that\nbreaks an SLO is shrunk to a smallest breaking set (worst-1-min.ron).\n\nExit codes: 0 ok; 1 a file could not be written; 2 bad input; 4 a schedule broke an SLO\n(only with --fail-on-slo)."
     )]
     Chaos(cmd::chaos::ChaosArgs),
+    /// Watch a run live in the terminal: topology coloured by load, charts, events; pause,
+    /// change speed, kill instances with a key.
+    #[command(
+        after_help = "Examples:\n  scalelab tui\n  scalelab tui scenarios/black-friday.ron\n  scalelab tui scenarios/zone-outage.ron --seed 7\n\nKeys: space pause, +/- speed, . step, tab select, k kill, r restart, s save the faults\ninjected so far, d lesson, ? help, q quit. Respects NO_COLOR."
+    )]
+    Tui(cmd::tui::TuiArgs),
 }
 
 fn main() -> ExitCode {
@@ -52,5 +58,6 @@ fn main() -> ExitCode {
         Command::Run(args) => cmd::run::run(args),
         Command::Validate { file } => cmd::validate::run(&file),
         Command::Chaos(args) => cmd::chaos::run(args),
+        Command::Tui(args) => cmd::tui::run(args),
     }
 }

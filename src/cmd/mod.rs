@@ -3,6 +3,7 @@
 
 pub mod chaos;
 pub mod run;
+pub mod tui;
 pub mod validate;
 
 use miette::{LabeledSpan, MietteDiagnostic, NamedSource};

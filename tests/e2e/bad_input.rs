@@ -178,3 +178,13 @@ fn too_many_nodes_or_classes_are_refused_with_the_bound() {
     let e = check_rejected(&["validate", f.to_str().unwrap()]);
     assert!(e.contains("1001 nodes, more than the limit of 1000"), "{e}");
 }
+
+#[test]
+fn the_terminal_ui_refuses_bad_input_and_a_missing_terminal_clearly() {
+    // A bad scenario: the same located error as `run`.
+    let e = check_rejected(&["tui", "tests/bad/autoscale_min_above_max.ron"]);
+    assert!(e.contains("tests/bad/autoscale_min_above_max.ron:"), "{e}");
+    // No terminal (the tests pipe stdin and stdout): a clear refusal, not a garbled screen.
+    let e = check_rejected(&["tui"]);
+    assert!(e.contains("`scalelab tui` needs a terminal"), "{e}");
+}

@@ -571,31 +571,45 @@ impl World {
             n.throughput_series.push(served as f64 / interval_s);
         }
         if self.series {
-            // Requests completed in the interval, all classes: a window of each class's
-            // histogram (copies taken at samples only; nothing on the hot path).
-            // The last mark is the window, reused (no allocation after the first sample).
-            let classes = &self.k.classes;
-            if self.latency_marks.is_empty() {
-                self.latency_marks = vec![sim_core::Histogram::new(); classes.len() + 1];
-            }
-            let (window, marks) = self.latency_marks.split_last_mut().expect("window");
-            window.clear();
-            for (c, mark) in classes.iter().zip(marks) {
-                window.add_since(&c.latency, mark);
-                mark.copy_from(&c.latency);
-            }
-            for (series, q) in self.latency_series.iter_mut().zip([0.5, 0.95, 0.99]) {
-                series.push(if window.count() > 0 {
-                    window.quantile_s(q)
-                } else {
-                    0.0
-                });
+            let mut marks = std::mem::take(&mut self.latency_marks);
+            let q = self.latency_window(&mut marks);
+            self.latency_marks = marks;
+            for (series, v) in self.latency_series.iter_mut().zip(q) {
+                series.push(v);
             }
         }
         let next = now + sc.sample_every;
         if next <= sc.duration {
             q.schedule(next, Ev::Sample);
         }
+    }
+
+    /// End-to-end p50, p95, p99 (seconds; 0 without any) of the requests completed since
+    /// the last call with the same `marks` (each class's histogram then, and a reused
+    /// window: no allocation after the first call). Read between events only.
+    pub fn latency_window(&self, marks: &mut Vec<sim_core::Histogram>) -> [f64; 3] {
+        let classes = &self.k.classes;
+        if marks.len() != classes.len() + 1 {
+            *marks = vec![sim_core::Histogram::new(); classes.len() + 1];
+        }
+        let (window, marks) = marks.split_last_mut().expect("window");
+        window.clear();
+        for (c, mark) in classes.iter().zip(marks) {
+            window.add_since(&c.latency, mark);
+            mark.copy_from(&c.latency);
+        }
+        [0.5, 0.95, 0.99].map(|q| {
+            if window.count() > 0 {
+                window.quantile_s(q)
+            } else {
+                0.0
+            }
+        })
+    }
+
+    /// The timeline from entry `n` on (what happened since a reader last looked).
+    pub fn timeline_from(&self, n: usize) -> &[crate::report::TimelineEntry] {
+        &self.timeline[n.min(self.timeline.len())..]
     }
 
     fn client_done(&mut self, now: SimTime, req: Key, ok: bool, q: &mut EventQueue<Ev>) {

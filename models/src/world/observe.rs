@@ -18,6 +18,13 @@ pub struct NodeSnapshot {
     pub busy: u64,
     /// Workers of serving and draining instances.
     pub workers: u64,
+    /// ∫ busy workers dt and ∫ workers dt (worker-nanoseconds) since `areas_since`: a
+    /// reader's utilisation over an interval is the ratio of their differences.
+    pub busy_area: u128,
+    /// ∫ workers dt.
+    pub worker_area: u128,
+    /// Start of both areas (the end of the warm-up restarts them).
+    pub areas_since: SimTime,
     /// Requests waiting in queues.
     pub queued: u64,
     /// Requests present.
@@ -39,6 +46,10 @@ pub struct Snapshot {
     pub in_flight: u64,
     /// Entries on the timeline so far.
     pub timeline_len: usize,
+    /// Requests completed and failed (all classes, measured window), so far.
+    pub completed: u64,
+    /// Errors so far.
+    pub errors: u64,
     /// Per node, scenario order.
     pub nodes: Vec<NodeSnapshot>,
 }
@@ -51,6 +62,8 @@ impl World {
         s.t = now;
         s.in_flight = self.k.reqs.len() as u64;
         s.timeline_len = self.timeline.len();
+        s.completed = self.k.classes.iter().map(|c| c.completed.get()).sum();
+        s.errors = self.k.classes.iter().map(|c| c.errors.get()).sum();
         s.nodes.resize_with(sc.nodes.len(), NodeSnapshot::default);
         for (i, n) in s.nodes.iter_mut().enumerate() {
             if n.name.is_empty() {
@@ -62,6 +75,8 @@ impl World {
             n.serving = pool.map_or(0, |p| p.ready());
             n.busy = st.busy.value();
             n.workers = st.workers.value();
+            (n.busy_area, n.areas_since) = st.busy.area_at(now);
+            n.worker_area = st.workers.area_at(now).0;
             n.queued = st.queued.value();
             n.present = st.present.value();
             n.departed = st.departed_total;

@@ -1,0 +1,321 @@
+//! The UI's state and how keys and simulation frames change it: a pure state machine
+//! (`App::key`, `App::frame`) that the event loop drives and the tests drive directly.
+//! What it asks of the simulation comes back as [`Cmd`]s.
+
+use crate::sim::Frame;
+use models::report::TimelineEntry;
+use models::world::observe::Snapshot;
+use std::collections::VecDeque;
+
+/// Points kept per chart (one per frame from the simulation).
+pub const HISTORY: usize = 240;
+/// Lines kept in the event log.
+pub const LOG: usize = 200;
+/// Speeds, simulated seconds per wall second; `None` is as fast as it goes.
+pub const SPEEDS: [Option<f64>; 7] = [
+    Some(1.0),
+    Some(10.0),
+    Some(100.0),
+    Some(1_000.0),
+    Some(10_000.0),
+    Some(100_000.0),
+    None,
+];
+
+/// The speed a run starts at (index into [`SPEEDS`]: ×10, so a spike of minutes takes
+/// seconds to watch).
+pub const DEFAULT_SPEED: usize = 1;
+
+/// What the UI asks of the simulation thread.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Cmd {
+    /// Stop or go on.
+    Pause(bool),
+    /// Simulated seconds per wall second (`None`: max).
+    Speed(Option<f64>),
+    /// One slice while paused.
+    Step,
+    /// Apply a change now, as an event on the queue.
+    Inject(models::control::Verb),
+    /// Start again from t = 0 with the same seed.
+    Restart,
+    /// End the thread.
+    Quit,
+}
+
+/// A key, as the UI sees it (decoupled from the terminal library for the tests).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Key {
+    /// A character key.
+    Char(char),
+    /// Tab or right/down.
+    Next,
+    /// Shift-tab or left/up.
+    Prev,
+    /// Enter.
+    Enter,
+    /// Escape.
+    Esc,
+}
+
+/// One node's history for the charts.
+#[derive(Debug, Clone, Default)]
+pub struct History {
+    /// Completed per second over each frame.
+    pub throughput: VecDeque<f64>,
+    /// Errors per second over each frame.
+    pub errors: VecDeque<f64>,
+    /// End-to-end p99 per frame, seconds.
+    pub p99: VecDeque<f64>,
+    /// Simulated time of each point, seconds.
+    pub t: VecDeque<f64>,
+}
+
+/// The UI's state.
+#[derive(Debug)]
+pub struct App {
+    /// The scenario's name and description.
+    pub title: String,
+    /// Its description (the lesson panel).
+    pub description: String,
+    /// The seed.
+    pub seed: u64,
+    /// Node names and kinds, scenario order, and their depth in the call graph.
+    pub nodes: Vec<(String, &'static str, u32)>,
+    /// Paused.
+    pub paused: bool,
+    /// Index into [`SPEEDS`].
+    pub speed: usize,
+    /// The selected node.
+    pub selected: usize,
+    /// Help shown.
+    pub help: bool,
+    /// Lesson panel shown.
+    pub lesson: bool,
+    /// The latest snapshot.
+    pub snap: Snapshot,
+    /// The charts.
+    pub history: History,
+    /// The event log, newest last.
+    pub log: VecDeque<TimelineEntry>,
+    /// Changes injected by hand: (simulated seconds, the RON of the fault).
+    pub injected: Vec<(f64, String)>,
+    /// Per node, busy / workers over the last frame's slice (0 without workers).
+    pub util: Vec<f64>,
+    /// The run reached its end.
+    pub done: bool,
+    /// A line for the status bar (saved file, refused key).
+    pub message: String,
+    /// Quit asked.
+    pub quit: bool,
+}
+
+impl App {
+    /// The state for `sc` run with `seed`, paused at t = 0 until the first frame.
+    pub fn new(sc: &models::Scenario, seed: u64) -> App {
+        let depths = sc.depths();
+        App {
+            title: sc.name.clone(),
+            description: sc.description.clone(),
+            seed,
+            nodes: sc
+                .nodes
+                .iter()
+                .zip(depths)
+                .map(|(n, d)| (n.name.clone(), n.kind.kind().label(), d))
+                .collect(),
+            paused: false,
+            speed: DEFAULT_SPEED,
+            selected: 0,
+            help: false,
+            lesson: false,
+            snap: Snapshot::default(),
+            history: History::default(),
+            log: VecDeque::new(),
+            injected: vec![],
+            util: vec![],
+            done: false,
+            message: String::new(),
+            quit: false,
+        }
+    }
+
+    /// A key was pressed: the state changes, and what to ask of the simulation.
+    pub fn key(&mut self, k: Key, sc: &models::Scenario) -> Vec<Cmd> {
+        use models::control::Verb;
+        self.message.clear();
+        let node = || models::ids::NodeId::new(self.selected);
+        let name = self
+            .nodes
+            .get(self.selected)
+            .map(|n| n.0.clone())
+            .unwrap_or_default();
+        let t = self.snap.t.as_secs_f64();
+        match k {
+            Key::Char('q') => {
+                self.quit = true;
+                vec![Cmd::Quit]
+            }
+            Key::Char(' ') => {
+                self.paused = !self.paused;
+                vec![Cmd::Pause(self.paused)]
+            }
+            Key::Char('+') | Key::Char('=') => {
+                self.speed = (self.speed + 1).min(SPEEDS.len() - 1);
+                vec![Cmd::Speed(SPEEDS[self.speed])]
+            }
+            Key::Char('-') => {
+                self.speed = self.speed.saturating_sub(1);
+                vec![Cmd::Speed(SPEEDS[self.speed])]
+            }
+            Key::Char('.') if self.paused => vec![Cmd::Step],
+            Key::Next => {
+                self.selected = (self.selected + 1) % self.nodes.len().max(1);
+                vec![]
+            }
+            Key::Prev => {
+                let n = self.nodes.len().max(1);
+                self.selected = (self.selected + n - 1) % n;
+                vec![]
+            }
+            Key::Char('?') => {
+                self.help = !self.help;
+                vec![]
+            }
+            Key::Char('d') => {
+                self.lesson = !self.lesson;
+                vec![]
+            }
+            Key::Esc => {
+                (self.help, self.lesson) = (false, false);
+                vec![]
+            }
+            Key::Char('k') if self.done => {
+                self.message = "the run has ended: r restarts it".into();
+                vec![]
+            }
+            Key::Char('k') => {
+                let kind = self.nodes.get(self.selected).map_or("", |n| n.1);
+                if kind != "service" && kind != "cache" {
+                    self.message = format!("k: `{name}` has no instances to kill");
+                    return vec![];
+                }
+                self.injected
+                    .push((t, format!("KillInstances(node: \"{name}\", count: 1)")));
+                vec![Cmd::Inject(Verb::KillInstances {
+                    node: node(),
+                    count: 1,
+                })]
+            }
+            Key::Char('r') => {
+                self.history = History::default();
+                self.log.clear();
+                self.injected.clear();
+                self.done = false;
+                vec![Cmd::Restart]
+            }
+            Key::Char('s') => {
+                self.message = match self.save(sc) {
+                    Ok(path) => format!("saved {} injected faults to {path}", self.injected.len()),
+                    Err(e) => format!("could not save: {e}"),
+                };
+                vec![]
+            }
+            _ => vec![],
+        }
+    }
+
+    /// The faults injected so far, as a RON list a scenario's `faults:` (or `scalelab run
+    /// --faults`) takes.
+    pub fn faults_ron(&self) -> String {
+        let mut out = String::from("// Faults injected by hand in `scalelab tui`; replay with\n// scalelab run SCENARIO --faults THIS_FILE\n[\n");
+        for (t, f) in &self.injected {
+            out += &format!("    At(\"{}ms\", {f}),\n", (t * 1000.0).round() as u64);
+        }
+        out += "]\n";
+        out
+    }
+
+    /// Write [`App::faults_ron`] to `<scenario>-faults.ron` in the working directory,
+    /// whole or not at all.
+    fn save(&self, sc: &models::Scenario) -> std::io::Result<String> {
+        let path = format!("{}-faults.ron", sc.name);
+        let tmp = format!(".{path}.tmp");
+        std::fs::write(&tmp, self.faults_ron())?;
+        std::fs::rename(&tmp, &path)?;
+        Ok(path)
+    }
+
+    /// A frame from the simulation: the snapshot, the charts, the log.
+    pub fn frame(&mut self, f: Frame) {
+        let dt = (f.snap.t.as_secs_f64() - self.snap.t.as_secs_f64()).max(0.0);
+        if dt > 0.0 && f.snap.t > self.snap.t {
+            let h = &mut self.history;
+            let push = |q: &mut VecDeque<f64>, v: f64| {
+                if q.len() == HISTORY {
+                    q.pop_front();
+                }
+                q.push_back(v);
+            };
+            push(
+                &mut h.throughput,
+                f.snap.completed.saturating_sub(self.snap.completed) as f64 / dt,
+            );
+            push(
+                &mut h.errors,
+                f.snap.errors.saturating_sub(self.snap.errors) as f64 / dt,
+            );
+            push(&mut h.p99, f.latency[2]);
+            push(&mut h.t, f.snap.t.as_secs_f64());
+        }
+        for e in f.log {
+            if self.log.len() == LOG {
+                self.log.pop_front();
+            }
+            self.log.push_back(e);
+        }
+        if f.restarted {
+            self.history = History::default();
+        }
+        self.util = f
+            .snap
+            .nodes
+            .iter()
+            .enumerate()
+            .map(|(i, n)| match self.snap.nodes.get(i) {
+                // Over the slice: the difference of the areas (same window start).
+                Some(o) if o.areas_since == n.areas_since && n.worker_area > o.worker_area => {
+                    (n.busy_area - o.busy_area) as f64 / (n.worker_area - o.worker_area) as f64
+                }
+                _ => util(n),
+            })
+            .collect();
+        self.done = f.done;
+        self.snap = f.snap;
+    }
+
+    /// Node `i`'s utilisation over the last slice.
+    pub fn load(&self, i: usize) -> f64 {
+        self.util.get(i).copied().unwrap_or(0.0)
+    }
+
+    /// The node most loaded over the last slice, if any has workers.
+    pub fn bottleneck(&self) -> Option<usize> {
+        self.snap
+            .nodes
+            .iter()
+            .enumerate()
+            .filter(|(_, n)| n.workers > 0)
+            .max_by(|a, b| self.load(a.0).total_cmp(&self.load(b.0)))
+            .map(|(i, _)| i)
+    }
+}
+
+/// Busy / workers now (0 without workers).
+fn util(n: &models::world::observe::NodeSnapshot) -> f64 {
+    if n.workers == 0 {
+        0.0
+    } else {
+        n.busy as f64 / n.workers as f64
+    }
+}

@@ -1,0 +1,91 @@
+//! scalelab's terminal UI (`scalelab tui [FILE]`): the simulation runs on its own thread
+//! in slices of simulated time ([`sim`]); the UI draws its latest frame at a steady rate
+//! ([`view`]) and turns keys into changes of its state and commands to the simulation
+//! ([`app`]). Neither waits on the other. The terminal is restored on quit, on error and
+//! on panic.
+
+pub mod app;
+pub mod sim;
+pub mod view;
+
+use crossterm::event::{self, Event, KeyCode, KeyEventKind, KeyModifiers};
+use crossterm::terminal::{self, EnterAlternateScreen, LeaveAlternateScreen};
+use crossterm::ExecutableCommand;
+use ratatui::backend::CrosstermBackend;
+use ratatui::Terminal;
+use std::io::{self, Stdout};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+/// Frames drawn per second.
+const FPS: u64 = 20;
+
+fn restore() {
+    let _ = terminal::disable_raw_mode();
+    let _ = io::stdout().execute(LeaveAlternateScreen);
+    let _ = io::stdout().execute(crossterm::cursor::Show);
+}
+
+/// Run the terminal UI on `sc` with `seed` until the user quits.
+pub fn run(sc: Arc<models::Scenario>, seed: u64) -> io::Result<()> {
+    terminal::enable_raw_mode()?;
+    io::stdout().execute(EnterAlternateScreen)?;
+    // On a panic, give the terminal back before the message is printed.
+    let hook = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        restore();
+        hook(info);
+    }));
+    let mut term = Terminal::new(CrosstermBackend::new(io::stdout()))?;
+    let result = event_loop(&mut term, sc, seed);
+    restore();
+    let _ = std::panic::take_hook();
+    result
+}
+
+fn event_loop(
+    term: &mut Terminal<CrosstermBackend<Stdout>>,
+    sc: Arc<models::Scenario>,
+    seed: u64,
+) -> io::Result<()> {
+    let (tx, rx) = sim::channel();
+    let mailbox: sim::Mailbox = Arc::new(Mutex::new(None));
+    let handle = sim::spawn(sc.clone(), seed, rx, mailbox.clone());
+    let mut app = app::App::new(&sc, seed);
+    let theme = view::Theme::from_env();
+    let frame_time = Duration::from_millis(1000 / FPS);
+    while !app.quit {
+        if let Some(f) = mailbox.lock().ok().and_then(|mut m| m.take()) {
+            app.frame(f);
+        }
+        term.draw(|f| view::draw(f, &app, theme))?;
+        if event::poll(frame_time)? {
+            match event::read()? {
+                Event::Key(k) if k.kind != KeyEventKind::Release => {
+                    let key = match k.code {
+                        KeyCode::Char('c') if k.modifiers.contains(KeyModifiers::CONTROL) => {
+                            Some(app::Key::Char('q'))
+                        }
+                        KeyCode::Char(c) => Some(app::Key::Char(c)),
+                        KeyCode::Tab | KeyCode::Right | KeyCode::Down => Some(app::Key::Next),
+                        KeyCode::BackTab | KeyCode::Left | KeyCode::Up => Some(app::Key::Prev),
+                        KeyCode::Enter => Some(app::Key::Enter),
+                        KeyCode::Esc => Some(app::Key::Esc),
+                        _ => None,
+                    };
+                    if let Some(key) = key {
+                        for c in app.key(key, &sc) {
+                            // The thread gone (it ended): nothing more to ask.
+                            let _ = tx.send(c);
+                        }
+                    }
+                }
+                Event::Resize(..) => term.autoresize()?,
+                _ => {}
+            }
+        }
+    }
+    let _ = tx.send(app::Cmd::Quit);
+    let _ = handle.join();
+    Ok(())
+}

@@ -1,0 +1,306 @@
+//! Drawing: every view reads the [`App`] (its latest snapshot and histories) and nothing
+//! else, so it can be drawn on ratatui's `TestBackend` in tests.
+
+use crate::app::{App, SPEEDS};
+use models::world::observe::NodeSnapshot;
+use ratatui::layout::{Constraint, Direction, Layout, Rect};
+use ratatui::style::{Color, Modifier, Style};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Borders, Clear, List, ListItem, Paragraph, Sparkline, Wrap};
+use ratatui::Frame;
+
+/// Colours on, unless `NO_COLOR` is set (then symbols carry the load alone).
+#[derive(Debug, Clone, Copy)]
+pub struct Theme {
+    /// Use colour.
+    pub color: bool,
+}
+
+impl Theme {
+    /// From the environment.
+    pub fn from_env() -> Theme {
+        Theme {
+            color: std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()),
+        }
+    }
+
+    fn fg(self, c: Color) -> Style {
+        if self.color {
+            Style::default().fg(c)
+        } else {
+            Style::default()
+        }
+    }
+}
+
+/// Load as a colour and a symbol usable without colour.
+fn load(u: f64) -> (Color, &'static str) {
+    if u >= 0.9 {
+        (Color::Red, "●")
+    } else if u >= 0.7 {
+        (Color::Yellow, "◐")
+    } else {
+        (Color::Green, "○")
+    }
+}
+
+/// mm:ss (or h:mm:ss) of simulated seconds.
+pub fn clock(s: f64) -> String {
+    let s = s.max(0.0) as u64;
+    if s >= 3600 {
+        format!("{}:{:02}:{:02}", s / 3600, s / 60 % 60, s % 60)
+    } else {
+        format!("{:02}:{:02}", s / 60, s % 60)
+    }
+}
+
+/// Draw the whole screen.
+pub fn draw(f: &mut Frame, app: &App, theme: Theme) {
+    let area = f.area();
+    let rows = Layout::default()
+        .direction(Direction::Vertical)
+        .constraints([Constraint::Min(3), Constraint::Length(1)])
+        .split(area);
+    let main = rows[0];
+    if main.width >= 60 && main.height >= 12 {
+        let cols = Layout::default()
+            .direction(Direction::Horizontal)
+            .constraints([Constraint::Percentage(55), Constraint::Percentage(45)])
+            .split(main);
+        let right = Layout::default()
+            .direction(Direction::Vertical)
+            .constraints([Constraint::Percentage(55), Constraint::Percentage(45)])
+            .split(cols[1]);
+        topology(f, app, theme, cols[0]);
+        charts(f, app, theme, right[0]);
+        log(f, app, right[1]);
+    } else {
+        // Too small for panels: the topology alone.
+        topology(f, app, theme, main);
+    }
+    status(f, app, theme, rows[1]);
+    if app.help {
+        popup(f, area, "Keys", HELP);
+    } else if app.lesson {
+        let text = if app.description.is_empty() {
+            "This scenario has no description."
+        } else {
+            &app.description
+        };
+        popup(f, area, &format!("Lesson: {}", app.title), text);
+    }
+}
+
+/// The keys, for `?`.
+pub const HELP: &str = "space  pause / resume\n\
++ -    faster / slower (x1 ... x100000, max)\n\
+.      one step while paused\n\
+tab    select the next node (shift-tab, arrows: others)\n\
+k      kill an instance of the selected node\n\
+r      restart from t = 0 with the same seed\n\
+s      save the faults injected so far as RON\n\
+d      the scenario's description (lesson)\n\
+?      this help    esc  close    q  quit";
+
+fn popup(f: &mut Frame, area: Rect, title: &str, text: &str) {
+    let w = area.width.saturating_sub(4).min(70);
+    let h = area
+        .height
+        .saturating_sub(2)
+        .min(text.lines().count() as u16 + 6);
+    let r = Rect {
+        x: area.x + (area.width - w) / 2,
+        y: area.y + (area.height - h) / 2,
+        width: w,
+        height: h,
+    };
+    f.render_widget(Clear, r);
+    f.render_widget(
+        Paragraph::new(text.to_string())
+            .wrap(Wrap { trim: false })
+            .block(
+                Block::default()
+                    .borders(Borders::ALL)
+                    .title(title.to_string()),
+            ),
+        r,
+    );
+}
+
+/// One node's lines in the topology.
+fn node_lines(app: &App, i: usize, n: &NodeSnapshot, theme: Theme) -> Vec<Line<'static>> {
+    let (name, kind, _) = &app.nodes[i];
+    let u = app.load(i);
+    let (color, sym) = load(u);
+    // The busiest node; a bottleneck once it is near saturation.
+    let mark = match Some(i) == app.bottleneck() {
+        true if u >= 0.9 => " ◆ bottleneck",
+        true if u > 0.0 => " ◇ busiest",
+        _ => "",
+    };
+    let sel = if i == app.selected { "▶ " } else { "  " };
+    let head = vec![
+        Span::raw(sel),
+        Span::styled(name.clone(), Style::default().add_modifier(Modifier::BOLD)),
+        Span::styled(mark, theme.fg(Color::Magenta).add_modifier(Modifier::BOLD)),
+    ];
+    let mut detail = vec![Span::raw(format!("    {kind}"))];
+    if n.workers > 0 || *kind == "service" {
+        detail.push(Span::styled(
+            format!(" {sym} {:>3.0}%", u * 100.0),
+            theme.fg(color),
+        ));
+    }
+    if *kind == "service" {
+        let down = n.serving == 0;
+        let inst = format!(" {}/{} up", n.serving, n.size);
+        detail.push(if down || n.serving < n.size {
+            Span::styled(
+                format!("{inst}{}", if down { " ✗ DOWN" } else { "" }),
+                theme.fg(Color::Red),
+            )
+        } else {
+            Span::raw(inst)
+        });
+    }
+    detail.push(Span::raw(format!(" q {}", n.queued)));
+    if n.rejected + n.killed > 0 {
+        detail.push(Span::styled(
+            format!(" err {}", n.rejected + n.killed),
+            theme.fg(Color::Red),
+        ));
+    }
+    vec![Line::from(head), Line::from(detail)]
+}
+
+/// The graph in layers: depth 0 (the sources' targets) first, each layer's nodes under
+/// its heading, with the load of each.
+fn topology(f: &mut Frame, app: &App, theme: Theme, area: Rect) {
+    let max_depth = app.nodes.iter().map(|n| n.2).max().unwrap_or(0);
+    let mut lines = vec![];
+    for d in 0..=max_depth {
+        let arrow = if d == 0 { "sources →" } else { "→" };
+        lines.push(Line::styled(
+            format!("{arrow} layer {}", d + 1),
+            Style::default().add_modifier(Modifier::DIM),
+        ));
+        for (i, n) in app.snap.nodes.iter().enumerate() {
+            if app.nodes.get(i).is_some_and(|x| x.2 == d) {
+                lines.extend(node_lines(app, i, n, theme));
+            }
+        }
+    }
+    if app.snap.nodes.is_empty() {
+        lines.push(Line::raw("starting…"));
+    }
+    let title = format!(" {} — topology ", app.title);
+    f.render_widget(
+        Paragraph::new(lines).block(Block::default().borders(Borders::ALL).title(title)),
+        area,
+    );
+}
+
+fn spark(v: &std::collections::VecDeque<f64>, scale: f64, width: u16) -> Vec<u64> {
+    let n = v.len().min(width as usize);
+    v.iter()
+        .skip(v.len() - n)
+        .map(|x| (x * scale).round().max(0.0) as u64)
+        .collect()
+}
+
+fn charts(f: &mut Frame, app: &App, theme: Theme, area: Rect) {
+    let h = &app.history;
+    let rows = Layout::default()
+        .direction(Direction::Vertical)
+        .constraints([Constraint::Ratio(1, 3); 3])
+        .split(area);
+    let last = |v: &std::collections::VecDeque<f64>| v.back().copied().unwrap_or(0.0);
+    let w = area.width.saturating_sub(2);
+    let items = [
+        (
+            format!(" throughput {:.0}/s ", last(&h.throughput)),
+            spark(&h.throughput, 1.0, w),
+            Color::Green,
+        ),
+        (
+            format!(" errors {:.0}/s ", last(&h.errors)),
+            spark(&h.errors, 1.0, w),
+            Color::Red,
+        ),
+        (
+            format!(" p99 {} ", models::report::human_secs(last(&h.p99))),
+            spark(&h.p99, 1000.0, w),
+            Color::Yellow,
+        ),
+    ];
+    for ((title, data, c), r) in items.into_iter().zip(rows.iter()) {
+        f.render_widget(
+            Sparkline::default()
+                .data(&data)
+                .style(theme.fg(c))
+                .block(Block::default().borders(Borders::ALL).title(title)),
+            *r,
+        );
+    }
+}
+
+fn log(f: &mut Frame, app: &App, area: Rect) {
+    let n = area.height.saturating_sub(2) as usize;
+    let items: Vec<ListItem> = app
+        .log
+        .iter()
+        .skip(app.log.len().saturating_sub(n))
+        .map(|e| {
+            ListItem::new(format!(
+                "{} {} {}: {}",
+                clock(e.t),
+                e.kind.label(),
+                e.node,
+                e.text
+            ))
+        })
+        .collect();
+    f.render_widget(
+        List::new(items).block(Block::default().borders(Borders::ALL).title(" events ")),
+        area,
+    );
+}
+
+fn status(f: &mut Frame, app: &App, theme: Theme, area: Rect) {
+    let speed = match SPEEDS[app.speed] {
+        Some(s) => format!("×{s}"),
+        None => "max".into(),
+    };
+    let state = if app.done {
+        "ended"
+    } else if app.paused {
+        "PAUSED"
+    } else {
+        "running"
+    };
+    let msg = if app.message.is_empty() {
+        "space pause  +/- speed  tab select  k kill  s save  d lesson  ? help  q quit".to_string()
+    } else {
+        app.message.clone()
+    };
+    let line = Line::from(vec![
+        Span::styled(
+            format!(" t {} ", clock(app.snap.t.as_secs_f64())),
+            Style::default().add_modifier(Modifier::BOLD),
+        ),
+        Span::raw(format!("{speed} ")),
+        Span::styled(
+            format!("{state} "),
+            if app.paused {
+                theme.fg(Color::Yellow)
+            } else {
+                Style::default()
+            },
+        ),
+        Span::raw(format!(
+            "seed {} in flight {} │ {msg}",
+            app.seed, app.snap.in_flight
+        )),
+    ]);
+    f.render_widget(Paragraph::new(line), area);
+}
