@@ -18,6 +18,7 @@ mod resilience;
 mod slo;
 mod trace;
 mod truth;
+mod tui_pty;
 
 use serde_json::Value;
 use std::path::{Path, PathBuf};
