@@ -58,6 +58,17 @@ pub enum Key {
     Esc,
 }
 
+/// A change made by hand: when it was applied (and healed), as a fault's RON.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Injected {
+    /// Simulated seconds when it was applied (`None` until the simulation says).
+    pub at: Option<f64>,
+    /// When it was healed.
+    pub until: Option<f64>,
+    /// The fault as a scenario writes it.
+    pub ron: String,
+}
+
 /// One node's history for the charts.
 #[derive(Debug, Clone, Default)]
 pub struct History {
@@ -98,8 +109,14 @@ pub struct App {
     pub history: History,
     /// The event log, newest last.
     pub log: VecDeque<TimelineEntry>,
-    /// Changes injected by hand: (simulated seconds, the RON of the fault).
-    pub injected: Vec<(f64, String)>,
+    /// Changes injected by hand, in order.
+    pub injected: Vec<Injected>,
+    /// Injections sent and not yet applied: (record, whether it is its start).
+    pending: VecDeque<(usize, bool)>,
+    /// Armed faults (see [`crate::arm`]) and, of those broken by hand, their records.
+    pub armed: crate::arm::Armed,
+    /// Armed fault id → its record, while it holds.
+    pub active: Vec<(u32, usize)>,
     /// Per node, busy / workers over the last frame's slice (0 without workers).
     pub util: Vec<f64>,
     /// The run reached its end.
@@ -112,7 +129,7 @@ pub struct App {
 
 impl App {
     /// The state for `sc` run with `seed`, paused at t = 0 until the first frame.
-    pub fn new(sc: &models::Scenario, seed: u64) -> App {
+    pub fn new(sc: &models::Scenario, armed: crate::arm::Armed, seed: u64) -> App {
         let depths = sc.depths();
         App {
             title: sc.name.clone(),
@@ -133,6 +150,9 @@ impl App {
             history: History::default(),
             log: VecDeque::new(),
             injected: vec![],
+            pending: VecDeque::new(),
+            armed,
+            active: vec![],
             util: vec![],
             done: false,
             message: String::new(),
@@ -144,13 +164,13 @@ impl App {
     pub fn key(&mut self, k: Key, sc: &models::Scenario) -> Vec<Cmd> {
         use models::control::Verb;
         self.message.clear();
-        let node = || models::ids::NodeId::new(self.selected);
+        let sel = models::ids::NodeId::new(self.selected);
+        let node = || sel;
         let name = self
             .nodes
             .get(self.selected)
             .map(|n| n.0.clone())
             .unwrap_or_default();
-        let t = self.snap.t.as_secs_f64();
         match k {
             Key::Char('q') => {
                 self.quit = true;
@@ -190,7 +210,7 @@ impl App {
                 (self.help, self.lesson) = (false, false);
                 vec![]
             }
-            Key::Char('k') if self.done => {
+            Key::Char('k' | 'l' | 'e' | 'f' | 'z' | 'h') if self.done => {
                 self.message = "the run has ended: r restarts it".into();
                 vec![]
             }
@@ -200,23 +220,96 @@ impl App {
                     self.message = format!("k: `{name}` has no instances to kill");
                     return vec![];
                 }
-                self.injected
-                    .push((t, format!("KillInstances(node: \"{name}\", count: 1)")));
+                self.record(format!("KillInstances(node: \"{name}\", count: 1)"));
                 vec![Cmd::Inject(Verb::KillInstances {
                     node: node(),
                     count: 1,
                 })]
             }
+            Key::Char(c @ ('l' | 'e')) => {
+                let (ids, ron) = if c == 'l' {
+                    (
+                        &self.armed.latency,
+                        format!(
+                            "NodeLatency(node: \"{name}\", extra: Exp(\"{}\"))",
+                            crate::arm::LATENCY
+                        ),
+                    )
+                } else {
+                    (
+                        &self.armed.errors,
+                        format!(
+                            "ErrorInjection(node: \"{name}\", fraction: {})",
+                            crate::arm::ERRORS
+                        ),
+                    )
+                };
+                match ids.get(self.selected).copied().flatten() {
+                    Some(id) => self.toggle(id, ron),
+                    None => {
+                        self.message = format!("{c}: `{name}` serves no requests of its own");
+                        vec![]
+                    }
+                }
+            }
+            Key::Char('z') => {
+                let zone = sc.nodes[self.selected]
+                    .kind
+                    .as_service()
+                    .and_then(|s| s.zones.first())
+                    .and_then(|z| sc.zones.iter().position(|x| x == z).map(|i| (i, z.clone())));
+                match zone.and_then(|(i, z)| self.armed.zones.get(i).map(|&id| (id, z))) {
+                    Some((id, z)) => self.toggle(id, format!("ZoneOutage(zone: \"{z}\")")),
+                    None => {
+                        self.message = format!("z: `{name}` runs in no declared zone");
+                        vec![]
+                    }
+                }
+            }
+            Key::Char('f') => match self.nodes.get(self.selected).map_or("", |n| n.1) {
+                "cache" => {
+                    self.record(format!("CacheFlush(node: \"{name}\")"));
+                    vec![Cmd::Inject(Verb::FlushCache { node: node() })]
+                }
+                "database" => {
+                    self.record(format!("DatabaseFailover(node: \"{name}\")"));
+                    vec![Cmd::Inject(Verb::FailPrimary { node: node() })]
+                }
+                _ => {
+                    self.message = format!(
+                        "f: `{name}` is neither a cache (flush) nor a database (fail over)"
+                    );
+                    vec![]
+                }
+            },
+            Key::Char('h') => {
+                let active = std::mem::take(&mut self.active);
+                if active.is_empty() {
+                    self.message = "h: nothing broken by hand holds".into();
+                }
+                active
+                    .into_iter()
+                    .map(|(id, rec)| {
+                        self.pending.push_back((rec, false));
+                        Cmd::Inject(Verb::Fault { id, on: false })
+                    })
+                    .collect()
+            }
             Key::Char('r') => {
                 self.history = History::default();
                 self.log.clear();
                 self.injected.clear();
+                self.pending.clear();
+                self.active.clear();
                 self.done = false;
                 vec![Cmd::Restart]
             }
             Key::Char('s') => {
                 self.message = match self.save(sc) {
-                    Ok(path) => format!("saved {} injected faults to {path}", self.injected.len()),
+                    Ok(path) => format!(
+                        "saved {} injected faults to {path}",
+                        self.injected.iter().filter(|i| i.at.is_some()).count()
+                    ),
                     Err(e) => format!("could not save: {e}"),
                 };
                 vec![]
@@ -225,12 +318,54 @@ impl App {
         }
     }
 
+    /// Note a change sent now (its time comes with the frame after it is applied).
+    fn record(&mut self, ron: String) -> usize {
+        self.injected.push(Injected {
+            at: None,
+            until: None,
+            ron,
+        });
+        let rec = self.injected.len() - 1;
+        self.pending.push_back((rec, true));
+        rec
+    }
+
+    /// Break armed fault `id` (written `ron`), or heal it if it holds.
+    fn toggle(&mut self, id: u32, ron: String) -> Vec<Cmd> {
+        use models::control::Verb;
+        if let Some(k) = self.active.iter().position(|a| a.0 == id) {
+            let (_, rec) = self.active.remove(k);
+            self.pending.push_back((rec, false));
+            return vec![Cmd::Inject(Verb::Fault { id, on: false })];
+        }
+        let rec = self.record(ron);
+        self.active.push((id, rec));
+        vec![Cmd::Inject(Verb::Fault { id, on: true })]
+    }
+
+    /// Whether armed fault `id` holds.
+    pub fn holds(&self, id: Option<u32>) -> bool {
+        id.is_some_and(|id| self.active.iter().any(|a| a.0 == id))
+    }
+
     /// The faults injected so far, as a RON list a scenario's `faults:` (or `scalelab run
-    /// --faults`) takes.
+    /// --faults`) takes, at the simulated times they were applied.
     pub fn faults_ron(&self) -> String {
         let mut out = String::from("// Faults injected by hand in `scalelab tui`; replay with\n// scalelab run SCENARIO --faults THIS_FILE\n[\n");
-        for (t, f) in &self.injected {
-            out += &format!("    At(\"{}ms\", {f}),\n", (t * 1000.0).round() as u64);
+        let ms = |t: f64| (t * 1000.0).round() as u64;
+        for i in &self.injected {
+            match (i.at, i.until) {
+                (Some(a), Some(b)) => {
+                    out += &format!(
+                        "    Between(\"{}ms\", \"{}ms\", {}),\n",
+                        ms(a),
+                        ms(b),
+                        i.ron
+                    )
+                }
+                (Some(a), None) => out += &format!("    At(\"{}ms\", {}),\n", ms(a), i.ron),
+                _ => {}
+            }
         }
         out += "]\n";
         out
@@ -267,6 +402,16 @@ impl App {
             );
             push(&mut h.p99, f.latency[2]);
             push(&mut h.t, f.snap.t.as_secs_f64());
+        }
+        for t in &f.applied {
+            if let Some((rec, start)) = self.pending.pop_front() {
+                let r = &mut self.injected[rec];
+                if start {
+                    r.at = Some(t.as_secs_f64());
+                } else {
+                    r.until = Some(t.as_secs_f64());
+                }
+            }
         }
         for e in f.log {
             if self.log.len() == LOG {

@@ -5,6 +5,7 @@
 //! on panic.
 
 pub mod app;
+pub mod arm;
 pub mod sim;
 pub mod view;
 
@@ -48,10 +49,12 @@ fn event_loop(
     sc: Arc<models::Scenario>,
     seed: u64,
 ) -> io::Result<()> {
+    let (armed_sc, armed) = arm::arm(&sc);
+    let sc = Arc::new(armed_sc);
     let (tx, rx) = sim::channel();
     let mailbox: sim::Mailbox = Arc::new(Mutex::new(None));
     let handle = sim::spawn(sc.clone(), seed, rx, mailbox.clone());
-    let mut app = app::App::new(&sc, seed);
+    let mut app = app::App::new(&sc, armed, seed);
     let theme = view::Theme::from_env();
     let frame_time = Duration::from_millis(1000 / FPS);
     while !app.quit {

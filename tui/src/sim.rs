@@ -34,6 +34,8 @@ pub struct Frame {
     pub done: bool,
     /// The run started again from t = 0.
     pub restarted: bool,
+    /// When each change injected since the last frame was applied, in order.
+    pub applied: Vec<SimTime>,
 }
 
 /// The latest frame, taken by the UI (the simulation overwrites an untaken one).
@@ -60,6 +62,7 @@ fn run(sc: Arc<Scenario>, seed: u64, cmds: Receiver<Cmd>, out: Mailbox) {
     let mut seen = 0;
     let mut marks = vec![];
     let mut restarted = false;
+    let mut applied = vec![];
     loop {
         let began = Instant::now();
         loop {
@@ -67,7 +70,10 @@ fn run(sc: Arc<Scenario>, seed: u64, cmds: Receiver<Cmd>, out: Mailbox) {
                 Ok(Cmd::Pause(p)) => paused = p,
                 Ok(Cmd::Speed(s)) => speed = s,
                 Ok(Cmd::Step) => step = true,
-                Ok(Cmd::Inject(v)) => sim.inject(Ev::Control(v)),
+                Ok(Cmd::Inject(v)) => {
+                    sim.inject(Ev::Control(v));
+                    applied.push(sim.now());
+                }
                 Ok(Cmd::Restart) => {
                     sim = World::simulation(sc.clone(), seed);
                     (seen, marks, restarted) = (0, vec![], true);
@@ -98,6 +104,7 @@ fn run(sc: Arc<Scenario>, seed: u64, cmds: Receiver<Cmd>, out: Mailbox) {
         let w = sim.model();
         let mut frame = Frame {
             restarted: std::mem::take(&mut restarted),
+            applied: std::mem::take(&mut applied),
             done: sim.now() >= end,
             ..Frame::default()
         };
@@ -112,6 +119,9 @@ fn run(sc: Arc<Scenario>, seed: u64, cmds: Receiver<Cmd>, out: Mailbox) {
                 log.extend(frame.log);
                 frame.log = log;
                 frame.restarted |= old.restarted;
+                let mut applied = old.applied;
+                applied.extend(frame.applied);
+                frame.applied = applied;
             }
             *m = Some(frame);
         }

@@ -164,6 +164,14 @@ fn node_lines(app: &App, i: usize, n: &NodeSnapshot, theme: Theme) -> Vec<Line<'
         });
     }
     detail.push(Span::raw(format!(" q {}", n.queued)));
+    for (id, what) in [
+        (app.armed.latency.get(i).copied().flatten(), " [latency]"),
+        (app.armed.errors.get(i).copied().flatten(), " [errors]"),
+    ] {
+        if app.holds(id) {
+            detail.push(Span::styled(what, theme.fg(Color::Red)));
+        }
+    }
     if n.rejected + n.killed > 0 {
         detail.push(Span::styled(
             format!(" err {}", n.rejected + n.killed),
@@ -279,7 +287,8 @@ fn status(f: &mut Frame, app: &App, theme: Theme, area: Rect) {
         "running"
     };
     let msg = if app.message.is_empty() {
-        "space pause  +/- speed  tab select  k kill  s save  d lesson  ? help  q quit".to_string()
+        "space pause  +/- speed  tab select  k l e f z h break/heal  s save  ? help  q quit"
+            .to_string()
     } else {
         app.message.clone()
     };

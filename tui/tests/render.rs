@@ -14,8 +14,12 @@ const SHOP: &str = r#"Scenario(name: "shop", duration: "10m", seed: 1,
     nodes: [LoadBalancer(name: "lb", backends: ["api"]),
             Service(name: "api", instances: 2, cores: 2, handlers: {"*": [Cpu(Exp("4ms"))]})])"#;
 
-fn scenario() -> Arc<models::Scenario> {
-    Arc::new(models::load_str("shop.ron", SHOP).unwrap())
+/// The scenario as the UI runs it (with its armed faults), and the UI's state.
+fn scenario() -> (Arc<models::Scenario>, App) {
+    let sc = models::load_str("shop.ron", SHOP).unwrap();
+    let (sc, armed) = tui::arm::arm(&sc);
+    let app = App::new(&sc, armed, 1);
+    (Arc::new(sc), app)
 }
 
 /// Run `sim` to `t` seconds and hand the app the frame, as the simulation thread does.
@@ -33,7 +37,25 @@ fn advance(
     f.log = w.timeline_from(*seen).to_vec();
     *seen += f.log.len();
     f.latency = w.latency_window(marks);
+    f.applied = std::mem::take(&mut applied_times().lock().unwrap());
     app.frame(f);
+}
+
+/// Times of the changes injected since the last frame (as the simulation thread keeps).
+fn applied_times() -> &'static std::sync::Mutex<Vec<sim_core::SimTime>> {
+    static T: std::sync::OnceLock<std::sync::Mutex<Vec<sim_core::SimTime>>> =
+        std::sync::OnceLock::new();
+    T.get_or_init(Default::default)
+}
+
+/// Apply the UI's commands to `sim`, as the simulation thread does.
+fn apply(sim: &mut sim_core::Simulation<models::world::World>, cmds: Vec<Cmd>) {
+    for c in cmds {
+        if let Cmd::Inject(v) = c {
+            sim.inject(models::kernel::Ev::Control(v));
+            applied_times().lock().unwrap().push(sim.now());
+        }
+    }
 }
 
 fn screen(app: &App, w: u16, h: u16) -> String {
@@ -52,8 +74,7 @@ fn screen(app: &App, w: u16, h: u16) -> String {
 
 #[test]
 fn the_topology_shows_every_node_marks_the_bottleneck_and_a_kill() {
-    let sc = scenario();
-    let mut app = App::new(&sc, 1);
+    let (sc, mut app) = scenario();
     let mut sim = models::world::World::simulation(sc.clone(), 1);
     let (mut marks, mut seen) = (vec![], 0);
     for t in 1..=30 {
@@ -73,10 +94,8 @@ fn the_topology_shows_every_node_marks_the_bottleneck_and_a_kill() {
     // Select api and kill an instance: the command is an injected kill, recorded for `s`.
     app.key(Key::Next, &sc);
     let cmds = app.key(Key::Char('k'), &sc);
-    let Some(Cmd::Inject(v)) = cmds.first() else {
-        panic!("{cmds:?}")
-    };
-    sim.inject(models::kernel::Ev::Control(*v));
+    assert!(matches!(cmds[..], [Cmd::Inject(_)]), "{cmds:?}");
+    apply(&mut sim, cmds);
     advance(&mut app, &mut sim, &mut marks, &mut seen, 31);
     let s = screen(&app, 100, 30);
     // One serving of one left (a kill is not replaced), its queue's requests failed.
@@ -85,6 +104,33 @@ fn the_topology_shows_every_node_marks_the_bottleneck_and_a_kill() {
     assert!(app
         .faults_ron()
         .contains(r#"At("30000ms", KillInstances(node: "api", count: 1)),"#));
+    // Latency on api from 31 s, healed at 33 s: on the node while it holds, and saved as a
+    // Between at the times the simulation applied them.
+    apply(&mut sim, app.key(Key::Char('l'), &sc));
+    advance(&mut app, &mut sim, &mut marks, &mut seen, 33);
+    let s = screen(&app, 100, 30);
+    assert!(s.contains("[latency]"), "{s}");
+    apply(&mut sim, app.key(Key::Char('h'), &sc));
+    advance(&mut app, &mut sim, &mut marks, &mut seen, 34);
+    assert!(!screen(&app, 100, 30).contains("[latency]"));
+    assert!(
+        app.faults_ron().contains(
+            r#"Between("31000ms", "33000ms", NodeLatency(node: "api", extra: Exp("100ms"))),"#
+        ),
+        "{}",
+        app.faults_ron()
+    );
+    // Errors on api, left holding: an At.
+    apply(&mut sim, app.key(Key::Char('e'), &sc));
+    advance(&mut app, &mut sim, &mut marks, &mut seen, 35);
+    assert!(app
+        .faults_ron()
+        .contains(r#"At("34000ms", ErrorInjection(node: "api", fraction: 0.2)),"#));
+    let s = screen(&app, 100, 30);
+    assert!(
+        s.contains("[errors]") && s.contains("ErrorInjection(api, 0.2)"),
+        "{s}"
+    );
     // The saved faults replay: `run --faults` validates them against the scenario.
     let dir = std::env::temp_dir().join(format!("scalelab-tui-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
@@ -92,14 +138,13 @@ fn the_topology_shows_every_node_marks_the_bottleneck_and_a_kill() {
     std::fs::write(&scf, SHOP).unwrap();
     std::fs::write(&ff, app.faults_ron()).unwrap();
     let with = models::chaos::load_with_faults(&scf, &ff).unwrap();
-    assert_eq!(with.faults.len(), 1);
+    assert_eq!(with.faults.len(), 3);
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
 #[test]
 fn keys_pause_change_speed_and_open_panels() {
-    let sc = scenario();
-    let mut app = App::new(&sc, 1);
+    let (sc, mut app) = scenario();
     assert_eq!(app.key(Key::Char(' '), &sc), vec![Cmd::Pause(true)]);
     assert!(screen(&app, 100, 30).contains("PAUSED"));
     assert_eq!(app.key(Key::Char('.'), &sc), vec![Cmd::Step]);
@@ -116,9 +161,14 @@ fn keys_pause_change_speed_and_open_panels() {
         app.key(Key::Char('-'), &sc);
     }
     assert_eq!(app.key(Key::Char('-'), &sc), vec![Cmd::Speed(Some(1.0))]);
-    // A balancer has no instances to kill: refused with a reason, nothing injected.
+    // A balancer has no instances to kill: refused with a reason, nothing injected; nor
+    // latency, a flush, or a zone (none declared) for it.
     assert!(app.key(Key::Char('k'), &sc).is_empty());
     assert!(screen(&app, 100, 30).contains("`lb` has no instances to kill"));
+    for k in ['l', 'f', 'z', 'h'] {
+        assert!(app.key(Key::Char(k), &sc).is_empty(), "{k}");
+        assert!(!app.message.is_empty(), "{k}");
+    }
     app.key(Key::Char('?'), &sc);
     assert!(screen(&app, 100, 30).contains("pause / resume"));
     app.key(Key::Esc, &sc);
@@ -130,8 +180,7 @@ fn keys_pause_change_speed_and_open_panels() {
 
 #[test]
 fn small_terminals_get_the_topology_alone_and_nothing_panics() {
-    let sc = scenario();
-    let mut app = App::new(&sc, 1);
+    let (sc, mut app) = scenario();
     let mut sim = models::world::World::simulation(sc.clone(), 1);
     let (mut marks, mut seen) = (vec![], 0);
     advance(&mut app, &mut sim, &mut marks, &mut seen, 5);

@@ -526,6 +526,20 @@ impl Fault {
         Ok(out)
     }
 
+    /// A fault whose `start` is this is never scheduled: it is armed for a hand to break
+    /// and heal it (the terminal UI's keys), by injecting `Verb::Fault`.
+    pub const BY_HAND: SimTime = SimTime::MAX;
+
+    /// An armed fault of `kind` (see [`Fault::BY_HAND`]) called `name`.
+    pub fn by_hand(kind: FaultKind, name: String) -> Fault {
+        Fault {
+            start: Fault::BY_HAND,
+            end: None,
+            kind,
+            name,
+        }
+    }
+
     /// Whether it changes something that a heal must undo (an instant fault does not).
     pub fn heals(&self) -> bool {
         !matches!(

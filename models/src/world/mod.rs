@@ -184,6 +184,9 @@ impl World {
         }
         for (id, f) in sc.faults.iter().enumerate() {
             let id = id as u32;
+            if f.start == crate::control::faults::Fault::BY_HAND {
+                continue; // armed for a hand (the terminal UI)
+            }
             q.schedule(f.start, Ev::Control(Verb::Fault { id, on: true }));
             if let Some(end) = f.end {
                 q.schedule(end, Ev::Control(Verb::Fault { id, on: false }));
