@@ -80,6 +80,19 @@ pub struct History {
     pub p99: VecDeque<f64>,
     /// Simulated time of each point, seconds.
     pub t: VecDeque<f64>,
+    /// Per node: serving instances, instances starting or serving, requests waiting.
+    pub nodes: Vec<NodeHistory>,
+}
+
+/// One node's history.
+#[derive(Debug, Clone, Default)]
+pub struct NodeHistory {
+    /// Serving instances.
+    pub serving: VecDeque<f64>,
+    /// Starting or serving (what an autoscaler set).
+    pub size: VecDeque<f64>,
+    /// Requests waiting in queues.
+    pub queue: VecDeque<f64>,
 }
 
 /// The UI's state.
@@ -101,6 +114,10 @@ pub struct App {
     pub selected: usize,
     /// Help shown.
     pub help: bool,
+    /// The selected node's detail shown.
+    pub detail: bool,
+    /// Per node, its zones' names (service pools).
+    pub zones: Vec<Vec<String>>,
     /// Lesson panel shown.
     pub lesson: bool,
     /// The latest snapshot.
@@ -145,6 +162,12 @@ impl App {
             speed: DEFAULT_SPEED,
             selected: 0,
             help: false,
+            detail: false,
+            zones: sc
+                .nodes
+                .iter()
+                .map(|n| n.kind.as_service().map_or(vec![], |s| s.zones.clone()))
+                .collect(),
             lesson: false,
             snap: Snapshot::default(),
             history: History::default(),
@@ -207,7 +230,11 @@ impl App {
                 vec![]
             }
             Key::Esc => {
-                (self.help, self.lesson) = (false, false);
+                (self.help, self.lesson, self.detail) = (false, false, false);
+                vec![]
+            }
+            Key::Enter => {
+                self.detail = !self.detail;
                 vec![]
             }
             Key::Char('k' | 'l' | 'e' | 'f' | 'z' | 'h') if self.done => {
@@ -402,6 +429,13 @@ impl App {
             );
             push(&mut h.p99, f.latency[2]);
             push(&mut h.t, f.snap.t.as_secs_f64());
+            h.nodes
+                .resize_with(f.snap.nodes.len(), NodeHistory::default);
+            for (nh, n) in h.nodes.iter_mut().zip(&f.snap.nodes) {
+                push(&mut nh.serving, n.serving as f64);
+                push(&mut nh.size, n.size as f64);
+                push(&mut nh.queue, n.queued as f64);
+            }
         }
         for t in &f.applied {
             if let Some((rec, start)) = self.pending.pop_front() {

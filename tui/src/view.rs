@@ -81,6 +81,9 @@ pub fn draw(f: &mut Frame, app: &App, theme: Theme) {
     status(f, app, theme, rows[1]);
     if app.help {
         popup(f, area, "Keys", HELP);
+    } else if app.detail {
+        let (title, text) = detail(app);
+        popup(f, area, &title, &text);
     } else if app.lesson {
         let text = if app.description.is_empty() {
             "This scenario has no description."
@@ -91,11 +94,54 @@ pub fn draw(f: &mut Frame, app: &App, theme: Theme) {
     }
 }
 
+/// The selected node's detail: its figures and a line per instance.
+pub fn detail(app: &App) -> (String, String) {
+    let i = app.selected;
+    let (name, kind, _) = app.nodes.get(i).cloned().unwrap_or_default();
+    let Some(n) = app.snap.nodes.get(i) else {
+        return (name, "no data yet".into());
+    };
+    let mut t = format!(
+        "{kind}: {:.0}% busy over the last slice, {} waiting, {} present, {} refused, {} killed\n",
+        app.load(i) * 100.0,
+        n.queued,
+        n.present,
+        n.rejected,
+        n.killed
+    );
+    if !n.instances.is_empty() {
+        t += "\n  #  state      zone        busy  queue  speed\n";
+        let zones = app.zones.get(i).map(Vec::as_slice).unwrap_or(&[]);
+        for (k, x) in n
+            .instances
+            .iter()
+            .enumerate()
+            .filter(|x| x.1.life != "stopped")
+        {
+            t += &format!(
+                "{k:>3}  {:<9}  {:<10} {:>2}/{:<2} {:>6}  {}\n",
+                x.life,
+                zones.get(x.zone as usize).map_or("-", String::as_str),
+                x.busy,
+                x.cores,
+                x.queued,
+                if x.speed < 1.0 {
+                    format!("×{}", x.speed)
+                } else {
+                    "full".into()
+                }
+            );
+        }
+    }
+    (format!("{name} (enter / esc: close)"), t)
+}
+
 /// The keys, for `?`.
 pub const HELP: &str = "space  pause / resume\n\
 + -    faster / slower (x1 ... x100000, max)\n\
 .      one step while paused\n\
-tab    select the next node (shift-tab, arrows: others)\n\
+tab    select the next node (shift-tab, arrows: others)
+enter  the selected node's detail: each instance's state, zone, busy, queue\n\
 k      kill an instance of the selected node\n\
 r      restart from t = 0 with the same seed\n\
 s      save the faults injected so far as RON\n\
@@ -220,34 +266,60 @@ fn charts(f: &mut Frame, app: &App, theme: Theme, area: Rect) {
     let h = &app.history;
     let rows = Layout::default()
         .direction(Direction::Vertical)
-        .constraints([Constraint::Ratio(1, 3); 3])
+        .constraints([Constraint::Ratio(1, 4); 4])
         .split(area);
+    let top = Layout::default()
+        .direction(Direction::Horizontal)
+        .constraints([Constraint::Ratio(1, 2); 2])
+        .split(rows[0]);
     let last = |v: &std::collections::VecDeque<f64>| v.back().copied().unwrap_or(0.0);
     let w = area.width.saturating_sub(2);
+    let empty = Default::default();
+    let node = h.nodes.get(app.selected).unwrap_or(&empty);
+    let name = app.nodes.get(app.selected).map_or("", |n| n.0.as_str());
     let items = [
         (
-            format!(" throughput {:.0}/s ", last(&h.throughput)),
-            spark(&h.throughput, 1.0, w),
+            format!(" done {:.0}/s ", last(&h.throughput)),
+            spark(&h.throughput, 1.0, w / 2),
             Color::Green,
+            top[0],
         ),
         (
             format!(" errors {:.0}/s ", last(&h.errors)),
-            spark(&h.errors, 1.0, w),
+            spark(&h.errors, 1.0, w / 2),
             Color::Red,
+            top[1],
         ),
         (
             format!(" p99 {} ", models::report::human_secs(last(&h.p99))),
             spark(&h.p99, 1000.0, w),
             Color::Yellow,
+            rows[1],
+        ),
+        (
+            format!(
+                " {name}: {} serving of {} ",
+                last(&node.serving),
+                last(&node.size)
+            ),
+            spark(&node.serving, 1.0, w),
+            Color::Cyan,
+            rows[2],
+        ),
+        (
+            format!(" {name}: {} waiting ", last(&node.queue)),
+            spark(&node.queue, 1.0, w),
+            Color::Magenta,
+            rows[3],
         ),
     ];
-    for ((title, data, c), r) in items.into_iter().zip(rows.iter()) {
+    for (title, data, c, r) in items {
         f.render_widget(
             Sparkline::default()
                 .data(&data)
                 .style(theme.fg(c))
                 .block(Block::default().borders(Borders::ALL).title(title)),
-            *r,
+            r,
         );
     }
 }

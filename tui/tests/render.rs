@@ -87,10 +87,7 @@ fn the_topology_shows_every_node_marks_the_bottleneck_and_a_kill() {
     assert!(s.contains("api ◆ bottleneck"), "{s}");
     assert!(s.contains("2/2 up"), "{s}");
     // The charts have data: the throughput, near 1 000/s, is in the title.
-    assert!(
-        s.contains("throughput 9") || s.contains("throughput 10"),
-        "{s}"
-    );
+    assert!(s.contains("done 9") || s.contains("done 10"), "{s}");
     // Select api and kill an instance: the command is an injected kill, recorded for `s`.
     app.key(Key::Next, &sc);
     let cmds = app.key(Key::Char('k'), &sc);
@@ -101,6 +98,15 @@ fn the_topology_shows_every_node_marks_the_bottleneck_and_a_kill() {
     // One serving of one left (a kill is not replaced), its queue's requests failed.
     assert!(s.contains("1/1 up") && s.contains(" err "), "{s}");
     assert!(s.contains("kill 1 instance"), "the event log: {s}");
+    // The selected node's own charts follow it, and its detail lists its instances.
+    assert!(s.contains("api: 1 serving of 1"), "{s}");
+    app.key(Key::Enter, &sc);
+    let d = screen(&app, 100, 30);
+    assert!(
+        d.contains("state") && d.contains("ready") && d.contains(" 2/2 "),
+        "{d}"
+    );
+    app.key(Key::Esc, &sc);
     assert!(app
         .faults_ron()
         .contains(r#"At("30000ms", KillInstances(node: "api", count: 1)),"#));

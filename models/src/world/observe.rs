@@ -35,6 +35,25 @@ pub struct NodeSnapshot {
     pub rejected: u64,
     /// Requests failed by killed instances in the measured window.
     pub killed: u64,
+    /// Service pools: each instance ever started (stopped ones too, their slots reused).
+    pub instances: Vec<InstanceSnapshot>,
+}
+
+/// One instance of a pool at an instant.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct InstanceSnapshot {
+    /// `starting`, `ready`, `draining` or `stopped`.
+    pub life: &'static str,
+    /// Its zone's index in its pool's `zones`.
+    pub zone: u32,
+    /// Busy workers, and workers.
+    pub busy: u32,
+    /// Workers (its size).
+    pub cores: u32,
+    /// Requests waiting for a worker.
+    pub queued: u32,
+    /// CPU speed factor (below 1: degraded).
+    pub speed: f64,
 }
 
 /// The world at an instant.
@@ -82,6 +101,24 @@ impl World {
             n.departed = st.departed_total;
             n.rejected = st.rejected.get();
             n.killed = st.killed.get();
+            n.instances.clear();
+            if let Some(p) = pool {
+                use crate::components::station::Life;
+                n.instances
+                    .extend(p.instances.iter().map(|i| InstanceSnapshot {
+                        life: match i.life {
+                            Life::Starting { .. } => "starting",
+                            Life::Ready => "ready",
+                            Life::Draining => "draining",
+                            Life::Stopped => "stopped",
+                        },
+                        zone: i.zone,
+                        busy: i.busy,
+                        cores: i.cores,
+                        queued: i.queue.len() as u32,
+                        speed: i.speed,
+                    }));
+            }
         }
     }
 }
