@@ -136,6 +136,8 @@ pub struct App {
     pub active: Vec<(u32, usize)>,
     /// Per node, busy / workers over the last frame's slice (0 without workers).
     pub util: Vec<f64>,
+    /// The scenario's SLOs so far.
+    pub slo: Vec<models::world::observe::SloNow>,
     /// The run reached its end.
     pub done: bool,
     /// A line for the status bar (saved file, refused key).
@@ -177,6 +179,7 @@ impl App {
             armed,
             active: vec![],
             util: vec![],
+            slo: vec![],
             done: false,
             message: String::new(),
             quit: false,
@@ -470,6 +473,7 @@ impl App {
             })
             .collect();
         self.done = f.done;
+        self.slo = f.slo;
         self.snap = f.snap;
     }
 

@@ -36,6 +36,8 @@ pub struct Frame {
     pub restarted: bool,
     /// When each change injected since the last frame was applied, in order.
     pub applied: Vec<SimTime>,
+    /// The scenario's SLOs so far.
+    pub slo: Vec<models::world::observe::SloNow>,
 }
 
 /// The latest frame, taken by the UI (the simulation overwrites an untaken one).
@@ -63,6 +65,7 @@ fn run(sc: Arc<Scenario>, seed: u64, cmds: Receiver<Cmd>, out: Mailbox) {
     let mut marks = vec![];
     let mut restarted = false;
     let mut applied = vec![];
+    let mut scratch = sim_core::Histogram::new();
     loop {
         let began = Instant::now();
         loop {
@@ -112,6 +115,7 @@ fn run(sc: Arc<Scenario>, seed: u64, cmds: Receiver<Cmd>, out: Mailbox) {
         frame.log = w.timeline_from(seen).to_vec();
         seen += frame.log.len();
         frame.latency = w.latency_window(&mut marks);
+        frame.slo = w.slo_now(&mut scratch);
         if let Ok(mut m) = out.lock() {
             // An untaken frame's log must not be lost: carry it over.
             if let Some(old) = m.take() {

@@ -378,10 +378,35 @@ fn status(f: &mut Frame, app: &App, theme: Theme, area: Rect) {
                 Style::default()
             },
         ),
-        Span::raw(format!(
-            "seed {} in flight {} │ {msg}",
-            app.seed, app.snap.in_flight
-        )),
+        Span::raw(format!("seed {} ", app.seed)),
+        slo_span(app, theme),
+        Span::raw(format!("│ {msg}")),
     ]);
     f.render_widget(Paragraph::new(line), area);
+}
+
+/// `SLO ✔ 2/2`, or the first failing one: `SLO ✘ p99_latency ≤ 0.5s (2.61s)`.
+fn slo_span(app: &App, theme: Theme) -> Span<'static> {
+    if app.slo.is_empty() {
+        return Span::raw("");
+    }
+    match app.slo.iter().find(|s| s.pass == Some(false)) {
+        Some(s) => {
+            let v = s.value.map_or("-".into(), |v| {
+                if s.name.contains("latency") {
+                    models::report::human_secs(v)
+                } else {
+                    format!("{v:.4}")
+                }
+            });
+            Span::styled(format!("SLO ✘ {} ({v}) ", s.name), theme.fg(Color::Red))
+        }
+        None => {
+            let ok = app.slo.iter().filter(|s| s.pass == Some(true)).count();
+            Span::styled(
+                format!("SLO ✔ {ok}/{} ", app.slo.len()),
+                theme.fg(Color::Green),
+            )
+        }
+    }
 }

@@ -12,7 +12,8 @@ const SHOP: &str = r#"Scenario(name: "shop", duration: "10m", seed: 1,
     description: "A balancer in front of a pool that saturates.",
     sources: [Source(name: "users", target: "lb", rate: Constant(1100))],
     nodes: [LoadBalancer(name: "lb", backends: ["api"]),
-            Service(name: "api", instances: 2, cores: 2, handlers: {"*": [Cpu(Exp("4ms"))]})])"#;
+            Service(name: "api", instances: 2, cores: 2, handlers: {"*": [Cpu(Exp("4ms"))]})],
+    slos: [ErrorRate(under: 0.01), P99Latency(under: "50ms")])"#;
 
 /// The scenario as the UI runs it (with its armed faults), and the UI's state.
 fn scenario() -> (Arc<models::Scenario>, App) {
@@ -37,6 +38,7 @@ fn advance(
     f.log = w.timeline_from(*seen).to_vec();
     *seen += f.log.len();
     f.latency = w.latency_window(marks);
+    f.slo = w.slo_now(&mut sim_core::Histogram::new());
     f.applied = std::mem::take(&mut applied_times().lock().unwrap());
     app.frame(f);
 }
@@ -86,6 +88,8 @@ fn the_topology_shows_every_node_marks_the_bottleneck_and_a_kill() {
     // marked without colour.
     assert!(s.contains("api ◆ bottleneck"), "{s}");
     assert!(s.contains("2/2 up"), "{s}");
+    // Saturated: the tail breaks its SLO, on the status bar with its figure.
+    assert!(s.contains("SLO ✘ p99_latency ≤ 0.05s ("), "{s}");
     // The charts have data: the throughput, near 1 000/s, is in the title.
     assert!(s.contains("done 9") || s.contains("done 10"), "{s}");
     // Select api and kill an instance: the command is an injected kill, recorded for `s`.

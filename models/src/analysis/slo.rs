@@ -44,7 +44,7 @@ impl Metric {
     }
 
     /// Higher is better (the limit is a floor).
-    fn is_floor(self) -> bool {
+    pub(crate) fn is_floor(self) -> bool {
         self == Metric::Availability
     }
 }

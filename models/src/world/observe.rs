@@ -122,3 +122,63 @@ impl World {
         }
     }
 }
+
+/// An objective's verdict so far (the measured window up to now).
+#[derive(Debug, Clone, PartialEq)]
+pub struct SloNow {
+    /// As the report names it: `p99_latency ≤ 0.5s`.
+    pub name: String,
+    /// Its figure so far (`None`: nothing measured yet, or a cost, known at the end).
+    pub value: Option<f64>,
+    /// Whether the figure meets the limit so far.
+    pub pass: Option<bool>,
+}
+
+impl World {
+    /// Each SLO's figure and verdict over the measured window so far. `scratch` is reused
+    /// for the latency percentiles. Read between events only.
+    pub fn slo_now(&self, scratch: &mut sim_core::Histogram) -> Vec<SloNow> {
+        use crate::analysis::slo::Metric;
+        let sc = &self.k.sc;
+        sc.slos
+            .iter()
+            .map(|slo| {
+                let classes: Vec<_> = match slo.class {
+                    Some(c) => vec![&self.k.classes[c.index()]],
+                    None => self.k.classes.iter().collect(),
+                };
+                let done: u64 = classes.iter().map(|c| c.completed.get()).sum();
+                let errors: u64 = classes.iter().map(|c| c.errors.get()).sum();
+                let all = done + errors;
+                let value = match slo.metric {
+                    Metric::ErrorRate => (all > 0).then(|| errors as f64 / all as f64),
+                    Metric::Availability => (all > 0).then(|| done as f64 / all as f64),
+                    Metric::Cost => None,
+                    m => {
+                        scratch.clear();
+                        for c in &classes {
+                            scratch.merge(&c.latency);
+                        }
+                        (scratch.count() > 0).then(|| match m {
+                            Metric::P99Latency => scratch.quantile_s(0.99),
+                            Metric::P95Latency => scratch.quantile_s(0.95),
+                            Metric::P50Latency => scratch.quantile_s(0.5),
+                            _ => scratch.mean_s(),
+                        })
+                    }
+                };
+                SloNow {
+                    name: slo.name(sc),
+                    pass: value.map(|v| {
+                        if slo.metric.is_floor() {
+                            v >= slo.limit
+                        } else {
+                            v <= slo.limit
+                        }
+                    }),
+                    value,
+                }
+            })
+            .collect()
+    }
+}
