@@ -118,6 +118,8 @@ pub struct App {
     pub detail: bool,
     /// Per node, its zones' names (service pools).
     pub zones: Vec<Vec<String>>,
+    /// Per node, what its autoscaler reads (if it has one that reads a metric).
+    pub metrics: Vec<Option<models::control::autoscale::Metric>>,
     /// Lesson panel shown.
     pub lesson: bool,
     /// The latest snapshot.
@@ -169,6 +171,16 @@ impl App {
                 .nodes
                 .iter()
                 .map(|n| n.kind.as_service().map_or(vec![], |s| s.zones.clone()))
+                .collect(),
+            metrics: sc
+                .nodes
+                .iter()
+                .map(|n| {
+                    n.kind
+                        .as_service()
+                        .and_then(|s| s.autoscale.as_ref())
+                        .and_then(|a| a.metric())
+                })
                 .collect(),
             lesson: false,
             snap: Snapshot::default(),

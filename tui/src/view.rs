@@ -298,9 +298,16 @@ fn charts(f: &mut Frame, app: &App, theme: Theme, area: Rect) {
         ),
         (
             format!(
-                " {name}: {} serving of {} ",
+                " {name}: {} serving of {}{} ",
                 last(&node.serving),
-                last(&node.size)
+                last(&node.size),
+                match (
+                    app.metrics.get(app.selected).copied().flatten(),
+                    app.snap.nodes.get(app.selected).and_then(|n| n.metric),
+                ) {
+                    (Some(m), Some(v)) => format!(" · reads {}", m.show(v)),
+                    _ => String::new(),
+                }
             ),
             spark(&node.serving, 1.0, w),
             Color::Cyan,

@@ -39,15 +39,14 @@ fn advance(
     *seen += f.log.len();
     f.latency = w.latency_window(marks);
     f.slo = w.slo_now(&mut sim_core::Histogram::new());
-    f.applied = std::mem::take(&mut applied_times().lock().unwrap());
+    f.applied = APPLIED.with(|a| std::mem::take(&mut *a.borrow_mut()));
     app.frame(f);
 }
 
-/// Times of the changes injected since the last frame (as the simulation thread keeps).
-fn applied_times() -> &'static std::sync::Mutex<Vec<sim_core::SimTime>> {
-    static T: std::sync::OnceLock<std::sync::Mutex<Vec<sim_core::SimTime>>> =
-        std::sync::OnceLock::new();
-    T.get_or_init(Default::default)
+thread_local! {
+    /// Times of the changes injected since the last frame (as the simulation thread keeps
+    /// them), per test thread.
+    static APPLIED: std::cell::RefCell<Vec<sim_core::SimTime>> = Default::default();
 }
 
 /// Apply the UI's commands to `sim`, as the simulation thread does.
@@ -55,7 +54,7 @@ fn apply(sim: &mut sim_core::Simulation<models::world::World>, cmds: Vec<Cmd>) {
     for c in cmds {
         if let Cmd::Inject(v) = c {
             sim.inject(models::kernel::Ev::Control(v));
-            applied_times().lock().unwrap().push(sim.now());
+            APPLIED.with(|a| a.borrow_mut().push(sim.now()));
         }
     }
 }
@@ -202,4 +201,29 @@ fn small_terminals_get_the_topology_alone_and_nothing_panics() {
             assert!(!s.contains("events") && s.contains("api"), "{s}");
         }
     }
+}
+
+#[test]
+fn an_autoscaled_pool_shows_what_its_autoscaler_reads_and_its_decisions() {
+    let text = SHOP.replace(
+        r#"handlers: {"*": [Cpu(Exp("4ms"))]})"#,
+        r#"handlers: {"*": [Cpu(Exp("4ms"))]},
+                    autoscale: TargetTracking(metric: Cpu, target: 0.6, min: 2, max: 8))"#,
+    );
+    assert!(text.contains("TargetTracking"));
+    let sc = models::load_str("shop.ron", &text).unwrap();
+    let (sc, armed) = tui::arm::arm(&sc);
+    let mut app = App::new(&sc, armed, 1);
+    let sc = Arc::new(sc);
+    let mut sim = models::world::World::simulation(sc.clone(), 1);
+    let (mut marks, mut seen) = (vec![], 0);
+    app.key(Key::Next, &sc);
+    for t in (10..=240).step_by(10) {
+        advance(&mut app, &mut sim, &mut marks, &mut seen, t);
+    }
+    let s = screen(&app, 100, 30);
+    // Saturated from the start (1 100/s against 1 000/s): three 1-minute datapoints at
+    // 100%, out at 180 s to ceil(2 × 1.0 / 0.6) = 4, then 6.
+    assert!(s.contains("api: 6 serving of 6 · reads cpu "), "{s}");
+    assert!(s.contains("03:00 autoscale api: 2 → 4 instances"), "{s}");
 }

@@ -37,6 +37,8 @@ pub struct NodeSnapshot {
     pub killed: u64,
     /// Service pools: each instance ever started (stopped ones too, their slots reused).
     pub instances: Vec<InstanceSnapshot>,
+    /// Autoscaled pools: the autoscaler's latest datapoint.
+    pub metric: Option<f64>,
 }
 
 /// One instance of a pool at an instant.
@@ -101,6 +103,7 @@ impl World {
             n.departed = st.departed_total;
             n.rejected = st.rejected.get();
             n.killed = st.killed.get();
+            n.metric = self.autoscale[i].as_ref().map(|a| a.latest());
             n.instances.clear();
             if let Some(p) = pool {
                 use crate::components::station::Life;
