@@ -93,6 +93,8 @@ pub struct NodeHistory {
     pub size: VecDeque<f64>,
     /// Requests waiting in queues.
     pub queue: VecDeque<f64>,
+    /// Caches: the hit ratio over each frame (the last one's when it had no reads).
+    pub hit_ratio: VecDeque<f64>,
 }
 
 /// The UI's state.
@@ -446,10 +448,22 @@ impl App {
             push(&mut h.t, f.snap.t.as_secs_f64());
             h.nodes
                 .resize_with(f.snap.nodes.len(), NodeHistory::default);
-            for (nh, n) in h.nodes.iter_mut().zip(&f.snap.nodes) {
+            for (i, (nh, n)) in h.nodes.iter_mut().zip(&f.snap.nodes).enumerate() {
                 push(&mut nh.serving, n.serving as f64);
                 push(&mut nh.size, n.size as f64);
                 push(&mut nh.queue, n.queued as f64);
+                let (h0, m0) = self
+                    .snap
+                    .nodes
+                    .get(i)
+                    .map_or((0, 0), |o| (o.hits, o.misses));
+                let (dh, dm) = (n.hits.saturating_sub(h0), n.misses.saturating_sub(m0));
+                let ratio = if dh + dm > 0 {
+                    dh as f64 / (dh + dm) as f64
+                } else {
+                    nh.hit_ratio.back().copied().unwrap_or(0.0)
+                };
+                push(&mut nh.hit_ratio, ratio);
             }
         }
         for t in &f.applied {

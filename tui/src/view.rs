@@ -313,12 +313,21 @@ fn charts(f: &mut Frame, app: &App, theme: Theme, area: Rect) {
             Color::Cyan,
             rows[2],
         ),
-        (
-            format!(" {name}: {} waiting ", last(&node.queue)),
-            spark(&node.queue, 1.0, w),
-            Color::Magenta,
-            rows[3],
-        ),
+        if app.nodes.get(app.selected).is_some_and(|n| n.1 == "cache") {
+            (
+                format!(" {name}: hit ratio {:.0}% ", last(&node.hit_ratio) * 100.0),
+                spark(&node.hit_ratio, 100.0, w),
+                Color::Blue,
+                rows[3],
+            )
+        } else {
+            (
+                format!(" {name}: {} waiting ", last(&node.queue)),
+                spark(&node.queue, 1.0, w),
+                Color::Magenta,
+                rows[3],
+            )
+        },
     ];
     for (title, data, c, r) in items {
         f.render_widget(

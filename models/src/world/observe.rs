@@ -39,6 +39,10 @@ pub struct NodeSnapshot {
     pub instances: Vec<InstanceSnapshot>,
     /// Autoscaled pools: the autoscaler's latest datapoint.
     pub metric: Option<f64>,
+    /// Caches: hits and misses in the measured window so far.
+    pub hits: u64,
+    /// Misses.
+    pub misses: u64,
 }
 
 /// One instance of a pool at an instant.
@@ -104,6 +108,10 @@ impl World {
             n.rejected = st.rejected.get();
             n.killed = st.killed.get();
             n.metric = self.autoscale[i].as_ref().map(|a| a.latest());
+            (n.hits, n.misses) = st
+                .cache
+                .as_ref()
+                .map_or((0, 0), |c| (c.hits.get(), c.misses.get()));
             n.instances.clear();
             if let Some(p) = pool {
                 use crate::components::station::Life;
