@@ -18,7 +18,7 @@ pub struct Controller {
 }
 
 impl Controller {
-    /// Keep `v` as the latest datapoint without deciding (a policy deciding elsewhere).
+    /// Keep `v` as the latest datapoint (the last `IN_POINTS` are kept).
     pub fn record(&mut self, v: f64) {
         if self.points.len() == IN_POINTS {
             self.points.remove(0);
@@ -101,10 +101,7 @@ impl Controller {
         serving: u32,
         size: u32,
     ) -> Option<(u32, String)> {
-        if self.points.len() == IN_POINTS {
-            self.points.remove(0);
-        }
-        self.points.push(v);
+        self.record(v);
         let since = |t: Option<SimTime>, d: SimTime| t.is_some_and(|t| now < t + d);
         if let Some((min, max, metric)) = policy.bounds() {
             // Outside its bounds (a scripted change moved it): back inside first.
