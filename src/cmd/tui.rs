@@ -1,26 +1,64 @@
-//! `scalelab tui [FILE]`: the terminal UI on a scenario (the built-in default without
-//! FILE).
+//! `scalelab tui [FILE]`: the terminal UI on a scenario. Without FILE: a picker over the
+//! built-in default and the `scenarios/` folder's files where there is one, the built-in
+//! default alone otherwise.
 
 use clap::Args;
 use std::io::IsTerminal;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::sync::Arc;
 
 /// Flags of `scalelab tui`.
 #[derive(Args, Debug, Default)]
 pub struct TuiArgs {
-    /// Scenario file (.ron); the built-in default without one.
+    /// Scenario file (.ron). Without one: a picker over the built-in default and
+    /// ./scenarios/*.ron (the built-in default alone where there is no such folder).
     pub file: Option<PathBuf>,
     /// Seed (default: the scenario's).
     #[arg(long)]
     pub seed: Option<u64>,
 }
 
+/// The scenarios to offer without a FILE: the built-in default, then `scenarios/*.ron`
+/// in the working directory, sorted (a copy of the built-in default left out), each loaded
+/// or with the error that loading it gave.
+pub fn library(dir: &Path) -> Vec<tui::pick::Choice> {
+    let default = super::load(None).expect("the built-in default scenario loads");
+    let mut out = vec![tui::pick::Choice {
+        path: "built-in default".into(),
+        scenario: Ok(Arc::new(default)),
+    }];
+    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
+        .into_iter()
+        .flatten()
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|x| x == "ron") && p.is_file())
+        .collect();
+    files.sort();
+    for f in files {
+        if std::fs::read_to_string(&f).is_ok_and(|t| t == super::DEFAULT_SCENARIO) {
+            continue;
+        }
+        out.push(tui::pick::Choice {
+            path: f.display().to_string(),
+            scenario: models::load(&f).map(Arc::new).map_err(|e| e.to_string()),
+        });
+    }
+    out
+}
+
 /// Open the UI.
 pub fn run(args: TuiArgs) -> ExitCode {
-    let sc = match super::load(args.file.as_deref()) {
-        Ok(sc) => sc,
-        Err(e) => return super::report_error(&e),
+    let choices = match &args.file {
+        Some(f) => match super::load(Some(f)) {
+            Ok(sc) => vec![tui::pick::Choice {
+                path: f.display().to_string(),
+                scenario: Ok(Arc::new(sc)),
+            }],
+            Err(e) => return super::report_error(&e),
+        },
+        None => library(Path::new("scenarios")),
     };
     if !std::io::stdout().is_terminal() || !std::io::stdin().is_terminal() {
         eprintln!(
@@ -28,8 +66,7 @@ pub fn run(args: TuiArgs) -> ExitCode {
         );
         return ExitCode::from(2);
     }
-    let seed = args.seed.unwrap_or(sc.seed);
-    match tui::run(std::sync::Arc::new(sc), seed) {
+    match tui::run(choices, args.seed) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("error: the terminal UI failed: {e}");

@@ -33,77 +33,159 @@ impl Screen {
     }
 }
 
+/// The binary running in a pseudo-terminal of 100×30, its screen and its keyboard.
+struct Session {
+    screen: Screen,
+    child: Box<dyn portable_pty::Child + Send + Sync>,
+    keys: Box<dyn Write + Send>,
+    /// Held while the session lasts (closing it hangs the terminal up).
+    _master: Box<dyn portable_pty::MasterPty + Send>,
+}
+
+impl Session {
+    fn start(args: &[&str], cwd: &std::path::Path) -> Session {
+        let pty = native_pty_system()
+            .openpty(PtySize {
+                rows: 30,
+                cols: 100,
+                pixel_width: 0,
+                pixel_height: 0,
+            })
+            .expect("a pseudo-terminal (this test must not be skipped)");
+        let mut cmd = CommandBuilder::new(env!("CARGO_BIN_EXE_scalelab"));
+        cmd.args(args);
+        cmd.cwd(cwd);
+        cmd.env("NO_COLOR", "1");
+        cmd.env("TERM", "xterm-256color");
+        let child = pty.slave.spawn_command(cmd).expect("spawn scalelab tui");
+        drop(pty.slave);
+        let parser = Arc::new(Mutex::new(vt100::Parser::new(30, 100, 0)));
+        let mut reader = pty.master.try_clone_reader().unwrap();
+        let p = parser.clone();
+        std::thread::spawn(move || {
+            let mut buf = [0u8; 8192];
+            while let Ok(n) = reader.read(&mut buf) {
+                if n == 0 {
+                    break;
+                }
+                p.lock().unwrap().process(&buf[..n]);
+            }
+        });
+        let keys = pty.master.take_writer().unwrap();
+        Session {
+            screen: Screen { parser },
+            child,
+            keys,
+            _master: pty.master,
+        }
+    }
+
+    fn send(&mut self, k: &str) {
+        self.keys.write_all(k.as_bytes()).unwrap();
+        self.keys.flush().unwrap();
+    }
+
+    /// Quit with `q`: the process ends well and gives the terminal back (out of the
+    /// alternate screen, cursor shown).
+    fn quit(mut self) {
+        self.send("q");
+        let start = Instant::now();
+        let status = loop {
+            if let Some(st) = self.child.try_wait().unwrap() {
+                break st;
+            }
+            assert!(start.elapsed() < Duration::from_secs(10), "did not quit");
+            std::thread::sleep(Duration::from_millis(50));
+        };
+        assert!(status.success(), "{status:?}");
+        let start = Instant::now();
+        while self
+            .screen
+            .parser
+            .lock()
+            .unwrap()
+            .screen()
+            .alternate_screen()
+        {
+            assert!(
+                start.elapsed() < Duration::from_secs(5),
+                "still in the alternate screen"
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        assert!(!self.screen.parser.lock().unwrap().screen().hide_cursor());
+    }
+}
+
 #[test]
 fn the_terminal_ui_runs_pauses_kills_and_quits_in_a_real_terminal() {
-    let pty = native_pty_system()
-        .openpty(PtySize {
-            rows: 30,
-            cols: 100,
-            pixel_width: 0,
-            pixel_height: 0,
-        })
-        .expect("a pseudo-terminal (this test must not be skipped)");
-    let mut cmd = CommandBuilder::new(env!("CARGO_BIN_EXE_scalelab"));
-    cmd.args(["tui", "scenarios/black-friday.ron"]);
-    cmd.cwd(env!("CARGO_MANIFEST_DIR"));
-    cmd.env("NO_COLOR", "1");
-    cmd.env("TERM", "xterm-256color");
-    let mut child = pty.slave.spawn_command(cmd).expect("spawn scalelab tui");
-    drop(pty.slave);
-    let parser = Arc::new(Mutex::new(vt100::Parser::new(30, 100, 0)));
-    let mut reader = pty.master.try_clone_reader().unwrap();
-    let p = parser.clone();
-    std::thread::spawn(move || {
-        let mut buf = [0u8; 8192];
-        while let Ok(n) = reader.read(&mut buf) {
-            if n == 0 {
-                break;
-            }
-            p.lock().unwrap().process(&buf[..n]);
-        }
-    });
-    let mut keys = pty.master.take_writer().unwrap();
-    let mut send = |k: &str| {
-        keys.write_all(k.as_bytes()).unwrap();
-        keys.flush().unwrap();
-    };
-    let screen = Screen { parser };
+    let mut t = Session::start(
+        &["tui", "scenarios/black-friday.ron"],
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")),
+    );
+    let screen = &t.screen;
     // It draws the scenario's topology and runs.
     screen.wait_for("black-friday — topology");
+    // The first 30 s are the scenario's warm-up, said on the status bar; then it runs.
     let s = screen.wait_for("3/3 up");
-    assert!(s.contains("api") && s.contains("running"), "{s}");
+    assert!(
+        s.contains("api") && s.contains("warm-up to 00:30 (not measured)"),
+        "{s}"
+    );
+    screen.wait_for(" running ");
     // Faster, so the spike and the autoscaler come within seconds.
-    send("+");
-    send("+");
-    screen.wait_for("autoscale api:");
+    t.send("+");
+    t.send("+");
+    t.screen.wait_for("autoscale api:");
     // Pause, kill an instance of api: the kill is on the event log.
-    send(" ");
-    screen.wait_for("PAUSED");
-    send("k");
-    send(".");
-    let s = screen.wait_for("kill 1 instance");
+    t.send(" ");
+    t.screen.wait_for("PAUSED");
+    t.send("k");
+    t.send(".");
+    let s = t.screen.wait_for("kill 1 instance");
     assert!(s.contains("PAUSED"), "{s}");
-    // Help, then quit: the process ends and gives the terminal back.
-    send("?");
-    screen.wait_for("pause / resume");
-    send("q");
-    let start = Instant::now();
-    let status = loop {
-        if let Some(st) = child.try_wait().unwrap() {
-            break st;
-        }
-        assert!(start.elapsed() < Duration::from_secs(10), "did not quit");
-        std::thread::sleep(Duration::from_millis(50));
-    };
-    assert!(status.success(), "{status:?}");
-    // The terminal is given back: out of the alternate screen, cursor shown.
-    let start = Instant::now();
-    while screen.parser.lock().unwrap().screen().alternate_screen() {
-        assert!(
-            start.elapsed() < Duration::from_secs(5),
-            "still in the alternate screen"
-        );
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    assert!(!screen.parser.lock().unwrap().screen().hide_cursor());
+    // Help, then quit.
+    t.send("?");
+    t.screen.wait_for("pause / resume");
+    t.quit();
+}
+
+#[test]
+fn without_a_file_the_terminal_ui_offers_the_scenarios_at_hand() {
+    let dir = std::env::temp_dir().join(format!("scalelab-picker-{}", std::process::id()));
+    let lib = dir.join("scenarios");
+    std::fs::create_dir_all(&lib).unwrap();
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    std::fs::copy(
+        root.join("scenarios/black-friday.ron"),
+        lib.join("black-friday.ron"),
+    )
+    .unwrap();
+    std::fs::write(lib.join("broken.ron"), "Scenario(name: \"x\", sauces: [])").unwrap();
+    let mut t = Session::start(&["tui"], &dir);
+    // The built-in default first, then the folder's files in order; the broken one says so.
+    let s = t.screen.wait_for("pick a scenario");
+    assert!(s.contains("▶ default"), "{s}");
+    assert!(
+        s.contains("  black-friday") && s.contains("✗ does not load"),
+        "{s}"
+    );
+    assert!(s.contains("A small web backend"), "{s}");
+    // Down twice to the broken one: its located error, and enter does not open it.
+    t.send("\x1b[B");
+    t.screen.wait_for("▶ black-friday");
+    t.send("\x1b[B");
+    t.screen.wait_for("broken.ron:1:");
+    t.send("\r");
+    std::thread::sleep(Duration::from_millis(300));
+    assert!(t.screen.text().contains("pick a scenario"));
+    // Up to black-friday, open it; `b` comes back to the picker, `q` quits from there.
+    t.send("\x1b[A");
+    t.screen.wait_for("▶ black-friday");
+    t.send("\r");
+    t.screen.wait_for("black-friday — topology");
+    t.send("b");
+    t.screen.wait_for("pick a scenario");
+    t.quit();
+    std::fs::remove_dir_all(&dir).unwrap();
 }

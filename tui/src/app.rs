@@ -76,12 +76,30 @@ pub struct History {
     pub throughput: VecDeque<f64>,
     /// Errors per second over each frame.
     pub errors: VecDeque<f64>,
-    /// End-to-end p99 per frame, seconds.
+    /// End-to-end p50, p95, p99 per frame, seconds.
+    pub p50: VecDeque<f64>,
+    /// p95.
+    pub p95: VecDeque<f64>,
+    /// p99.
     pub p99: VecDeque<f64>,
     /// Simulated time of each point, seconds.
     pub t: VecDeque<f64>,
     /// Per node: serving instances, instances starting or serving, requests waiting.
     pub nodes: Vec<NodeHistory>,
+    /// Moments to mark on the charts (faults, actions, deployments, autoscaler
+    /// decisions), oldest first, none older than the oldest point.
+    pub marks: VecDeque<Mark>,
+}
+
+/// A moment marked on the charts.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Mark {
+    /// Simulated seconds.
+    pub t: f64,
+    /// What kind.
+    pub kind: models::report::TimelineKind,
+    /// The node concerned (empty for a zone).
+    pub node: String,
 }
 
 /// One node's history.
@@ -95,6 +113,10 @@ pub struct NodeHistory {
     pub queue: VecDeque<f64>,
     /// Caches: the hit ratio over each frame (the last one's when it had no reads).
     pub hit_ratio: VecDeque<f64>,
+    /// What its autoscaler reads (NaN without one).
+    pub metric: VecDeque<f64>,
+    /// Busy / workers over each frame's slice.
+    pub util: VecDeque<f64>,
 }
 
 /// The UI's state.
@@ -106,6 +128,8 @@ pub struct App {
     pub description: String,
     /// The seed.
     pub seed: u64,
+    /// Simulated seconds before requests are measured (the charts are flat until then).
+    pub warmup: f64,
     /// Node names and kinds, scenario order, and their depth in the call graph.
     pub nodes: Vec<(String, &'static str, u32)>,
     /// Paused.
@@ -120,6 +144,10 @@ pub struct App {
     pub detail: bool,
     /// Per node, its zones' names (service pools).
     pub zones: Vec<Vec<String>>,
+    /// The declared zones, scenario order.
+    pub zone_names: Vec<String>,
+    /// Per node, the nodes it calls (balancer backends, calls, read-through stores).
+    pub calls: Vec<Vec<usize>>,
     /// Per node, what its autoscaler reads (if it has one that reads a metric).
     pub metrics: Vec<Option<models::control::autoscale::Metric>>,
     /// Lesson panel shown.
@@ -148,6 +176,10 @@ pub struct App {
     pub message: String,
     /// Quit asked.
     pub quit: bool,
+    /// A picker is there to go back to (`b`).
+    pub picker: bool,
+    /// Back to the picker asked (with `quit`).
+    pub back: bool,
 }
 
 impl App {
@@ -158,6 +190,7 @@ impl App {
             title: sc.name.clone(),
             description: sc.description.clone(),
             seed,
+            warmup: sc.warmup.as_secs_f64(),
             nodes: sc
                 .nodes
                 .iter()
@@ -166,13 +199,28 @@ impl App {
                 .collect(),
             paused: false,
             speed: DEFAULT_SPEED,
-            selected: 0,
+            // The first pool: what its charts show (instances, backlog) is what a
+            // user comes to watch.
+            selected: sc
+                .nodes
+                .iter()
+                .position(|n| n.kind.as_service().is_some())
+                .unwrap_or(0),
             help: false,
             detail: false,
             zones: sc
                 .nodes
                 .iter()
                 .map(|n| n.kind.as_service().map_or(vec![], |s| s.zones.clone()))
+                .collect(),
+            zone_names: sc.zones.clone(),
+            calls: (0..sc.nodes.len())
+                .map(|i| {
+                    sc.callees(models::ids::NodeId::new(i))
+                        .into_iter()
+                        .map(|c| c.index())
+                        .collect()
+                })
                 .collect(),
             metrics: sc
                 .nodes
@@ -197,6 +245,8 @@ impl App {
             done: false,
             message: String::new(),
             quit: false,
+            picker: false,
+            back: false,
         }
     }
 
@@ -214,6 +264,10 @@ impl App {
         match k {
             Key::Char('q') => {
                 self.quit = true;
+                vec![Cmd::Quit]
+            }
+            Key::Char('b') if self.picker => {
+                (self.quit, self.back) = (true, true);
                 vec![Cmd::Quit]
             }
             Key::Char(' ') => {
@@ -428,7 +482,8 @@ impl App {
     /// A frame from the simulation: the snapshot, the charts, the log.
     pub fn frame(&mut self, f: Frame) {
         let dt = (f.snap.t.as_secs_f64() - self.snap.t.as_secs_f64()).max(0.0);
-        if dt > 0.0 && f.snap.t > self.snap.t {
+        let advanced = dt > 0.0 && f.snap.t > self.snap.t;
+        if advanced {
             let h = &mut self.history;
             let push = |q: &mut VecDeque<f64>, v: f64| {
                 if q.len() == HISTORY {
@@ -444,6 +499,8 @@ impl App {
                 &mut h.errors,
                 f.snap.errors.saturating_sub(self.snap.errors) as f64 / dt,
             );
+            push(&mut h.p50, f.latency[0]);
+            push(&mut h.p95, f.latency[1]);
             push(&mut h.p99, f.latency[2]);
             push(&mut h.t, f.snap.t.as_secs_f64());
             h.nodes
@@ -452,6 +509,7 @@ impl App {
                 push(&mut nh.serving, n.serving as f64);
                 push(&mut nh.size, n.size as f64);
                 push(&mut nh.queue, n.queued as f64);
+                push(&mut nh.metric, n.metric.unwrap_or(f64::NAN));
                 let (h0, m0) = self
                     .snap
                     .nodes
@@ -476,14 +534,26 @@ impl App {
                 }
             }
         }
+        if f.restarted {
+            self.history = History::default();
+        }
         for e in f.log {
+            use models::report::TimelineKind as K;
+            if matches!(e.kind, K::Fault | K::Action | K::Deploy | K::Autoscale) {
+                self.history.marks.push_back(Mark {
+                    t: e.t,
+                    kind: e.kind,
+                    node: e.node.clone(),
+                });
+            }
             if self.log.len() == LOG {
                 self.log.pop_front();
             }
             self.log.push_back(e);
         }
-        if f.restarted {
-            self.history = History::default();
+        let oldest = self.history.t.front().copied().unwrap_or(0.0);
+        while self.history.marks.front().is_some_and(|m| m.t < oldest) {
+            self.history.marks.pop_front();
         }
         self.util = f
             .snap
@@ -498,6 +568,15 @@ impl App {
                 _ => util(n),
             })
             .collect();
+        if advanced {
+            let h = &mut self.history;
+            for (nh, &u) in h.nodes.iter_mut().zip(&self.util) {
+                if nh.util.len() == HISTORY {
+                    nh.util.pop_front();
+                }
+                nh.util.push_back(u);
+            }
+        }
         self.done = f.done;
         self.slo = f.slo;
         self.snap = f.snap;

@@ -6,6 +6,7 @@
 
 pub mod app;
 pub mod arm;
+pub mod pick;
 pub mod sim;
 pub mod view;
 
@@ -27,8 +28,10 @@ fn restore() {
     let _ = io::stdout().execute(crossterm::cursor::Show);
 }
 
-/// Run the terminal UI on `sc` with `seed` until the user quits.
-pub fn run(sc: Arc<models::Scenario>, seed: u64) -> io::Result<()> {
+/// Run the terminal UI until the user quits: on the one scenario given, or, with several,
+/// a picker over them first (`b` in a run comes back to it). `seed`: the scenario's own
+/// without one.
+pub fn run(choices: Vec<pick::Choice>, seed: Option<u64>) -> io::Result<()> {
     terminal::enable_raw_mode()?;
     io::stdout().execute(EnterAlternateScreen)?;
     // On a panic, give the terminal back before the message is printed.
@@ -38,23 +41,94 @@ pub fn run(sc: Arc<models::Scenario>, seed: u64) -> io::Result<()> {
         hook(info);
     }));
     let mut term = Terminal::new(CrosstermBackend::new(io::stdout()))?;
-    let result = event_loop(&mut term, sc, seed);
+    let result = session(&mut term, &choices, seed);
     restore();
     let _ = std::panic::take_hook();
     result
 }
 
+fn session(
+    term: &mut Terminal<CrosstermBackend<Stdout>>,
+    choices: &[pick::Choice],
+    seed: Option<u64>,
+) -> io::Result<()> {
+    let picking = choices.len() > 1;
+    let mut picker = pick::Picker::default();
+    loop {
+        let i = if picking {
+            match pick_loop(term, &mut picker, choices)? {
+                Some(i) => i,
+                None => return Ok(()),
+            }
+        } else {
+            0
+        };
+        let Some(Ok(sc)) = choices.get(i).map(|c| c.scenario.clone()) else {
+            return Ok(());
+        };
+        let seed = seed.unwrap_or(sc.seed);
+        if !event_loop(term, sc, seed, picking)? {
+            return Ok(());
+        }
+    }
+}
+
+/// Translate a terminal key (ctrl-c is `q`).
+fn key_of(k: event::KeyEvent) -> Option<app::Key> {
+    if k.kind == KeyEventKind::Release {
+        return None;
+    }
+    match k.code {
+        KeyCode::Char('c') if k.modifiers.contains(KeyModifiers::CONTROL) => {
+            Some(app::Key::Char('q'))
+        }
+        KeyCode::Char(c) => Some(app::Key::Char(c)),
+        KeyCode::Tab | KeyCode::Right | KeyCode::Down => Some(app::Key::Next),
+        KeyCode::BackTab | KeyCode::Left | KeyCode::Up => Some(app::Key::Prev),
+        KeyCode::Enter => Some(app::Key::Enter),
+        KeyCode::Esc => Some(app::Key::Esc),
+        _ => None,
+    }
+}
+
+/// The picker until a choice opens (`Some`) or the user quits.
+fn pick_loop(
+    term: &mut Terminal<CrosstermBackend<Stdout>>,
+    picker: &mut pick::Picker,
+    choices: &[pick::Choice],
+) -> io::Result<Option<usize>> {
+    loop {
+        term.draw(|f| pick::draw(f, picker, choices))?;
+        match event::read()? {
+            Event::Key(k) => {
+                if let Some(key) = key_of(k) {
+                    match picker.key(key, choices) {
+                        pick::Pick::Open(i) => return Ok(Some(i)),
+                        pick::Pick::Quit => return Ok(None),
+                        pick::Pick::Stay => {}
+                    }
+                }
+            }
+            Event::Resize(..) => term.autoresize()?,
+            _ => {}
+        }
+    }
+}
+
+/// One run in the UI; whether the user asked to go back to the picker.
 fn event_loop(
     term: &mut Terminal<CrosstermBackend<Stdout>>,
     sc: Arc<models::Scenario>,
     seed: u64,
-) -> io::Result<()> {
+    picker: bool,
+) -> io::Result<bool> {
     let (armed_sc, armed) = arm::arm(&sc);
     let sc = Arc::new(armed_sc);
     let (tx, rx) = sim::channel();
     let mailbox: sim::Mailbox = Arc::new(Mutex::new(None));
     let handle = sim::spawn(sc.clone(), seed, rx, mailbox.clone());
     let mut app = app::App::new(&sc, armed, seed);
+    app.picker = picker;
     let theme = view::Theme::from_env();
     let frame_time = Duration::from_millis(1000 / FPS);
     while !app.quit {
@@ -64,19 +138,8 @@ fn event_loop(
         term.draw(|f| view::draw(f, &app, theme))?;
         if event::poll(frame_time)? {
             match event::read()? {
-                Event::Key(k) if k.kind != KeyEventKind::Release => {
-                    let key = match k.code {
-                        KeyCode::Char('c') if k.modifiers.contains(KeyModifiers::CONTROL) => {
-                            Some(app::Key::Char('q'))
-                        }
-                        KeyCode::Char(c) => Some(app::Key::Char(c)),
-                        KeyCode::Tab | KeyCode::Right | KeyCode::Down => Some(app::Key::Next),
-                        KeyCode::BackTab | KeyCode::Left | KeyCode::Up => Some(app::Key::Prev),
-                        KeyCode::Enter => Some(app::Key::Enter),
-                        KeyCode::Esc => Some(app::Key::Esc),
-                        _ => None,
-                    };
-                    if let Some(key) = key {
+                Event::Key(k) => {
+                    if let Some(key) = key_of(k) {
                         for c in app.key(key, &sc) {
                             // The thread gone (it ended): nothing more to ask.
                             let _ = tx.send(c);
@@ -90,5 +153,5 @@ fn event_loop(
     }
     let _ = tx.send(app::Cmd::Quit);
     let _ = handle.join();
-    Ok(())
+    Ok(app.back)
 }

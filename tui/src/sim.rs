@@ -66,6 +66,9 @@ fn run(sc: Arc<Scenario>, seed: u64, cmds: Receiver<Cmd>, out: Mailbox) {
     let mut restarted = false;
     let mut applied = vec![];
     let mut scratch = sim_core::Histogram::new();
+    // The latest slice's percentiles: a frame sent while paused repeats them (an empty
+    // window would read 0).
+    let mut latency = [0.0; 3];
     loop {
         let began = Instant::now();
         loop {
@@ -79,7 +82,7 @@ fn run(sc: Arc<Scenario>, seed: u64, cmds: Receiver<Cmd>, out: Mailbox) {
                 }
                 Ok(Cmd::Restart) => {
                     sim = World::simulation(sc.clone(), seed);
-                    (seen, marks, restarted) = (0, vec![], true);
+                    (seen, marks, restarted, latency) = (0, vec![], true, [0.0; 3]);
                 }
                 Ok(Cmd::Quit) | Err(TryRecvError::Disconnected) => return,
                 Err(TryRecvError::Empty) => break,
@@ -103,6 +106,7 @@ fn run(sc: Arc<Scenario>, seed: u64, cmds: Receiver<Cmd>, out: Mailbox) {
                 max_slice = SimTime::from_secs_f64((max_slice.as_secs_f64() * k).max(1e-3));
             }
             step = false;
+            latency = sim.model().latency_window(&mut marks);
         }
         let w = sim.model();
         let mut frame = Frame {
@@ -114,7 +118,7 @@ fn run(sc: Arc<Scenario>, seed: u64, cmds: Receiver<Cmd>, out: Mailbox) {
         w.snapshot_into(sim.now(), &mut frame.snap);
         frame.log = w.timeline_from(seen).to_vec();
         seen += frame.log.len();
-        frame.latency = w.latency_window(&mut marks);
+        frame.latency = latency;
         frame.slo = w.slo_now(&mut scratch);
         if let Ok(mut m) = out.lock() {
             // An untaken frame's log must not be lost: carry it over.

@@ -91,8 +91,9 @@ fn the_topology_shows_every_node_marks_the_bottleneck_and_a_kill() {
     assert!(s.contains("SLO ✘ p99_latency ≤ 0.05s ("), "{s}");
     // The charts have data: the throughput, near 1 000/s, is in the title.
     assert!(s.contains("done 9") || s.contains("done 10"), "{s}");
-    // Select api and kill an instance: the command is an injected kill, recorded for `s`.
-    app.key(Key::Next, &sc);
+    // api, the first pool, is selected at the start. Kill an instance: the command is an
+    // injected kill, recorded for `s`.
+    assert_eq!(app.selected, 1);
     let cmds = app.key(Key::Char('k'), &sc);
     assert!(matches!(cmds[..], [Cmd::Inject(_)]), "{cmds:?}");
     apply(&mut sim, cmds);
@@ -102,7 +103,7 @@ fn the_topology_shows_every_node_marks_the_bottleneck_and_a_kill() {
     assert!(s.contains("1/1 up") && s.contains(" err "), "{s}");
     assert!(s.contains("kill 1 instance"), "the event log: {s}");
     // The selected node's own charts follow it, and its detail lists its instances.
-    assert!(s.contains("api: 1 serving of 1"), "{s}");
+    assert!(s.contains("api: 1/1 up"), "{s}");
     app.key(Key::Enter, &sc);
     let d = screen(&app, 100, 30);
     assert!(
@@ -172,6 +173,7 @@ fn keys_pause_change_speed_and_open_panels() {
     assert_eq!(app.key(Key::Char('-'), &sc), vec![Cmd::Speed(Some(1.0))]);
     // A balancer has no instances to kill: refused with a reason, nothing injected; nor
     // latency, a flush, or a zone (none declared) for it.
+    app.key(Key::Prev, &sc);
     assert!(app.key(Key::Char('k'), &sc).is_empty());
     assert!(screen(&app, 100, 30).contains("`lb` has no instances to kill"));
     for k in ['l', 'f', 'z', 'h'] {
@@ -217,14 +219,13 @@ fn an_autoscaled_pool_shows_what_its_autoscaler_reads_and_its_decisions() {
     let sc = Arc::new(sc);
     let mut sim = models::world::World::simulation(sc.clone(), 1);
     let (mut marks, mut seen) = (vec![], 0);
-    app.key(Key::Next, &sc);
     for t in (10..=240).step_by(10) {
         advance(&mut app, &mut sim, &mut marks, &mut seen, t);
     }
     let s = screen(&app, 100, 30);
     // Saturated from the start (1 100/s against 1 000/s): three 1-minute datapoints at
     // 100%, out at 180 s to ceil(2 × 1.0 / 0.6) = 4, then 6.
-    assert!(s.contains("api: 6 serving of 6 · reads cpu "), "{s}");
+    assert!(s.contains("api: 6/6 up") && s.contains("reads cpu "), "{s}");
     assert!(s.contains("03:00 autoscale api: 2 → 4 instances"), "{s}");
 }
 
@@ -254,4 +255,203 @@ fn a_selected_cache_charts_its_hit_ratio() {
         s.contains("cache: hit ratio 8") || s.contains("cache: hit ratio 9"),
         "{s}"
     );
+}
+
+/// The screen's cells drawn in `color` inside `area` (x0..x1, y0..y1), with colour on.
+fn cells_in(app: &App, (w, h): (u16, u16), color: ratatui::style::Color, area: [u16; 4]) -> usize {
+    let mut term = Terminal::new(TestBackend::new(w, h)).unwrap();
+    term.draw(|f| draw(f, app, Theme { color: true })).unwrap();
+    let buf = term.backend().buffer().clone();
+    let [x0, x1, y0, y1] = area;
+    (y0..y1)
+        .flat_map(|y| (x0..x1).map(move |x| (x, y)))
+        .filter(|&(x, y)| buf[(x, y)].fg == color && buf[(x, y)].symbol() != " ")
+        .count()
+}
+
+#[test]
+fn zones_calls_and_faults_show_on_the_topology_and_the_charts() {
+    let text = r#"Scenario(name: "zoned", duration: "10m",
+        sources: [Source(name: "users", target: "lb", rate: Constant(400))],
+        nodes: [LoadBalancer(name: "lb", backends: ["web"]),
+                Service(name: "web", instances: 4, cores: 1, zones: ["a", "b"],
+                        handlers: {"*": [Cpu(Exp("2ms")), Call("db")]}),
+                Database(name: "db", cores: 8, read: Exp("1ms"), write: Exp("1ms"))])"#;
+    let sc = models::load_str("zoned.ron", text).unwrap();
+    let (sc, armed) = tui::arm::arm(&sc);
+    let mut app = App::new(&sc, armed, 1);
+    let sc = Arc::new(sc);
+    let mut sim = models::world::World::simulation(sc.clone(), 1);
+    let (mut marks, mut seen) = (vec![], 0);
+    for t in 1..=20 {
+        advance(&mut app, &mut sim, &mut marks, &mut seen, t);
+    }
+    let s = screen(&app, 100, 30);
+    // Each node a box with whom it calls; the zones, all up.
+    assert!(s.contains("→ web") && s.contains("→ db"), "{s}");
+    assert!(s.contains("zones a ✔ b ✔"), "{s}");
+    // The latency chart names its three percentiles, in order.
+    assert!(
+        s.contains("p50 ") && s.contains("p95 ") && s.contains("p99 "),
+        "{s}"
+    );
+    let h = &app.history;
+    let (p50, p95, p99) = (h.p50.back(), h.p95.back(), h.p99.back());
+    assert!(
+        p50 > Some(&0.0) && p50 <= p95 && p95 <= p99,
+        "{p50:?} {p95:?} {p99:?}"
+    );
+    // No fault yet: nothing marked on the throughput chart (top right).
+    let top_right = [56, 100, 0, 5];
+    let marked = |app: &App| cells_in(app, (100, 30), ratatui::style::Color::Magenta, top_right);
+    assert_eq!(marked(&app), 0);
+    // web is selected (the first pool): take its zone down.
+    assert_eq!(app.selected, 1);
+    apply(&mut sim, app.key(Key::Char('z'), &sc));
+    for t in 21..=25 {
+        advance(&mut app, &mut sim, &mut marks, &mut seen, t);
+    }
+    let s = screen(&app, 100, 30);
+    assert!(s.contains("zones a ✗ DOWN b ✔"), "{s}");
+    assert!(s.contains("zone a ✗ DOWN"), "the pool's box: {s}");
+    assert!(s.contains("2/2 up"), "{s}");
+    // The outage is marked on the chart, at its time.
+    assert!(marked(&app) > 0, "{s}");
+    assert!(
+        app.history.marks.iter().any(|m| m.t == 20.0),
+        "{:?}",
+        app.history.marks
+    );
+    // Brought back: the zone is up again.
+    apply(&mut sim, app.key(Key::Char('z'), &sc));
+    advance(&mut app, &mut sim, &mut marks, &mut seen, 26);
+    assert!(screen(&app, 100, 30).contains("zones a ✔ b ✔"));
+}
+
+#[test]
+fn a_graph_too_deep_for_boxes_is_listed_and_scrolls_to_the_selection() {
+    let mut nodes = vec![];
+    for i in 0..10 {
+        let call = if i < 9 {
+            format!(", Call(\"s{}\")", i + 1)
+        } else {
+            String::new()
+        };
+        nodes.push(format!(
+            r#"Service(name: "s{i}", instances: 1, cores: 8, handlers: {{"*": [Cpu(Exp("1ms")){call}]}})"#
+        ));
+    }
+    let text = format!(
+        r#"Scenario(name: "deep", duration: "1m",
+            sources: [Source(name: "in", target: "s0", rate: Constant(10))],
+            nodes: [{}])"#,
+        nodes.join(",\n")
+    );
+    let sc = models::load_str("deep.ron", &text).unwrap();
+    let (sc, armed) = tui::arm::arm(&sc);
+    let mut app = App::new(&sc, armed, 1);
+    let sc = Arc::new(sc);
+    let mut sim = models::world::World::simulation(sc.clone(), 1);
+    let (mut marks, mut seen) = (vec![], 0);
+    advance(&mut app, &mut sim, &mut marks, &mut seen, 2);
+    let s = screen(&app, 80, 24);
+    // Ten layers of boxes do not fit 24 rows: a list, starting at the top.
+    assert!(
+        s.contains("▶ s0") && s.contains("layer 1") && !s.contains("╔"),
+        "{s}"
+    );
+    for _ in 0..9 {
+        app.key(Key::Next, &sc);
+    }
+    let s = screen(&app, 80, 24);
+    assert!(s.contains("▶ s9") && !s.contains("layer 1 "), "{s}");
+}
+
+#[test]
+fn the_simulation_thread_keeps_the_latency_of_its_last_slice_while_paused() {
+    let (sc, _) = scenario();
+    let (tx, rx) = tui::sim::channel();
+    let mailbox: tui::sim::Mailbox = Default::default();
+    let handle = tui::sim::spawn(sc, 1, rx, mailbox.clone());
+    let take = || loop {
+        if let Some(f) = mailbox.lock().unwrap().take() {
+            return f;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    };
+    tx.send(Cmd::Speed(None)).unwrap();
+    while take().snap.t < sim_core::SimTime::from_secs(5) {}
+    tx.send(Cmd::Pause(true)).unwrap();
+    // Frames keep coming while paused (every 50 ms); the clock stands still, and each
+    // carries the percentiles of the last slice run, not those of an empty window.
+    // (A slice already under way when the pause arrived ends first.)
+    let mut t = take().snap.t;
+    loop {
+        let now = take().snap.t;
+        if now == t {
+            break;
+        }
+        t = now;
+    }
+    for _ in 0..4 {
+        let f = take();
+        assert_eq!(f.snap.t, t);
+        assert!(
+            f.latency[0] > 0.0 && f.latency[2] >= f.latency[0],
+            "{:?}",
+            f.latency
+        );
+    }
+    tx.send(Cmd::Quit).unwrap();
+    handle.join().unwrap();
+}
+
+#[test]
+fn the_picker_lists_scenarios_opens_one_and_refuses_a_broken_one() {
+    use tui::pick::{draw as draw_picker, Choice, Pick, Picker};
+    let (sc, _) = scenario();
+    let choices = vec![
+        Choice {
+            path: "scenarios/shop.ron".into(),
+            scenario: Ok(sc.clone()),
+        },
+        Choice {
+            path: "scenarios/broken.ron".into(),
+            scenario: Err("scenarios/broken.ron:3:9: unknown field `sauces`\n  hint: …".into()),
+        },
+    ];
+    let mut p = Picker::default();
+    let shot = |p: &Picker| {
+        let mut term = Terminal::new(TestBackend::new(100, 20)).unwrap();
+        term.draw(|f| draw_picker(f, p, &choices)).unwrap();
+        let buf = term.backend().buffer().clone();
+        (0..20)
+            .map(|y| (0..100).map(|x| buf[(x, y)].symbol()).collect::<String>() + "\n")
+            .collect::<String>()
+    };
+    let s = shot(&p);
+    assert!(s.contains("▶ shop") && s.contains("✗ does not load"), "{s}");
+    // The highlighted one's description, file, length and nodes.
+    assert!(
+        s.contains("A balancer in front of a pool that saturates."),
+        "{s}"
+    );
+    assert!(
+        s.contains("scenarios/shop.ron") && s.contains("nodes: lb, api"),
+        "{s}"
+    );
+    // The broken one shows its located error and does not open.
+    assert_eq!(p.key(Key::Next, &choices), Pick::Stay);
+    assert!(shot(&p).contains("unknown field `sauces`"));
+    assert_eq!(p.key(Key::Enter, &choices), Pick::Stay);
+    assert!(shot(&p).contains(" scenarios/broken.ron:3:9: unknown field"));
+    assert_eq!(p.key(Key::Next, &choices), Pick::Stay);
+    assert_eq!(p.key(Key::Enter, &choices), Pick::Open(0));
+    assert_eq!(p.key(Key::Char('q'), &choices), Pick::Quit);
+    // In a run, `b` goes back to the picker only when one opened it.
+    let (sc, mut app) = scenario();
+    assert!(app.key(Key::Char('b'), &sc).is_empty() && !app.quit);
+    app.picker = true;
+    assert_eq!(app.key(Key::Char('b'), &sc), vec![Cmd::Quit]);
+    assert!(app.quit && app.back);
 }

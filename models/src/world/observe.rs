@@ -77,6 +77,10 @@ pub struct Snapshot {
     pub errors: u64,
     /// Per node, scenario order.
     pub nodes: Vec<NodeSnapshot>,
+    /// Per declared zone (scenario order): down (an outage of it, or of its region).
+    pub zones_down: Vec<bool>,
+    /// Pairs of zones (indices, lower first) that cannot reach each other.
+    pub partitions: Vec<(u16, u16)>,
 }
 
 impl World {
@@ -89,6 +93,17 @@ impl World {
         s.timeline_len = self.timeline.len();
         s.completed = self.k.classes.iter().map(|c| c.completed.get()).sum();
         s.errors = self.k.classes.iter().map(|c| c.errors.get()).sum();
+        s.zones_down.clear();
+        // Zone ids count from 1 (0: no zone).
+        s.zones_down
+            .extend_from_slice(&self.k.zones_down[1..=sc.zones.len()]);
+        s.partitions.clear();
+        s.partitions.extend(
+            self.k
+                .partitions
+                .iter()
+                .map(|&(a, b)| (a.saturating_sub(1), b.saturating_sub(1))),
+        );
         s.nodes.resize_with(sc.nodes.len(), NodeSnapshot::default);
         for (i, n) in s.nodes.iter_mut().enumerate() {
             if n.name.is_empty() {
