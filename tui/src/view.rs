@@ -222,6 +222,15 @@ fn node_parts(
             Span::raw(inst)
         });
     }
+    if n.primaries_down > 0 {
+        first.push(Span::styled(
+            match n.primaries_down {
+                1 => " primary ✗ DOWN".to_string(),
+                k => format!(" {k} primaries ✗ DOWN"),
+            },
+            theme.fg(Color::Red),
+        ));
+    }
     let mut second = vec![Span::raw(format!("q {}", n.queued))];
     if n.rejected + n.killed > 0 {
         second.push(Span::styled(

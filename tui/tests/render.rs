@@ -455,3 +455,32 @@ fn the_picker_lists_scenarios_opens_one_and_refuses_a_broken_one() {
     assert_eq!(app.key(Key::Char('b'), &sc), vec![Cmd::Quit]);
     assert!(app.quit && app.back);
 }
+
+#[test]
+fn a_failed_primary_shows_down_until_the_failover() {
+    let text = r#"Scenario(name: "db", duration: "1m",
+        sources: [Source(name: "in", target: "app", rate: Constant(100))],
+        nodes: [Service(name: "app", instances: 2, cores: 2,
+                        handlers: {"*": [Cpu(Exp("1ms")), Call("db")]}),
+                Database(name: "db", cores: 4, read: Exp("2ms"), write: Exp("2ms"),
+                         failover: "5s")])"#;
+    let sc = models::load_str("db.ron", text).unwrap();
+    let (sc, armed) = tui::arm::arm(&sc);
+    let mut app = App::new(&sc, armed, 1);
+    let sc = Arc::new(sc);
+    let mut sim = models::world::World::simulation(sc.clone(), 1);
+    let (mut marks, mut seen) = (vec![], 0);
+    advance(&mut app, &mut sim, &mut marks, &mut seen, 10);
+    app.key(Key::Next, &sc);
+    assert!(!screen(&app, 100, 30).contains("primary ✗ DOWN"));
+    apply(&mut sim, app.key(Key::Char('f'), &sc));
+    advance(&mut app, &mut sim, &mut marks, &mut seen, 12);
+    let s = screen(&app, 100, 30);
+    assert!(
+        s.contains("primary ✗ DOWN") && s.contains("primary failed"),
+        "{s}"
+    );
+    // Restarted (no replicas) 5 s after the failure.
+    advance(&mut app, &mut sim, &mut marks, &mut seen, 16);
+    assert!(!screen(&app, 100, 30).contains("primary ✗ DOWN"));
+}

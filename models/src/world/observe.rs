@@ -41,6 +41,8 @@ pub struct NodeSnapshot {
     pub metric: Option<f64>,
     /// Caches: hits and misses in the measured window so far.
     pub hits: u64,
+    /// Databases: shards whose primary failed and is not replaced yet.
+    pub primaries_down: u32,
     /// Misses.
     pub misses: u64,
 }
@@ -127,6 +129,10 @@ impl World {
                 .cache
                 .as_ref()
                 .map_or((0, 0), |c| (c.hits.get(), c.misses.get()));
+            n.primaries_down = match &self.states[i] {
+                crate::components::NodeState::Database(d) => d.primaries_down(),
+                _ => 0,
+            };
             n.instances.clear();
             if let Some(p) = pool {
                 use crate::components::station::Life;

@@ -156,6 +156,11 @@ impl DatabaseState {
             })
     }
 
+    /// Shards whose primary has failed and has not been replaced yet.
+    pub fn primaries_down(&self) -> u32 {
+        self.shards.iter().filter(|s| s.primary.is_none()).count() as u32
+    }
+
     /// The config.
     pub fn config(&self) -> &Database {
         &self.cfg
