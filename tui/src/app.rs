@@ -168,6 +168,8 @@ pub struct App {
     pub active: Vec<(u32, usize)>,
     /// Per node, busy / workers over the last frame's slice (0 without workers).
     pub util: Vec<f64>,
+    /// Per node, requests it refused or lost per second over the last frame's slice.
+    pub err_rate: Vec<f64>,
     /// The scenario's SLOs so far.
     pub slo: Vec<models::world::observe::SloNow>,
     /// The run reached its end.
@@ -241,6 +243,7 @@ impl App {
             armed,
             active: vec![],
             util: vec![],
+            err_rate: vec![],
             slo: vec![],
             done: false,
             message: String::new(),
@@ -484,6 +487,14 @@ impl App {
         let dt = (f.snap.t.as_secs_f64() - self.snap.t.as_secs_f64()).max(0.0);
         let advanced = dt > 0.0 && f.snap.t > self.snap.t;
         if advanced {
+            let lost = |n: &models::world::observe::NodeSnapshot| n.rejected + n.killed;
+            self.err_rate = f
+                .snap
+                .nodes
+                .iter()
+                .zip(&self.snap.nodes)
+                .map(|(n, o)| lost(n).saturating_sub(lost(o)) as f64 / dt)
+                .collect();
             let h = &mut self.history;
             let push = |q: &mut VecDeque<f64>, v: f64| {
                 if q.len() == HISTORY {
@@ -569,6 +580,14 @@ impl App {
             })
             .collect();
         if advanced {
+            let lost = |n: &models::world::observe::NodeSnapshot| n.rejected + n.killed;
+            self.err_rate = f
+                .snap
+                .nodes
+                .iter()
+                .zip(&self.snap.nodes)
+                .map(|(n, o)| lost(n).saturating_sub(lost(o)) as f64 / dt)
+                .collect();
             let h = &mut self.history;
             for (nh, &u) in h.nodes.iter_mut().zip(&self.util) {
                 if nh.util.len() == HISTORY {
@@ -580,6 +599,11 @@ impl App {
         self.done = f.done;
         self.slo = f.slo;
         self.snap = f.snap;
+    }
+
+    /// Requests node `i` refused or lost per second over the last slice.
+    pub fn error_rate(&self, i: usize) -> f64 {
+        self.err_rate.get(i).copied().unwrap_or(0.0)
     }
 
     /// Node `i`'s utilisation over the last slice.

@@ -232,11 +232,14 @@ fn node_parts(
         ));
     }
     let mut second = vec![Span::raw(format!("q {}", n.queued))];
-    if n.rejected + n.killed > 0 {
+    let rate = app.error_rate(i);
+    if rate > 0.0 {
         second.push(Span::styled(
-            format!(" err {}", n.rejected + n.killed),
+            format!(" err {rate:.0}/s"),
             theme.fg(Color::Red),
         ));
+    } else if n.rejected + n.killed > 0 {
+        second.push(Span::raw(format!(" err {}", n.rejected + n.killed)));
     }
     for (id, what) in [
         (app.armed.latency.get(i).copied().flatten(), " [latency]"),
