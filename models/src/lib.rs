@@ -51,3 +51,30 @@ pub fn load_str(name: &str, text: &str) -> Result<Scenario, ScenarioError> {
     let raw = scenario::parse::parse_str(name, text.clone())?;
     Scenario::validate(&raw, name, &text)
 }
+
+/// Parse and validate scenario text after applying `overrides` (see
+/// [`scenario::overrides`]); `name` stands for the file in errors, and an error found in
+/// the overridden text names the overrides.
+pub fn load_str_with(
+    name: &str,
+    text: &str,
+    overrides: &[scenario::overrides::Override],
+) -> Result<Scenario, ScenarioError> {
+    let text = scenario::overrides::apply(name, text, overrides)?;
+    load_str(name, &text).map_err(|mut e| {
+        if !overrides.is_empty() {
+            let list: Vec<String> = overrides.iter().map(|o| o.to_string()).collect();
+            e.message = format!("{} (with --set {})", e.message, list.join(" --set "));
+        }
+        e
+    })
+}
+
+/// [`load_str_with`] on the file at `path`.
+pub fn load_with(
+    path: &Path,
+    overrides: &[scenario::overrides::Override],
+) -> Result<Scenario, ScenarioError> {
+    let text = scenario::parse::read_text(path)?;
+    load_str_with(&path.display().to_string(), &text, overrides)
+}

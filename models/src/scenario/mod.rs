@@ -12,6 +12,7 @@
 pub mod dist;
 pub mod error;
 pub mod graph;
+pub mod overrides;
 pub mod parse;
 pub mod profile;
 pub mod program;
