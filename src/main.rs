@@ -46,6 +46,12 @@ enum Command {
         after_help = "Examples:\n  scalelab tui\n  scalelab tui scenarios/black-friday.ron\n  scalelab tui scenarios/zone-outage.ron --seed 7\n\nKeys: space pause, +/- speed, . step, tab select, k kill, r restart, s save the faults\ninjected so far, d lesson, ? help, q quit. Respects NO_COLOR."
     )]
     Tui(cmd::tui::TuiArgs),
+    /// Compare designs on the same seeds (common random numbers): each metric per design
+    /// with its 95% CI, and each pair's paired difference with a verdict.
+    #[command(
+        after_help = "Examples:\n  scalelab compare scenarios/rolling-vs-blue-green.ron scenarios/default.ron --seeds 10\n  scalelab compare scenarios/default.ron --variant big-web:web.instances=6 --seeds 20\n  scalelab compare scenarios/default.ron --variant a:web.cores=4 --variant b:web.instances=8,web.cores=1 --json\n\nEvery design runs replication k with the same seed, so traffic and faults are the\nsame for all (each random quantity has its own named stream); differences are taken\nseed by seed. A verdict says `better` or `worse` when the 95% CI of the paired\ndifference excludes 0, else `no significant difference`.\n\nExit codes: 0 ok; 1 the report could not be written; 2 bad input."
+    )]
+    Compare(cmd::compare::CompareArgs),
 }
 
 fn main() -> ExitCode {
@@ -59,5 +65,6 @@ fn main() -> ExitCode {
         Command::Validate { file } => cmd::validate::run(&file),
         Command::Chaos(args) => cmd::chaos::run(args),
         Command::Tui(args) => cmd::tui::run(args),
+        Command::Compare(args) => cmd::compare::run(args),
     }
 }

@@ -26,7 +26,7 @@ mod time;
 
 pub use collections::{DenseSet, MinTree};
 pub use queue::EventQueue;
-pub use replicate::{replicate, replication_seed, student_t_975, Summary};
+pub use replicate::{par_map, replicate, replication_seed, student_t_975, Summary};
 pub use rng::{mix64, RngStreams, Stream};
 pub use sim::{Model, Simulation, StopReason};
 pub use slab::{Key, Slab};

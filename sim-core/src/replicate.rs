@@ -24,12 +24,19 @@ where
     R: Send,
     F: Fn(u32, u64) -> R + Sync + Send,
 {
-    let work = || {
-        (0..n)
-            .into_par_iter()
-            .map(|rep| f(rep, replication_seed(base_seed, rep)))
-            .collect::<Vec<R>>()
-    };
+    par_map(n as usize, threads, |rep| {
+        f(rep as u32, replication_seed(base_seed, rep as u32))
+    })
+}
+
+/// Run `f(i)` for `i in 0..n` on `threads` rayon threads (`None`: rayon's global pool) and
+/// return the results in index order, whatever the thread count.
+pub fn par_map<R, F>(n: usize, threads: Option<usize>, f: F) -> Vec<R>
+where
+    R: Send,
+    F: Fn(usize) -> R + Sync + Send,
+{
+    let work = || (0..n).into_par_iter().map(&f).collect::<Vec<R>>();
     match threads {
         None => work(),
         Some(k) => rayon::ThreadPoolBuilder::new()

@@ -7,7 +7,6 @@ use models::chaos::{Chaos, Harm, Trial};
 use models::control::chaos::to_ron;
 use models::control::faults::RawFaultTimed;
 use std::fmt::Write as _;
-use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -80,19 +79,7 @@ pub fn run(args: ChaosArgs) -> ExitCode {
         baseline.score,
         describe(&baseline)
     );
-    let bar = if args.quiet || !std::io::stderr().is_terminal() {
-        indicatif::ProgressBar::hidden()
-    } else {
-        let b = indicatif::ProgressBar::new(args.trials as u64);
-        b.set_style(
-            indicatif::ProgressStyle::with_template(
-                "{spinner} {pos}/{len} schedules [{bar:30}] {elapsed} (eta {eta})",
-            )
-            .expect("template")
-            .progress_chars("=> "),
-        );
-        b
-    };
+    let bar = super::progress(args.trials as u64, "schedules", args.quiet);
     let tick = || bar.inc(1);
     let trials = match chaos.search(args.trials, seed, args.threads.map(usize::from), &tick) {
         Ok(t) => t,

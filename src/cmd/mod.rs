@@ -2,6 +2,7 @@
 //! simulation logic lives in the library crates.
 
 pub mod chaos;
+pub mod compare;
 pub mod run;
 pub mod tui;
 pub mod validate;
@@ -28,6 +29,24 @@ pub const EXIT_BAD_INPUT: u8 = 2;
 pub const EXIT_LIMIT: u8 = 3;
 /// Exit code for a run with a failed SLO, under `--fail-on-slo`.
 pub const EXIT_SLO: u8 = 4;
+
+/// A progress bar of `n` `what` on stderr when it is a terminal (hidden when piped or
+/// `quiet`).
+pub fn progress(n: u64, what: &str, quiet: bool) -> indicatif::ProgressBar {
+    use std::io::IsTerminal;
+    if quiet || !std::io::stderr().is_terminal() {
+        return indicatif::ProgressBar::hidden();
+    }
+    let b = indicatif::ProgressBar::new(n);
+    b.set_style(
+        indicatif::ProgressStyle::with_template(&format!(
+            "{{spinner}} {{pos}}/{{len}} {what} [{{bar:30}}] {{elapsed}} (eta {{eta}})"
+        ))
+        .expect("template")
+        .progress_chars("=> "),
+    );
+    b
+}
 
 /// Render a scenario error with its source snippet on stderr.
 pub fn report_error(e: &ScenarioError) -> ExitCode {

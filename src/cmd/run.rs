@@ -47,7 +47,7 @@ pub struct RunArgs {
     pub faults: Option<PathBuf>,
 }
 
-fn parse_duration_arg(s: &str) -> Result<SimTime, String> {
+pub fn parse_duration_arg(s: &str) -> Result<SimTime, String> {
     parse_duration(s).map_err(|e| e.to_string())
 }
 

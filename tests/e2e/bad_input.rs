@@ -188,3 +188,53 @@ fn the_terminal_ui_refuses_bad_input_and_a_missing_terminal_clearly() {
     let e = check_rejected(&["tui"]);
     assert!(e.contains("`scalelab tui` needs a terminal"), "{e}");
 }
+
+#[test]
+fn compare_refuses_bad_designs_and_overrides_with_their_place() {
+    let d = "scenarios/default.ron";
+    let e = check_rejected(&["compare", d, "--seeds", "1"]);
+    assert!(e.contains("--seeds") && e.contains("2..=100000"), "{e}");
+    let e = check_rejected(&["compare", d]);
+    assert!(e.contains("at least two designs"), "{e}");
+    let e = check_rejected(&["compare", d, "--variant", "nocolon"]);
+    assert!(
+        e.contains("has no name") && e.contains("NAME:PATH=VALUE"),
+        "{e}"
+    );
+    let e = check_rejected(&["compare", d, "--variant", "big:web.instances"]);
+    assert!(e.contains("is not PATH=VALUE"), "{e}");
+    let e = check_rejected(&[
+        "compare",
+        d,
+        "--variant",
+        "a:web.cores=2",
+        "--variant",
+        "a:web.cores=3",
+    ]);
+    assert!(e.contains("two designs are named `a`"), "{e}");
+    // An unknown node: a suggestion.
+    let e = check_rejected(&["compare", d, "--variant", "big:wbe.instances=3"]);
+    assert!(
+        e.contains("no node named `wbe`") && e.contains("did you mean `web`?"),
+        "{e}"
+    );
+    // An unknown field or a value of the wrong type: the same located error as in the
+    // file, naming the override.
+    let e = check_rejected(&["compare", d, "--variant", "big:web.instancs=3"]);
+    assert!(
+        e.contains("unknown field `instancs` in `Service` (with --set web.instancs=3)")
+            && e.contains("did you mean `instances`?")
+            && e.contains("scenarios/default.ron:"),
+        "{e}"
+    );
+    let e = check_rejected(&["compare", d, "--variant", "big:web.instances=abc"]);
+    assert!(
+        e.contains("scenarios/default.ron:33:") && e.contains("(with --set web.instances=abc)"),
+        "{e}"
+    );
+    let e = check_rejected(&["compare", d, "--variant", "big:web.autoscale.max=3"]);
+    assert!(e.contains("`web` has no `autoscale` written"), "{e}");
+    // A value the validator refuses.
+    let e = check_rejected(&["compare", d, "--variant", "none:web.instances=0"]);
+    assert!(e.contains("(with --set web.instances=0)"), "{e}");
+}

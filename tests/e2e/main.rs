@@ -5,6 +5,7 @@ mod autoscale;
 mod bad_input;
 mod behaviour;
 mod cache;
+mod compare;
 mod database;
 mod deploy;
 mod determinism;

@@ -104,7 +104,11 @@ fn the_topology_shows_every_node_marks_the_bottleneck_and_a_kill() {
     // rate on api's box, as many per second as were lost.
     assert!(s.contains("1/1 up"), "{s}");
     let lost = app.snap.nodes[1].killed as f64;
-    assert!(lost > 0.0 && app.error_rate(1) == lost, "{lost} {}", app.error_rate(1));
+    assert!(
+        lost > 0.0 && app.error_rate(1) == lost,
+        "{lost} {}",
+        app.error_rate(1)
+    );
     assert!(s.contains(&format!(" err {lost:.0}/s")), "{s}");
     assert!(s.contains("kill 1 instance"), "the event log: {s}");
     // The selected node's own charts follow it, and its detail lists its instances.

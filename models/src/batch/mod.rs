@@ -4,6 +4,8 @@
 //! seed itself), on rayon, and results come back in replication order, so neither the
 //! merge nor any per-replication report depends on the thread count.
 
+pub mod compare;
+
 use crate::report::Report;
 use crate::scenario::Scenario;
 use crate::world::{simulate, simulate_with};
@@ -65,7 +67,7 @@ pub fn replicate(sc: &Arc<Scenario>, opts: &RunOptions) -> Replications {
 mod tests {
     use super::*;
 
-    const DEFAULT: &str = include_str!("../../scenarios/default.ron");
+    const DEFAULT: &str = include_str!("../../../scenarios/default.ron");
 
     #[test]
     fn the_merge_is_the_mean_of_the_replication_reports_whatever_the_threads() {
