@@ -52,6 +52,12 @@ enum Command {
         after_help = "Examples:\n  scalelab compare scenarios/rolling-vs-blue-green.ron scenarios/default.ron --seeds 10\n  scalelab compare scenarios/default.ron --variant big-web:web.instances=6 --seeds 20\n  scalelab compare scenarios/default.ron --variant a:web.cores=4 --variant b:web.instances=8,web.cores=1 --json\n\nEvery design runs replication k with the same seed, so traffic and faults are the\nsame for all (each random quantity has its own named stream); differences are taken\nseed by seed. A verdict says `better` or `worse` when the 95% CI of the paired\ndifference excludes 0, else `no significant difference`.\n\nExit codes: 0 ok; 1 the report could not be written; 2 bad input."
     )]
     Compare(cmd::compare::CompareArgs),
+    /// Run a grid of overrides on the same seeds: a row and a JSON line per point, and the
+    /// cheapest point meeting every SLO.
+    #[command(
+        after_help = "Examples:\n  scalelab sweep scenarios/default.ron --set web.instances=2..8 --seeds 5 --minimize cost\n  scalelab sweep scenarios/cache-aside.ron --set profiles.capacity=1e3,1e4,1e5 --set app.instances=2,4\n  scalelab sweep FILE --set web.instances=2..16 --jsonl points.jsonl --csv points.csv\n\nPATH is a node then its fields (web.instances, web.autoscale.max), sources.NAME then\nthe source's (sources.users.rate.peak), or a top-level field (duration). VALUES is a\nlist a,b,c, or LO..HI (integers, both included), or LO..HI:STEP. Every point runs the\nsame seeds. Each point's figures are means over its seeds with 95% CIs; an SLO is met\nwhen its mean figure meets it. With --jsonl, a sweep run again skips the points the file\nalready holds.\n\nExit codes: 0 ok; 1 a file could not be written; 2 bad input."
+    )]
+    Sweep(cmd::sweep::SweepArgs),
 }
 
 fn main() -> ExitCode {
@@ -66,5 +72,6 @@ fn main() -> ExitCode {
         Command::Chaos(args) => cmd::chaos::run(args),
         Command::Tui(args) => cmd::tui::run(args),
         Command::Compare(args) => cmd::compare::run(args),
+        Command::Sweep(args) => cmd::sweep::run(args),
     }
 }

@@ -4,7 +4,7 @@
 
 use super::{report_error, Output, EXIT_BAD_INPUT, EXIT_WRITE};
 use models::batch::compare::{compare, Design};
-use models::scenario::overrides::Override;
+use models::scenario::overrides::{split_top, Override};
 use sim_core::SimTime;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -41,27 +41,6 @@ pub struct CompareArgs {
     /// No progress bar.
     #[arg(long)]
     pub quiet: bool,
-}
-
-/// Split `s` at the commas outside brackets and quotes.
-pub fn split_top(s: &str) -> Vec<&str> {
-    let (mut out, mut depth, mut quoted, mut start) = (vec![], 0i32, false, 0);
-    let mut prev = ' ';
-    for (i, c) in s.char_indices() {
-        match c {
-            '"' if prev != '\\' => quoted = !quoted,
-            '(' | '[' | '{' if !quoted => depth += 1,
-            ')' | ']' | '}' if !quoted => depth -= 1,
-            ',' if !quoted && depth == 0 => {
-                out.push(&s[start..i]);
-                start = i + 1;
-            }
-            _ => {}
-        }
-        prev = c;
-    }
-    out.push(&s[start..]);
-    out
 }
 
 /// `NAME:PATH=VALUE,...` → the name and its overrides.

@@ -4,6 +4,7 @@
 pub mod chaos;
 pub mod compare;
 pub mod run;
+pub mod sweep;
 pub mod tui;
 pub mod validate;
 
@@ -148,24 +149,33 @@ impl Output {
     }
 
     /// Write the whole report. A closed pipe on stdout is not an error (`| head`).
-    pub fn write(self, bytes: &[u8]) -> std::io::Result<()> {
+    pub fn write(mut self, bytes: &[u8]) -> std::io::Result<()> {
+        self.append(bytes)?;
+        self.finish()
+    }
+
+    /// Write a part (a file appears only at [`Output::finish`]).
+    pub fn append(&mut self, bytes: &[u8]) -> std::io::Result<()> {
         match self {
             Output::Stdout => match std::io::stdout().lock().write_all(bytes) {
                 Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
                 r => r,
             },
-            Output::Direct(mut f) => f.write_all(bytes),
-            Output::Atomic {
-                target,
-                mut tmp,
-                mode,
-            } => {
-                tmp.write_all(bytes)?;
+            Output::Direct(f) => f.write_all(bytes),
+            Output::Atomic { tmp, .. } => tmp.write_all(bytes),
+        }
+    }
+
+    /// Put the file in place, whole (nothing to do for stdout or a device).
+    pub fn finish(self) -> std::io::Result<()> {
+        match self {
+            Output::Atomic { target, tmp, mode } => {
                 tmp.as_file().set_permissions(mode)?;
                 tmp.as_file().sync_all()?;
                 tmp.persist(&target).map_err(|e| e.error)?;
                 Ok(())
             }
+            _ => Ok(()),
         }
     }
 }

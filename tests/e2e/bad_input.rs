@@ -238,3 +238,70 @@ fn compare_refuses_bad_designs_and_overrides_with_their_place() {
     let e = check_rejected(&["compare", d, "--variant", "none:web.instances=0"]);
     assert!(e.contains("(with --set web.instances=0)"), "{e}");
 }
+
+#[test]
+fn sweep_refuses_bad_axes_before_running_anything() {
+    let d = "scenarios/default.ron";
+    let e = check_rejected(&["sweep", d, "--set", "wbe.instances=2..4"]);
+    assert!(
+        e.contains("no node named `wbe`") && e.contains("did you mean `web`?"),
+        "{e}"
+    );
+    let e = check_rejected(&["sweep", d, "--set", "web.instances=5..2"]);
+    assert!(e.contains("the range `5..2` is empty"), "{e}");
+    let e = check_rejected(&["sweep", d, "--set", "web.instances=1..4:0"]);
+    assert!(e.contains("the step must be above 0"), "{e}");
+    let e = check_rejected(&["sweep", d, "--set", "web.instances=1..x"]);
+    assert!(e.contains("end `x` is not a number"), "{e}");
+    let e = check_rejected(&["sweep", d, "--set", "web.instances=2,,3"]);
+    assert!(e.contains("an empty value"), "{e}");
+    let e = check_rejected(&[
+        "sweep",
+        d,
+        "--set",
+        "web.instances=2",
+        "--set",
+        "web.instances=3",
+    ]);
+    assert!(e.contains("`web.instances` is swept twice"), "{e}");
+    let e = check_rejected(&["sweep", d, "--set", "web.instances=2", "--minimize", "fun"]);
+    assert!(
+        e.contains("--minimize fun") && e.contains("one of cost"),
+        "{e}"
+    );
+    let e = check_rejected(&[
+        "sweep",
+        d,
+        "--set",
+        "web.instances=2",
+        "--duration",
+        "5 parsecs",
+    ]);
+    assert!(e.contains("--duration 5 parsecs"), "{e}");
+    // A value the validator refuses, at any place in the grid: the file's located error,
+    // naming the point's overrides; nothing ran.
+    let e = check_rejected(&[
+        "sweep",
+        d,
+        "--set",
+        "web.cores=2,4",
+        "--set",
+        "web.instances=3,0",
+    ]);
+    assert!(
+        e.contains("scenarios/default.ron:") && e.contains("web.instances=0)"),
+        "{e}"
+    );
+    let e = check_rejected(&[
+        "sweep",
+        d,
+        "--set",
+        "web.instances=1..10000",
+        "--set",
+        "web.cores=1..10000",
+    ]);
+    assert!(
+        e.contains("the grid has 100000000 points, more than 10000000"),
+        "{e}"
+    );
+}

@@ -17,6 +17,7 @@ mod readme;
 mod regions;
 mod resilience;
 mod slo;
+mod sweep;
 mod trace;
 mod truth;
 mod tui_pty;

@@ -17,11 +17,18 @@ fn every_readme_command_runs() {
         if !in_sh {
             continue;
         }
-        let cmd = line.split(" #").next().unwrap().trim();
+        let cmd = line
+            .split("   #")
+            .next()
+            .unwrap()
+            .split(" # ")
+            .next()
+            .unwrap()
+            .trim();
         let args: Vec<String> = if let Some(rest) = cmd.strip_prefix("cargo run --release -- ") {
-            rest.split_whitespace().map(String::from).collect()
+            words(rest)
         } else if let Some(rest) = cmd.strip_prefix("scalelab") {
-            rest.split_whitespace().map(String::from).collect()
+            words(rest)
         } else {
             // `cargo run --release` and `cargo test --workspace` are what CI itself runs.
             assert!(
@@ -51,4 +58,64 @@ fn every_readme_command_runs() {
         ran += 1;
     }
     assert!(ran >= 6, "only {ran} README commands found");
+}
+
+/// Split a command line into words as a POSIX shell does for plain words and quotes
+/// ('...' literally, "..." with \" and \\ escapes).
+fn words(s: &str) -> Vec<String> {
+    let (mut out, mut cur, mut any) = (vec![], String::new(), false);
+    let mut chars = s.chars();
+    while let Some(c) = chars.next() {
+        match c {
+            '\'' => {
+                any = true;
+                for c in chars.by_ref() {
+                    if c == '\'' {
+                        break;
+                    }
+                    cur.push(c);
+                }
+            }
+            '"' => {
+                any = true;
+                while let Some(c) = chars.next() {
+                    match c {
+                        '"' => break,
+                        '\\' => cur.extend(chars.next()),
+                        c => cur.push(c),
+                    }
+                }
+            }
+            c if c.is_whitespace() => {
+                if any {
+                    out.push(std::mem::take(&mut cur));
+                    any = false;
+                }
+            }
+            c => {
+                any = true;
+                cur.push(c);
+            }
+        }
+    }
+    if any {
+        out.push(cur);
+    }
+    out
+}
+
+#[test]
+fn readme_commands_are_split_like_a_shell_would() {
+    assert_eq!(
+        words(r#" sweep f --set 'slos=[P(under: "1ms")]' --x "a b" c"#),
+        [
+            "sweep",
+            "f",
+            "--set",
+            r#"slos=[P(under: "1ms")]"#,
+            "--x",
+            "a b",
+            "c"
+        ]
+    );
 }

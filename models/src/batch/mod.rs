@@ -5,6 +5,7 @@
 //! merge nor any per-replication report depends on the thread count.
 
 pub mod compare;
+pub mod sweep;
 
 use crate::report::Report;
 use crate::scenario::Scenario;

@@ -75,6 +75,27 @@ pub fn ron_value(value: &str) -> String {
     }
 }
 
+/// Split `s` at the commas outside brackets and quotes.
+pub fn split_top(s: &str) -> Vec<&str> {
+    let (mut out, mut depth, mut quoted, mut start) = (vec![], 0i32, false, 0);
+    let mut prev = ' ';
+    for (i, c) in s.char_indices() {
+        match c {
+            '"' if prev != '\\' => quoted = !quoted,
+            '(' | '[' | '{' if !quoted => depth += 1,
+            ')' | ']' | '}' if !quoted => depth -= 1,
+            ',' if !quoted && depth == 0 => {
+                out.push(&s[start..i]);
+                start = i + 1;
+            }
+            _ => {}
+        }
+        prev = c;
+    }
+    out.push(&s[start..]);
+    out
+}
+
 /// Top-level fields an override may set directly.
 const TOP: &[&str] = &[
     "name",
@@ -85,6 +106,7 @@ const TOP: &[&str] = &[
     "sample_every",
     "limits",
     "crossing",
+    "slos",
 ];
 
 /// Apply `overrides` to the scenario text `text` (named `file` in errors), in order.
