@@ -58,6 +58,12 @@ enum Command {
         after_help = "Examples:\n  scalelab sweep scenarios/default.ron --set web.instances=2..8 --seeds 5 --minimize cost\n  scalelab sweep scenarios/cache-aside.ron --set profiles.capacity=1e3,1e4,1e5 --set app.instances=2,4\n  scalelab sweep FILE --set web.instances=2..16 --jsonl points.jsonl --csv points.csv\n\nPATH is a node then its fields (web.instances, web.autoscale.max), sources.NAME then\nthe source's (sources.users.rate.peak), or a top-level field (duration). VALUES is a\nlist a,b,c, or LO..HI (integers, both included), or LO..HI:STEP. Every point runs the\nsame seeds. Each point's figures are means over its seeds with 95% CIs; an SLO is met\nwhen its mean figure meets it. With --jsonl, a sweep run again skips the points the file\nalready holds.\n\nExit codes: 0 ok; 1 a file could not be written; 2 bad input."
     )]
     Sweep(cmd::sweep::SweepArgs),
+    /// Run scenarios and check their SLOs and `expect:` assertions: a line per check,
+    /// JUnit XML, the commands that replay each failure, and a non-zero exit on failure.
+    #[command(
+        after_help = "Examples:\n  scalelab check scenarios/\n  scalelab check scenarios/ --junit check.xml\n  scalelab check scenarios/black-friday.ron --seeds 5\n\nA scenario declares assertions in `expect: [Under(\"web.utilization\", 0.9),\nOver(\"cache.cache.hit_ratio\", 0.8), Between(\"error_rate\", 0.01, 0.05)]` (any figure of\nthe JSON report; see README). With --seeds N, figures are means over N seeds. Each\nfailure prints `scalelab run FILE --seed S` that replays it and `scalelab tui FILE --seed S\n--at T` that opens the terminal UI paused where an SLO first broke.\n\nExit codes: 0 every check passed; 1 the JUnit file could not be written; 2 a scenario\ndoes not load (or bad flags); 4 a check failed."
+    )]
+    Check(cmd::check::CheckArgs),
 }
 
 fn main() -> ExitCode {
@@ -73,5 +79,6 @@ fn main() -> ExitCode {
         Command::Tui(args) => cmd::tui::run(args),
         Command::Compare(args) => cmd::compare::run(args),
         Command::Sweep(args) => cmd::sweep::run(args),
+        Command::Check(args) => cmd::check::run(args),
     }
 }

@@ -2,6 +2,7 @@
 //! simulation logic lives in the library crates.
 
 pub mod chaos;
+pub mod check;
 pub mod compare;
 pub mod run;
 pub mod sweep;

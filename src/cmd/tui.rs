@@ -17,6 +17,9 @@ pub struct TuiArgs {
     /// Seed (default: the scenario's).
     #[arg(long)]
     pub seed: Option<u64>,
+    /// Open paused at this simulated time (run there as fast as it goes), e.g. "2m10s".
+    #[arg(long, value_parser = super::run::parse_duration_arg)]
+    pub at: Option<sim_core::SimTime>,
 }
 
 /// The scenarios to offer without a FILE: the built-in default, then `scenarios/*.ron`
@@ -60,13 +63,24 @@ pub fn run(args: TuiArgs) -> ExitCode {
         },
         None => library(Path::new("scenarios")),
     };
+    if let (Some(at), Some(Ok(sc))) = (args.at, choices.first().map(|c| &c.scenario)) {
+        if at > sc.duration {
+            eprintln!(
+                "error: --at {} is after the end of the run ({})",
+                tui::view::clock(at.as_secs_f64()),
+                tui::view::clock(sc.duration.as_secs_f64())
+            );
+            eprintln!("  help: give a time within the scenario's duration");
+            return ExitCode::from(2);
+        }
+    }
     if !std::io::stdout().is_terminal() || !std::io::stdin().is_terminal() {
         eprintln!(
             "error: `scalelab tui` needs a terminal (stdin and stdout are not one)\n  help: run it in a terminal, or use `scalelab run` for a report"
         );
         return ExitCode::from(2);
     }
-    match tui::run(choices, args.seed) {
+    match tui::run(choices, args.seed, args.at) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("error: the terminal UI failed: {e}");

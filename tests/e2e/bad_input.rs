@@ -187,6 +187,14 @@ fn the_terminal_ui_refuses_bad_input_and_a_missing_terminal_clearly() {
     // No terminal (the tests pipe stdin and stdout): a clear refusal, not a garbled screen.
     let e = check_rejected(&["tui"]);
     assert!(e.contains("`scalelab tui` needs a terminal"), "{e}");
+    // Opening paused after the end of the run, or at no time at all.
+    let e = check_rejected(&["tui", "scenarios/default.ron", "--at", "1h"]);
+    assert!(
+        e.contains("--at 1:00:00 is after the end of the run (06:00)"),
+        "{e}"
+    );
+    let e = check_rejected(&["tui", "scenarios/default.ron", "--at", "soon"]);
+    assert!(e.contains("--at"), "{e}");
 }
 
 #[test]

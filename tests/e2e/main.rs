@@ -5,6 +5,7 @@ mod autoscale;
 mod bad_input;
 mod behaviour;
 mod cache;
+mod check;
 mod compare;
 mod database;
 mod deploy;

@@ -41,7 +41,10 @@ fn every_readme_command_runs() {
         let args: Vec<String> = args
             .iter()
             .map(|a| {
-                if a.ends_with(".json") || a.starts_with("chaos-out") {
+                let output = [".json", ".xml", ".csv", ".jsonl"]
+                    .iter()
+                    .any(|x| a.ends_with(x));
+                if output || a.starts_with("chaos-out") {
                     dir.path().join(a).display().to_string()
                 } else {
                     a.clone()

@@ -189,3 +189,23 @@ fn without_a_file_the_terminal_ui_offers_the_scenarios_at_hand() {
     t.quit();
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[test]
+fn the_terminal_ui_opens_paused_where_check_says_a_failure_began() {
+    let t = Session::start(
+        &[
+            "tui",
+            "scenarios/black-friday.ron",
+            "--at",
+            "25m",
+            "--seed",
+            "7",
+        ],
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")),
+    );
+    let s = t.screen.wait_for("t 25:00");
+    assert!(s.contains("PAUSED") && s.contains("seed 7"), "{s}");
+    // The autoscaler's decisions up to then are on the event log.
+    assert!(s.contains("autoscale api:"), "{s}");
+    t.quit();
+}

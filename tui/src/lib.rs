@@ -30,8 +30,12 @@ fn restore() {
 
 /// Run the terminal UI until the user quits: on the one scenario given, or, with several,
 /// a picker over them first (`b` in a run comes back to it). `seed`: the scenario's own
-/// without one.
-pub fn run(choices: Vec<pick::Choice>, seed: Option<u64>) -> io::Result<()> {
+/// without one. `at`: open the (first) run paused at that simulated time.
+pub fn run(
+    choices: Vec<pick::Choice>,
+    seed: Option<u64>,
+    at: Option<sim_core::SimTime>,
+) -> io::Result<()> {
     terminal::enable_raw_mode()?;
     io::stdout().execute(EnterAlternateScreen)?;
     // On a panic, give the terminal back before the message is printed.
@@ -41,7 +45,7 @@ pub fn run(choices: Vec<pick::Choice>, seed: Option<u64>) -> io::Result<()> {
         hook(info);
     }));
     let mut term = Terminal::new(CrosstermBackend::new(io::stdout()))?;
-    let result = session(&mut term, &choices, seed);
+    let result = session(&mut term, &choices, seed, at);
     restore();
     let _ = std::panic::take_hook();
     result
@@ -51,6 +55,7 @@ fn session(
     term: &mut Terminal<CrosstermBackend<Stdout>>,
     choices: &[pick::Choice],
     seed: Option<u64>,
+    mut at: Option<sim_core::SimTime>,
 ) -> io::Result<()> {
     let picking = choices.len() > 1;
     let mut picker = pick::Picker::default();
@@ -67,7 +72,7 @@ fn session(
             return Ok(());
         };
         let seed = seed.unwrap_or(sc.seed);
-        if !event_loop(term, sc, seed, picking)? {
+        if !event_loop(term, sc, seed, at.take(), picking)? {
             return Ok(());
         }
     }
@@ -120,15 +125,17 @@ fn event_loop(
     term: &mut Terminal<CrosstermBackend<Stdout>>,
     sc: Arc<models::Scenario>,
     seed: u64,
+    at: Option<sim_core::SimTime>,
     picker: bool,
 ) -> io::Result<bool> {
     let (armed_sc, armed) = arm::arm(&sc);
     let sc = Arc::new(armed_sc);
     let (tx, rx) = sim::channel();
     let mailbox: sim::Mailbox = Arc::new(Mutex::new(None));
-    let handle = sim::spawn(sc.clone(), seed, rx, mailbox.clone());
+    let handle = sim::spawn(sc.clone(), seed, at, rx, mailbox.clone());
     let mut app = app::App::new(&sc, armed, seed);
     app.picker = picker;
+    app.paused = at.is_some();
     let theme = view::Theme::from_env();
     let frame_time = Duration::from_millis(1000 / FPS);
     while !app.quit {

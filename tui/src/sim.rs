@@ -43,23 +43,29 @@ pub struct Frame {
 /// The latest frame, taken by the UI (the simulation overwrites an untaken one).
 pub type Mailbox = Arc<Mutex<Option<Frame>>>;
 
-/// Start the simulation of `sc` with `seed` on its own thread, paused or not.
+/// Start the simulation of `sc` with `seed` on its own thread: running from t = 0, or,
+/// with `at`, run as fast as it goes to `at` and paused there.
 pub fn spawn(
     sc: Arc<Scenario>,
     seed: u64,
+    at: Option<SimTime>,
     cmds: Receiver<Cmd>,
     out: Mailbox,
 ) -> std::thread::JoinHandle<()> {
     std::thread::Builder::new()
         .name("simulation".into())
-        .spawn(move || run(sc, seed, cmds, out))
+        .spawn(move || run(sc, seed, at, cmds, out))
         .expect("spawn the simulation thread")
 }
 
-fn run(sc: Arc<Scenario>, seed: u64, cmds: Receiver<Cmd>, out: Mailbox) {
+fn run(sc: Arc<Scenario>, seed: u64, at: Option<SimTime>, cmds: Receiver<Cmd>, out: Mailbox) {
     let mut sim: Simulation<World> = World::simulation(sc.clone(), seed);
     let (mut paused, mut speed, mut step) =
         (false, crate::app::SPEEDS[crate::app::DEFAULT_SPEED], false);
+    if let Some(at) = at {
+        sim.run_until(at.min(sc.duration));
+        paused = true;
+    }
     let mut max_slice = SimTime::from_nanos(100_000_000);
     let mut seen = 0;
     let mut marks = vec![];

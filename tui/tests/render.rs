@@ -381,7 +381,7 @@ fn the_simulation_thread_keeps_the_latency_of_its_last_slice_while_paused() {
     let (sc, _) = scenario();
     let (tx, rx) = tui::sim::channel();
     let mailbox: tui::sim::Mailbox = Default::default();
-    let handle = tui::sim::spawn(sc, 1, rx, mailbox.clone());
+    let handle = tui::sim::spawn(sc, 1, None, rx, mailbox.clone());
     let take = || loop {
         if let Some(f) = mailbox.lock().unwrap().take() {
             return f;

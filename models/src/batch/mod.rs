@@ -64,6 +64,32 @@ pub fn replicate(sc: &Arc<Scenario>, opts: &RunOptions) -> Replications {
     Replications { reports, mean, ci }
 }
 
+/// When each of `sc`'s SLOs first failed in the run with `seed`: the first sampling
+/// instant (every `sample_every`) at which its figure over the measured window so far broke
+/// its limit (`None`: never, or a cost, known only at the end).
+pub fn first_breach(sc: &Arc<Scenario>, seed: u64) -> Vec<Option<f64>> {
+    let mut sim = crate::world::World::simulation(sc.clone(), seed);
+    let mut out = vec![None; sc.slos.len()];
+    let mut scratch = sim_core::Histogram::new();
+    let step = sc
+        .sample_every
+        .max(sim_core::SimTime::from_nanos(1_000_000));
+    let mut t = sc.warmup;
+    while t < sc.duration && out.iter().any(Option::is_none) {
+        t = (t + step).min(sc.duration);
+        sim.run_until(t);
+        for (o, now) in out.iter_mut().zip(sim.model().slo_now(&mut scratch)) {
+            if o.is_none() && now.pass == Some(false) {
+                *o = Some(sim.now().as_secs_f64());
+            }
+        }
+        if sim_core::Model::should_stop(sim.model()) {
+            break;
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -291,6 +291,7 @@ impl Report {
             nodes,
             bottleneck: Bottleneck::default(),
             slo: vec![],
+            expect: vec![],
             timeline,
             calls: sc
                 .calls
@@ -347,6 +348,7 @@ impl Report {
         };
         report.bottleneck = find_bottleneck(&report, &sc.depths());
         report.slo = slo::evaluate(&sc.slos, sc, &report);
+        report.expect = crate::analysis::expect::evaluate(&sc.expect, &report);
         report
     }
 }

@@ -50,6 +50,7 @@ impl Report {
         mean.timeline = reps[0].timeline.clone();
         // Verdicts on the mean figures (the values are already the means).
         mean.slo = slo::evaluate(&sc.slos, sc, &mean);
+        mean.expect = crate::analysis::expect::evaluate(&sc.expect, &mean);
         (mean, ci)
     }
 

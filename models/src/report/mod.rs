@@ -544,6 +544,9 @@ pub struct Report {
     pub bottleneck: Bottleneck,
     /// SLO results.
     pub slo: Vec<SloResult>,
+    /// The scenario's expectations (`expect:`), checked.
+    #[serde(skip_serializing_if = "Vec::is_empty", default)]
+    pub expect: Vec<crate::analysis::expect::ExpectResult>,
     /// Notable moments.
     pub timeline: Vec<TimelineEntry>,
     /// Each fault that broke within the run, with its impact.

@@ -85,6 +85,10 @@ pub struct Scenario {
     pub deploys: Vec<crate::control::Deploy>,
     /// Service-level objectives.
     pub slos: Vec<Slo>,
+    /// Assertions for `scalelab check`.
+    pub expect: Vec<crate::analysis::expect::Expect>,
+    /// Topic (for `scalelab list`), empty without one.
+    pub topic: String,
     /// Every zone a service runs in, sorted; a frame's `zone` is an index here + 1.
     pub zones: Vec<String>,
     /// Faults, in file order.

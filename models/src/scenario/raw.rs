@@ -190,6 +190,14 @@ pub struct RawScenario {
     /// Default: none.
     #[serde(default)]
     pub slos: Vec<RawSlo>,
+    /// Assertions on figures of the report that `scalelab check` verifies:
+    /// `[Under("web.utilization", 0.9), Over("cache.cache.hit_ratio", 0.8)]`. Default: none.
+    #[serde(default)]
+    pub expect: Vec<crate::analysis::expect::RawExpect>,
+    /// The scenario's topic, for `scalelab list` (e.g. "caching", "autoscaling").
+    /// Default: none.
+    #[serde(default)]
+    pub topic: Option<String>,
 }
 
 /// Bounds on one run. Hitting one ends the run with a typed, reported outcome.

@@ -612,6 +612,8 @@ impl Scenario {
             actions: vec![],
             deploys: vec![],
             slos: vec![],
+            expect: vec![],
+            topic: raw.topic.clone().unwrap_or_default(),
             zones: vec![],
             faults: vec![],
             regions: Default::default(),
@@ -671,6 +673,7 @@ impl Scenario {
         scenario.check_coverage(&r)?;
         (scenario.actions, scenario.deploys) = Action::validate_all(&raw.actions, &scenario, &r)?;
         scenario.slos = Slo::validate_all(&raw.slos, &scenario, &r)?;
+        scenario.expect = crate::analysis::expect::Expect::validate_all(&raw.expect, &r)?;
         scenario.faults = crate::control::faults::Fault::validate_all(&raw.faults, &scenario, &r)?;
         if let Some(c) = &raw.chaos {
             scenario.chaos = Some(crate::control::chaos::ChaosSpace::validate(

@@ -1,0 +1,233 @@
+//! Expectations: assertions on any figure of the report, declared in the scenario
+//! (`expect: [...]`) and checked by `scalelab check` — what makes a lesson true.
+//!
+//! ```ron
+//! expect: [
+//!     Under("web.utilization", 0.9),          // a node's figure
+//!     Over("product-cache.cache.hit_ratio", 0.8),
+//!     Under("checkout.p99_latency", "800ms"), // a class's figure; durations in seconds
+//!     Between("error_rate", 0.01, 0.05),      // a summary figure
+//!     Under("cost.total", 2.5),               // any figure of the JSON report
+//! ]
+//! ```
+//!
+//! A path is read in the JSON report: its first part is a node name (then the node's
+//! fields, as in `nodes[]`), a class name (then its `stats`), or a field of the report
+//! (`cost.total`, `bottleneck.utilization`), with the summary's fields directly
+//! (`error_rate`, `throughput`, `latency.p99`). `p50_latency`, `p95_latency`,
+//! `p99_latency` and `mean_latency` stand for `latency.p50` ... A path that names nothing
+//! fails its check with what was there to choose from.
+
+use crate::report::Report;
+use crate::scenario::{Resolver, ScenarioError};
+use serde::{Deserialize, Serialize};
+
+/// A bound as written: a number, or a duration (`"800ms"`, in seconds).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(untagged)]
+pub enum RawAmount {
+    /// A number.
+    Num(f64),
+    /// A duration.
+    Text(String),
+}
+
+/// An expectation as written.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename = "Expect")]
+pub enum RawExpect {
+    /// The figure is at most the bound.
+    Under(String, RawAmount),
+    /// The figure is at least the bound.
+    Over(String, RawAmount),
+    /// The figure lies between the bounds (both included).
+    Between(String, RawAmount, RawAmount),
+}
+
+/// A validated expectation.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Expect {
+    /// The path, as written.
+    pub path: String,
+    /// Lowest value allowed.
+    pub low: Option<f64>,
+    /// Highest value allowed.
+    pub high: Option<f64>,
+}
+
+/// An expectation's verdict.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ExpectResult {
+    /// `web.utilization ≤ 0.9`.
+    pub name: String,
+    /// Met.
+    pub pass: bool,
+    /// The figure (none when the path names nothing).
+    pub value: Option<f64>,
+    /// Why it could not be read.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub error: Option<String>,
+}
+
+impl Expect {
+    /// Validate the file's `expect`: bounds are numbers or durations, in order.
+    pub fn validate_all(raw: &[RawExpect], r: &Resolver) -> Result<Vec<Expect>, ScenarioError> {
+        let from = r.loc().field("expect", 0).map_or(0, |s| s.1);
+        raw.iter()
+            .map(|e| {
+                let (path, low, high) = match e {
+                    RawExpect::Under(p, a) => (p, None, Some(a)),
+                    RawExpect::Over(p, a) => (p, Some(a), None),
+                    RawExpect::Between(p, a, b) => (p, Some(a), Some(b)),
+                };
+                let span = r.loc().quoted(path, from);
+                let amount = |a: Option<&RawAmount>| -> Result<Option<f64>, ScenarioError> {
+                    match a {
+                        None => Ok(None),
+                        Some(RawAmount::Num(x)) if x.is_finite() => Ok(Some(*x)),
+                        Some(RawAmount::Num(x)) => Err(r.err(span, format!("expect `{path}`: the bound {x} is not a finite number"))),
+                        Some(RawAmount::Text(t)) => sim_core::parse_duration(t)
+                            .map(|d| Some(d.as_secs_f64()))
+                            .map_err(|e| {
+                                r.err(span, format!("expect `{path}`: the bound \"{t}\" is neither a number nor a duration ({e})"))
+                                    .with_hint("write a number (0.9) or a duration (\"800ms\")")
+                            }),
+                    }
+                };
+                let (low, high) = (amount(low)?, amount(high)?);
+                if path.trim().is_empty() || path.split('.').any(str::is_empty) {
+                    return Err(r
+                        .err(span, format!("expect: `{path}` is not a path to a figure"))
+                        .with_hint("e.g. \"web.utilization\", \"checkout.p99_latency\", \"error_rate\""));
+                }
+                if let (Some(l), Some(h)) = (low, high) {
+                    if l > h {
+                        return Err(r.err(span, format!("expect `{path}`: Between's bounds are the wrong way round ({l} > {h})")));
+                    }
+                }
+                Ok(Expect {
+                    path: path.clone(),
+                    low,
+                    high,
+                })
+            })
+            .collect()
+    }
+
+    /// As printed: `web.utilization ≤ 0.9`, `error_rate in [0.01, 0.05]`.
+    pub fn name(&self) -> String {
+        match (self.low, self.high) {
+            (Some(l), Some(h)) => format!("{} in [{l}, {h}]", self.path),
+            (Some(l), None) => format!("{} ≥ {l}", self.path),
+            (None, Some(h)) => format!("{} ≤ {h}", self.path),
+            (None, None) => self.path.clone(),
+        }
+    }
+
+    /// Met by `value`.
+    pub fn passes(&self, value: f64) -> bool {
+        value.is_finite()
+            && self.low.is_none_or(|l| value >= l)
+            && self.high.is_none_or(|h| value <= h)
+    }
+}
+
+/// Check every expectation on `r` (its JSON form is built once, only when there are any).
+pub fn evaluate(expects: &[Expect], r: &Report) -> Vec<ExpectResult> {
+    if expects.is_empty() {
+        return vec![];
+    }
+    let v = serde_json::to_value(r).expect("a report serialises");
+    expects
+        .iter()
+        .map(|e| match read(&v, &e.path) {
+            Ok(value) => ExpectResult {
+                name: e.name(),
+                pass: e.passes(value),
+                value: value.is_finite().then_some(value),
+                error: None,
+            },
+            Err(m) => ExpectResult {
+                name: e.name(),
+                pass: false,
+                value: None,
+                error: Some(m),
+            },
+        })
+        .collect()
+}
+
+/// The figure at `path` in the report `v` (see the module docs).
+pub fn read(v: &serde_json::Value, path: &str) -> Result<f64, String> {
+    use serde_json::Value;
+    let segs: Vec<&str> = path.split('.').collect();
+    let named = |list: &str, name: &str| -> Option<&Value> {
+        v.get(list)?
+            .as_array()?
+            .iter()
+            .find(|x| x.get("name").and_then(Value::as_str) == Some(name))
+    };
+    let (mut at, rest) = if let Some(n) = named("nodes", segs[0]) {
+        (n, &segs[1..])
+    } else if let Some(c) = named("classes", segs[0]) {
+        (&c["stats"], &segs[1..])
+    } else if v.get(segs[0]).is_some() {
+        (v, &segs[..])
+    } else {
+        (&v["summary"], &segs[..])
+    };
+    for (k, seg) in rest.iter().enumerate() {
+        let alias = seg
+            .strip_suffix("_latency")
+            .filter(|p| ["p50", "p95", "p99", "mean", "max"].contains(p));
+        let next = match at {
+            Value::Object(m) => m
+                .get(*seg)
+                .or_else(|| alias.and_then(|a| m.get("latency").and_then(|l| l.get(a)))),
+            Value::Array(xs) => xs
+                .iter()
+                .find(|x| x.get("name").and_then(Value::as_str) == Some(seg))
+                .or_else(|| seg.parse::<usize>().ok().and_then(|i| xs.get(i))),
+            _ => None,
+        };
+        match next {
+            Some(n) => at = n,
+            None => {
+                let done = rest[..k].join(".");
+                let here = if done.is_empty() {
+                    String::new()
+                } else {
+                    format!(" in `{done}`")
+                };
+                let choices: Vec<String> = match at {
+                    Value::Object(m) => m.keys().cloned().collect(),
+                    Value::Array(xs) => xs
+                        .iter()
+                        .filter_map(|x| x.get("name").and_then(Value::as_str))
+                        .map(String::from)
+                        .collect(),
+                    _ => vec![],
+                };
+                let hint = match crate::scenario::error::did_you_mean(
+                    seg,
+                    choices.iter().map(String::as_str),
+                ) {
+                    Some(m) => format!("did you mean `{m}`?"),
+                    None if choices.is_empty() => "it holds no fields".into(),
+                    None => format!("there: {}", choices.join(", ")),
+                };
+                return Err(format!("the report has no `{seg}`{here}; {hint}"));
+            }
+        }
+    }
+    match at {
+        Value::Number(n) => n
+            .as_f64()
+            .ok_or_else(|| format!("`{path}` is not a number")),
+        Value::Bool(b) => Ok(f64::from(u8::from(*b))),
+        Value::Null => Ok(f64::NAN),
+        _ => Err(format!(
+            "`{path}` is not a figure but a group of them; name one of its fields"
+        )),
+    }
+}
