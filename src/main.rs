@@ -64,6 +64,20 @@ enum Command {
         after_help = "Examples:\n  scalelab check scenarios/\n  scalelab check scenarios/ --junit check.xml\n  scalelab check scenarios/black-friday.ron --seeds 5\n\nA scenario declares assertions in `expect: [Under(\"web.utilization\", 0.9),\nOver(\"cache.cache.hit_ratio\", 0.8), Between(\"error_rate\", 0.01, 0.05)]` (any figure of\nthe JSON report; see README). With --seeds N, figures are means over N seeds. Each\nfailure prints `scalelab run FILE --seed S` that replays it and `scalelab tui FILE --seed S\n--at T` that opens the terminal UI paused where an SLO first broke.\n\nExit codes: 0 every check passed; 1 the JUnit file could not be written; 2 a scenario\ndoes not load (or bad flags); 4 a check failed."
     )]
     Check(cmd::check::CheckArgs),
+    /// List the scenarios of a folder by topic, with a line about each.
+    #[command(
+        after_help = "Examples:\n  scalelab list\n  scalelab list scenarios --json\n\nA scenario's `topic:` groups it; the line is the first sentence of its `description`."
+    )]
+    List(cmd::list::ListArgs),
+    /// Explain a scenario before running it: what it shows, its graph, what is scheduled,
+    /// its SLOs and expectations, and the capacity at peak load from queueing arithmetic.
+    #[command(
+        after_help = "Example:\n  scalelab explain scenarios/black-friday.ron\n\nThe capacity table is `scalelab validate`'s: offered load λ, mean worker time E[S],\nworkers, utilisation ρ per node, the predicted bottleneck and the maximum throughput."
+    )]
+    Explain {
+        /// Scenario file (.ron).
+        file: PathBuf,
+    },
 }
 
 fn main() -> ExitCode {
@@ -80,5 +94,7 @@ fn main() -> ExitCode {
         Command::Compare(args) => cmd::compare::run(args),
         Command::Sweep(args) => cmd::sweep::run(args),
         Command::Check(args) => cmd::check::run(args),
+        Command::List(args) => cmd::list::run(args),
+        Command::Explain { file } => cmd::validate::explain(&file),
     }
 }

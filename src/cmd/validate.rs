@@ -13,20 +13,85 @@ pub fn run(file: &Path) -> ExitCode {
         Ok(s) => s,
         Err(e) => return report_error(&e),
     };
-    let est = Estimate::of(&sc);
-    let mut o = String::new();
-    use std::fmt::Write as _;
-    let _ = writeln!(
-        o,
-        "{}: ok — scenario `{}`, {} simulated, seed {}",
+    let mut o = format!(
+        "{}: ok — scenario `{}`, {} simulated, seed {}\n",
         file.display(),
         sc.name,
         sc.duration,
         sc.seed
     );
     if !sc.description.is_empty() {
-        let _ = writeln!(o, "  {}", sc.description);
+        o += &format!("  {}\n", sc.description);
     }
+    o += &describe(&sc);
+    print(&o)
+}
+
+/// `scalelab explain FILE`: what the scenario shows, then what `validate` says (the graph
+/// and the capacity prediction), so a student can predict before running.
+pub fn explain(file: &Path) -> ExitCode {
+    let sc = match models::load(file) {
+        Ok(s) => s,
+        Err(e) => return report_error(&e),
+    };
+    let topic = if sc.topic.is_empty() {
+        String::new()
+    } else {
+        format!(" — {}", sc.topic)
+    };
+    let mut o = format!("{}{topic}\n", sc.name);
+    let about = if sc.description.is_empty() {
+        "(no description)"
+    } else {
+        &sc.description
+    };
+    o += &format!("\n{}\n", wrap(about, 88, ""));
+    o += &format!(
+        "\n{} simulated (the first {} not measured), seed {}.",
+        sc.duration, sc.warmup, sc.seed
+    );
+    o += " Below: the graph, what is scheduled, and the capacity at peak load\nfrom queueing arithmetic alone — predict the run, then run it.\n";
+    o += &describe(&sc);
+    let f = file.display();
+    o += &format!(
+        "\nThen:\n  scalelab run {f}          the report\n  scalelab tui {f}          watch it live\n  scalelab check {f}        its SLOs and expectations\n"
+    );
+    print(&o)
+}
+
+fn print(o: &str) -> ExitCode {
+    if let Err(e) = super::Output::Stdout.write(o.as_bytes()) {
+        eprintln!("error: cannot write to stdout: {e}");
+        return ExitCode::from(super::EXIT_WRITE);
+    }
+    ExitCode::SUCCESS
+}
+
+/// `text` in lines of at most `width` characters, each after `indent`.
+pub fn wrap(text: &str, width: usize, indent: &str) -> String {
+    let mut out = String::new();
+    for para in text.split('\n') {
+        let mut line = String::new();
+        for w in para.split_whitespace() {
+            if !line.is_empty() && line.chars().count() + 1 + w.chars().count() > width {
+                out += &format!("{indent}{line}\n");
+                line.clear();
+            }
+            if !line.is_empty() {
+                line.push(' ');
+            }
+            line += w;
+        }
+        out += &format!("{indent}{line}\n");
+    }
+    out.trim_end().to_string()
+}
+
+/// The graph, actions, faults, SLOs, expectations and the static capacity estimate.
+fn describe(sc: &models::Scenario) -> String {
+    let est = Estimate::of(sc);
+    let mut o = String::new();
+    use std::fmt::Write as _;
     let _ = writeln!(o, "\nGraph");
     for s in &sc.sources {
         let _ = writeln!(
@@ -49,7 +114,17 @@ pub fn run(file: &Path) -> ExitCode {
         } else {
             format!(" -> {}", callees.join(", "))
         };
-        let _ = writeln!(o, "  {} ({}){arrow}", n.name, n.kind.kind().label());
+        let what = match n.kind.as_service() {
+            Some(sv) => {
+                let auto = sv
+                    .autoscale
+                    .as_ref()
+                    .map_or(String::new(), |a| format!(", autoscaled by {}", a.label()));
+                format!("service, {} × {} cores{auto}", sv.instances, sv.cores)
+            }
+            None => n.kind.kind().label().to_string(),
+        };
+        let _ = writeln!(o, "  {} ({what}){arrow}", n.name);
     }
     if !sc.actions.is_empty() {
         let _ = writeln!(o, "\nActions");
@@ -81,7 +156,13 @@ pub fn run(file: &Path) -> ExitCode {
             "\nSLOs (checked by run; --fail-on-slo exits 4 when one fails)"
         );
         for s in &sc.slos {
-            let _ = writeln!(o, "  {}", s.name(&sc));
+            let _ = writeln!(o, "  {}", s.name(sc));
+        }
+    }
+    if !sc.expect.is_empty() {
+        let _ = writeln!(o, "\nExpectations (checked by scalelab check)");
+        for e in &sc.expect {
+            let _ = writeln!(o, "  {}", e.name());
         }
     }
     let _ = writeln!(
@@ -131,9 +212,5 @@ pub fn run(file: &Path) -> ExitCode {
         let _ = writeln!(o, "\nPredicted bottleneck: {} (ρ = {:.2} at peak); maximum throughput ≈ {:.0} req/s at this mix",
             n.name, n.rho, est.max_throughput);
     }
-    if let Err(e) = super::Output::Stdout.write(o.as_bytes()) {
-        eprintln!("error: cannot write to stdout: {e}");
-        return ExitCode::from(super::EXIT_WRITE);
-    }
-    ExitCode::SUCCESS
+    o
 }

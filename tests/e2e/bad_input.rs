@@ -237,7 +237,7 @@ fn compare_refuses_bad_designs_and_overrides_with_their_place() {
     );
     let e = check_rejected(&["compare", d, "--variant", "big:web.instances=abc"]);
     assert!(
-        e.contains("scenarios/default.ron:33:") && e.contains("(with --set web.instances=abc)"),
+        e.contains("scenarios/default.ron:34:") && e.contains("(with --set web.instances=abc)"),
         "{e}"
     );
     let e = check_rejected(&["compare", d, "--variant", "big:web.autoscale.max=3"]);

@@ -13,6 +13,7 @@ mod determinism;
 mod faults;
 mod golden;
 mod lifecycle;
+mod list;
 mod queue;
 mod readme;
 mod regions;

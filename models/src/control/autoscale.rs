@@ -799,6 +799,18 @@ impl Autoscale {
         }
     }
 
+    /// What kind of autoscaler this is, in words.
+    pub fn label(&self) -> &'static str {
+        match self {
+            Autoscale::TargetTracking { .. } => "target tracking",
+            Autoscale::StepScaling { .. } => "step scaling",
+            Autoscale::Scheduled(_) => "a schedule",
+            Autoscale::QueueDriven { .. } => "queue-driven",
+            Autoscale::KubernetesHpa(_) => "the Kubernetes HPA",
+            Autoscale::Vertical { .. } => "vertical (resizes)",
+        }
+    }
+
     /// The metric read (`None` for a schedule).
     pub fn metric(&self) -> Option<Metric> {
         match self {
