@@ -45,6 +45,21 @@ pub struct RunArgs {
     /// written by `scalelab chaos`) after the scenario's own.
     #[arg(long)]
     pub faults: Option<PathBuf>,
+    /// Draw the time series (throughput, errors, latency, instances, backlog, hit ratio;
+    /// faults and decisions marked) as an SVG file.
+    #[arg(long, value_name = "FILE.svg")]
+    pub plot: Option<PathBuf>,
+    /// Write the time series as CSV into this folder: series.csv (a column per series)
+    /// and timeline.csv.
+    #[arg(long, value_name = "DIR")]
+    pub csv: Option<PathBuf>,
+    /// Write the time series as OpenMetrics text (timestamps: simulated seconds from
+    /// --metrics-epoch).
+    #[arg(long, value_name = "FILE")]
+    pub metrics_out: Option<PathBuf>,
+    /// The Unix time (seconds) the simulated run starts at in --metrics-out (default 0).
+    #[arg(long, default_value_t = 0.0, value_name = "SECONDS")]
+    pub metrics_epoch: f64,
 }
 
 pub fn parse_duration_arg(s: &str) -> Result<SimTime, String> {
@@ -72,7 +87,8 @@ pub fn run(args: RunArgs) -> ExitCode {
             return ExitCode::from(EXIT_BAD_INPUT);
         }
     }
-    if args.series {
+    let exports = args.plot.is_some() || args.csv.is_some() || args.metrics_out.is_some();
+    if args.series || exports {
         if let Err(m) = sc.check_series() {
             eprintln!("error: {m}");
             return ExitCode::from(EXIT_BAD_INPUT);
@@ -93,13 +109,19 @@ pub fn run(args: RunArgs) -> ExitCode {
         seed: args.seed,
         replications: args.replications,
         threads: args.threads.map(usize::from),
-        series: args.series,
+        series: args.series || exports,
     };
     let started = std::time::Instant::now();
     let reps = models::replicate(&Arc::new(sc), &opts);
     let (mut report, ci) = (reps.mean, reps.ci);
     if args.wall_time || !args.json {
         report.wall_seconds = Some(started.elapsed().as_secs_f64());
+    }
+    if let Err(code) = export(&args, &report) {
+        return code;
+    }
+    if !args.series {
+        report.series = None;
     }
     let text = if args.json {
         report.to_json(ci.as_ref())
@@ -134,4 +156,39 @@ pub fn run(args: RunArgs) -> ExitCode {
     } else {
         ExitCode::SUCCESS
     }
+}
+
+/// Write the plot, the CSV and the OpenMetrics files asked for (each whole or not at all).
+fn export(args: &RunArgs, report: &models::Report) -> Result<(), ExitCode> {
+    use models::report::export;
+    let Some(series) = report.series.as_ref() else {
+        return Ok(());
+    };
+    let write = |path: &std::path::Path, text: &str| -> Result<(), ExitCode> {
+        Output::open(Some(path))
+            .and_then(|o| o.write(text.as_bytes()))
+            .map_err(|e| {
+                eprintln!("error: cannot write {}: {e}", path.display());
+                ExitCode::from(EXIT_WRITE)
+            })
+    };
+    if let Some(p) = &args.plot {
+        let svg = super::plot::svg(report).map_err(|m| {
+            eprintln!("error: {m}");
+            ExitCode::from(EXIT_WRITE)
+        })?;
+        write(p, &svg)?;
+    }
+    if let Some(dir) = &args.csv {
+        if let Err(e) = std::fs::create_dir_all(dir) {
+            eprintln!("error: cannot create {}: {e}", dir.display());
+            return Err(ExitCode::from(EXIT_WRITE));
+        }
+        write(&dir.join("series.csv"), &export::series_csv(series))?;
+        write(&dir.join("timeline.csv"), &export::timeline_csv(report))?;
+    }
+    if let Some(p) = &args.metrics_out {
+        write(p, &export::openmetrics(report, series, args.metrics_epoch))?;
+    }
+    Ok(())
 }

@@ -10,6 +10,7 @@ mod compare;
 mod database;
 mod deploy;
 mod determinism;
+mod export;
 mod faults;
 mod golden;
 mod lifecycle;

@@ -41,7 +41,7 @@ fn every_readme_command_runs() {
         let args: Vec<String> = args
             .iter()
             .map(|a| {
-                let output = [".json", ".xml", ".csv", ".jsonl"]
+                let output = [".json", ".xml", ".csv", ".jsonl", ".svg", ".om", "/"]
                     .iter()
                     .any(|x| a.ends_with(x));
                 if output || a.starts_with("chaos-out") {

@@ -246,11 +246,14 @@ impl Report {
             }
         };
         let [p50, p95, p99] = run.latency_series.clone();
+        let [completed, errors] = run.rate_series.clone();
         let series = Series {
             interval: sc.sample_every.as_secs_f64(),
             p50,
             p95,
             p99,
+            completed,
+            errors,
             nodes: sc
                 .nodes
                 .iter()

@@ -10,6 +10,7 @@
 //!
 //! Field order is fixed by the structs, so the JSON is byte-identical for the same inputs.
 
+pub mod export;
 mod from_run;
 mod human;
 mod merge;
@@ -587,6 +588,12 @@ pub struct Series {
     /// 99th percentile.
     #[serde(skip_serializing_if = "Vec::is_empty", default)]
     pub p99: Vec<f64>,
+    /// Requests completed per second in each interval (measured window).
+    #[serde(skip_serializing_if = "Vec::is_empty", default)]
+    pub completed: Vec<f64>,
+    /// Requests failed per second in each interval.
+    #[serde(skip_serializing_if = "Vec::is_empty", default)]
+    pub errors: Vec<f64>,
     /// Per node, scenario order.
     pub nodes: Vec<NodeSeries>,
 }

@@ -119,7 +119,7 @@ impl Faults {
 
 impl World {
     /// Client totals so far: (completed, failed).
-    fn client_totals(&self) -> (u64, u64) {
+    pub(super) fn client_totals(&self) -> (u64, u64) {
         self.k.classes.iter().fold((0, 0), |(c, e), s| {
             (c + s.completed.get(), e + s.errors.get())
         })

@@ -58,6 +58,10 @@ pub struct World {
     /// interval.
     latency_marks: Vec<sim_core::Histogram>,
     latency_series: [Vec<f64>; 3],
+    /// With series: requests completed and failed per second in each interval, and the
+    /// client totals at the last sample.
+    rate_series: [Vec<f64>; 2],
+    rate_mark: (u64, u64),
     /// Faults' run-time state.
     faults: faults::Faults,
 }
@@ -104,6 +108,8 @@ impl World {
             rollouts: vec![None; sc.nodes.len()],
             latency_marks: vec![],
             latency_series: Default::default(),
+            rate_series: Default::default(),
+            rate_mark: (0, 0),
             autoscale: sc
                 .nodes
                 .iter()
@@ -273,6 +279,7 @@ impl World {
             faults,
             calls: w.k.calls,
             latency_series: w.latency_series,
+            rate_series: w.rate_series,
         }
     }
 
@@ -580,6 +587,10 @@ impl World {
             for (series, v) in self.latency_series.iter_mut().zip(q) {
                 series.push(v);
             }
+            let (done, failed) = self.client_totals();
+            let (d0, f0) = std::mem::replace(&mut self.rate_mark, (done, failed));
+            self.rate_series[0].push(done.saturating_sub(d0) as f64 / interval_s);
+            self.rate_series[1].push(failed.saturating_sub(f0) as f64 / interval_s);
         }
         let next = now + sc.sample_every;
         if next <= sc.duration {

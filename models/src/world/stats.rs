@@ -230,4 +230,6 @@ pub struct RunStats {
     /// With series: end-to-end p50, p95, p99 of the requests completed in each sampling
     /// interval (0 in an interval without any).
     pub latency_series: [Vec<f64>; 3],
+    /// With series: requests completed and failed per second in each interval.
+    pub rate_series: [Vec<f64>; 2],
 }

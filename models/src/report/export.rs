@@ -1,0 +1,264 @@
+//! A report's time series in the formats other tools read: CSV (one wide table of the
+//! series, one of the timeline) and OpenMetrics text (loadable next to real dashboards,
+//! with simulated timestamps: seconds from the start of the run, or from `epoch`).
+
+use super::{NodeSeries, Report, Series};
+use std::fmt::Write as _;
+
+/// A column of a node's series: its name and values (absent series are skipped).
+fn node_columns(n: &NodeSeries) -> Vec<(&'static str, &Vec<f64>)> {
+    let mut out = vec![
+        ("queue", &n.queue),
+        ("utilization", &n.utilization),
+        ("instances", &n.instances),
+        ("throughput", &n.throughput),
+    ];
+    for (name, v) in [
+        ("hit_ratio", &n.hit_ratio),
+        ("desired", &n.desired),
+        ("starting", &n.starting),
+        ("metric", &n.metric),
+    ] {
+        if !v.is_empty() {
+            out.push((name, v));
+        }
+    }
+    out
+}
+
+/// A CSV field, quoted when it needs to be.
+fn field(s: &str) -> String {
+    if s.contains([',', '"', '\n']) {
+        format!("\"{}\"", s.replace('"', "\"\""))
+    } else {
+        s.to_string()
+    }
+}
+
+/// The series as one CSV table: `t` (seconds, the end of each interval), then the
+/// overall columns, then `<node>.<series>` for every node.
+pub fn series_csv(s: &Series) -> String {
+    let mut cols: Vec<(String, &Vec<f64>)> = vec![];
+    for (name, v) in [
+        ("completed_per_s", &s.completed),
+        ("errors_per_s", &s.errors),
+        ("p50", &s.p50),
+        ("p95", &s.p95),
+        ("p99", &s.p99),
+    ] {
+        if !v.is_empty() {
+            cols.push((name.to_string(), v));
+        }
+    }
+    for n in &s.nodes {
+        for (c, v) in node_columns(n) {
+            cols.push((format!("{}.{c}", n.name), v));
+        }
+    }
+    let rows = cols.iter().map(|c| c.1.len()).max().unwrap_or(0);
+    let mut o = String::from("t");
+    for (name, _) in &cols {
+        o.push(',');
+        o += &field(name);
+    }
+    o.push('\n');
+    for i in 0..rows {
+        let _ = write!(o, "{}", (i + 1) as f64 * s.interval);
+        for (_, v) in &cols {
+            o.push(',');
+            if let Some(x) = v.get(i) {
+                let _ = write!(o, "{x}");
+            }
+        }
+        o.push('\n');
+    }
+    o
+}
+
+/// The timeline as CSV: `t,kind,node,text`.
+pub fn timeline_csv(r: &Report) -> String {
+    let mut o = String::from("t,kind,node,text\n");
+    for e in &r.timeline {
+        let _ = writeln!(
+            o,
+            "{},{},{},{}",
+            e.t,
+            e.kind.label(),
+            field(&e.node),
+            field(&e.text)
+        );
+    }
+    o
+}
+
+/// A label value, escaped as OpenMetrics wants (`\`, `"`, newline).
+fn label(s: &str) -> String {
+    s.replace('\\', "\\\\")
+        .replace('"', "\\\"")
+        .replace('\n', "\\n")
+}
+
+/// The series in OpenMetrics text format: a gauge family per series, every sample with
+/// its timestamp (`epoch` + simulated seconds), `# EOF` at the end.
+pub fn openmetrics(r: &Report, s: &Series, epoch: f64) -> String {
+    let sc = label(&r.scenario);
+    let t = |i: usize| epoch + (i + 1) as f64 * s.interval;
+    let mut o = String::new();
+    let mut family =
+        |name: &str, help: &str, unit: Option<&str>, rows: Vec<(String, &Vec<f64>)>| {
+            if rows.iter().all(|r| r.1.is_empty()) {
+                return;
+            }
+            let _ = writeln!(o, "# TYPE scalelab_{name} gauge");
+            if let Some(u) = unit {
+                let _ = writeln!(o, "# UNIT scalelab_{name} {u}");
+            }
+            let _ = writeln!(o, "# HELP scalelab_{name} {help}");
+            for (labels, v) in rows {
+                for (i, x) in v.iter().enumerate() {
+                    if x.is_finite() {
+                        let _ = writeln!(
+                            o,
+                            "scalelab_{name}{{scenario=\"{sc}\"{labels}}} {x} {}",
+                            t(i)
+                        );
+                    }
+                }
+            }
+        };
+    family(
+        "completed_rate",
+        "Requests completed per second over each interval.",
+        None,
+        vec![(String::new(), &s.completed)],
+    );
+    family(
+        "error_rate_per_second",
+        "Requests failed per second over each interval.",
+        None,
+        vec![(String::new(), &s.errors)],
+    );
+    family(
+        "latency_seconds",
+        "End-to-end latency of the requests completed in each interval.",
+        Some("seconds"),
+        vec![
+            (",quantile=\"0.5\"".into(), &s.p50),
+            (",quantile=\"0.95\"".into(), &s.p95),
+            (",quantile=\"0.99\"".into(), &s.p99),
+        ],
+    );
+    let per_node = |pick: fn(&NodeSeries) -> &Vec<f64>| -> Vec<(String, &Vec<f64>)> {
+        s.nodes
+            .iter()
+            .map(|n| (format!(",node=\"{}\"", label(&n.name)), pick(n)))
+            .collect()
+    };
+    family(
+        "node_queue",
+        "Requests waiting in the node's queues.",
+        None,
+        per_node(|n| &n.queue),
+    );
+    family(
+        "node_utilization_ratio",
+        "Busy workers over all workers.",
+        Some("ratio"),
+        per_node(|n| &n.utilization),
+    );
+    family(
+        "node_instances",
+        "Serving instances.",
+        None,
+        per_node(|n| &n.instances),
+    );
+    family(
+        "node_throughput",
+        "Departures per second over each interval.",
+        None,
+        per_node(|n| &n.throughput),
+    );
+    family(
+        "cache_hit_ratio",
+        "Cache hits over reads in each interval.",
+        Some("ratio"),
+        per_node(|n| &n.hit_ratio),
+    );
+    family(
+        "node_desired_instances",
+        "Instances the autoscaler set (starting and serving).",
+        None,
+        per_node(|n| &n.desired),
+    );
+    family(
+        "node_autoscaler_metric",
+        "The autoscaler's latest datapoint.",
+        None,
+        per_node(|n| &n.metric),
+    );
+    o += "# EOF\n";
+    o
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn series() -> Series {
+        Series {
+            interval: 2.0,
+            p50: vec![0.01, 0.02],
+            p95: vec![0.03, 0.04],
+            p99: vec![0.05, 0.06],
+            completed: vec![100.0, 110.0],
+            errors: vec![0.0, 1.5],
+            nodes: vec![NodeSeries {
+                name: "web,1".into(),
+                queue: vec![1.0, 2.0],
+                utilization: vec![0.5, 0.6],
+                instances: vec![2.0, 2.0],
+                throughput: vec![100.0, 110.0],
+                ..NodeSeries::default()
+            }],
+        }
+    }
+
+    #[test]
+    fn csv_has_a_column_per_series_and_a_row_per_interval() {
+        let c = series_csv(&series());
+        let lines: Vec<&str> = c.lines().collect();
+        assert_eq!(
+            lines[0],
+            "t,completed_per_s,errors_per_s,p50,p95,p99,\"web,1.queue\",\"web,1.utilization\",\"web,1.instances\",\"web,1.throughput\""
+        );
+        assert_eq!(lines[2], "4,110,1.5,0.02,0.04,0.06,2,0.6,2,110");
+        assert_eq!(lines.len(), 3);
+    }
+
+    #[test]
+    fn openmetrics_families_are_grouped_timestamped_and_end_with_eof() {
+        let r = Report {
+            scenario: "s\"x".into(),
+            ..Report::default()
+        };
+        let m = openmetrics(&r, &series(), 1000.0);
+        assert!(m.ends_with("# EOF\n"));
+        assert!(m.contains(
+            "# TYPE scalelab_latency_seconds gauge\n# UNIT scalelab_latency_seconds seconds\n"
+        ));
+        assert!(
+            m.contains(
+                "scalelab_latency_seconds{scenario=\"s\\\"x\",quantile=\"0.99\"} 0.06 1004\n"
+            ),
+            "{m}"
+        );
+        assert!(m.contains("scalelab_node_queue{scenario=\"s\\\"x\",node=\"web,1\"} 2 1004\n"));
+        // Families without data are left out.
+        assert!(!m.contains("cache_hit_ratio"));
+        // Every family's samples are together (no family named twice).
+        let types: Vec<&str> = m.lines().filter(|l| l.starts_with("# TYPE")).collect();
+        let mut unique = types.clone();
+        unique.dedup();
+        assert_eq!(types, unique);
+    }
+}

@@ -1,0 +1,223 @@
+//! `--plot out.svg`: a run's time series as stacked SVG charts (plotters): throughput and
+//! errors, latency percentiles, instances, backlog, cache hit ratio — with faults,
+//! actions, deployments and autoscaler decisions marked as vertical lines.
+
+use models::report::{Report, Series, TimelineKind};
+use plotters::prelude::*;
+
+/// One chart: a title, a y-axis label, and its lines.
+struct Panel<'a> {
+    title: &'static str,
+    unit: &'static str,
+    lines: Vec<(String, &'a [f64], f64)>,
+}
+
+const COLORS: [RGBColor; 8] = [
+    RGBColor(31, 119, 180),
+    RGBColor(214, 39, 40),
+    RGBColor(44, 160, 44),
+    RGBColor(255, 127, 14),
+    RGBColor(148, 103, 189),
+    RGBColor(140, 86, 75),
+    RGBColor(227, 119, 194),
+    RGBColor(127, 127, 127),
+];
+
+/// mm:ss (or h:mm) of simulated seconds, for the time axis.
+fn clock(s: f64) -> String {
+    let s = s.max(0.0) as u64;
+    if s >= 3600 {
+        format!("{}:{:02}h", s / 3600, s / 60 % 60)
+    } else {
+        format!("{}:{:02}", s / 60, s % 60)
+    }
+}
+
+/// A figure for the y axis: no needless decimals.
+fn figure(y: f64) -> String {
+    let a = y.abs();
+    if a >= 100.0 || a == 0.0 {
+        format!("{y:.0}")
+    } else if a >= 1.0 {
+        format!("{y:.1}")
+    } else {
+        format!("{y:.3}")
+    }
+}
+
+fn panels<'a>(s: &'a Series, r: &'a Report) -> Vec<Panel<'a>> {
+    let mut out = vec![Panel {
+        title: "throughput and errors",
+        unit: "requests/s",
+        lines: vec![
+            ("completed".into(), &s.completed[..], 1.0),
+            ("failed".into(), &s.errors[..], 1.0),
+        ],
+    }];
+    // Milliseconds, or seconds once the tail passes 2 s.
+    let worst = s.p99.iter().copied().fold(0.0f64, f64::max);
+    let (unit, scale) = if worst > 2.0 {
+        ("s", 1.0)
+    } else {
+        ("ms", 1000.0)
+    };
+    out.push(Panel {
+        title: "end-to-end latency",
+        unit,
+        lines: vec![
+            ("p50".into(), &s.p50[..], scale),
+            ("p95".into(), &s.p95[..], scale),
+            ("p99".into(), &s.p99[..], scale),
+        ],
+    });
+    let pools: Vec<(String, &[f64], f64)> = s
+        .nodes
+        .iter()
+        .zip(&r.nodes)
+        .filter(|(_, n)| n.kind.label() == "service")
+        .flat_map(|(ns, _)| {
+            let mut v = vec![(format!("{} serving", ns.name), &ns.instances[..], 1.0)];
+            if !ns.desired.is_empty() {
+                v.push((format!("{} desired", ns.name), &ns.desired[..], 1.0));
+            }
+            v
+        })
+        .collect();
+    if !pools.is_empty() {
+        out.push(Panel {
+            title: "instances",
+            unit: "instances",
+            lines: pools,
+        });
+    }
+    let queued: Vec<(String, &[f64], f64)> = s
+        .nodes
+        .iter()
+        .filter(|n| n.queue.iter().any(|&q| q > 0.0))
+        .map(|n| (n.name.clone(), &n.queue[..], 1.0))
+        .collect();
+    if !queued.is_empty() {
+        out.push(Panel {
+            title: "backlog",
+            unit: "waiting",
+            lines: queued,
+        });
+    }
+    let caches: Vec<(String, &[f64], f64)> = s
+        .nodes
+        .iter()
+        .filter(|n| !n.hit_ratio.is_empty())
+        .map(|n| (n.name.clone(), &n.hit_ratio[..], 100.0))
+        .collect();
+    if !caches.is_empty() {
+        out.push(Panel {
+            title: "cache hit ratio",
+            unit: "%",
+            lines: caches,
+        });
+    }
+    out
+}
+
+/// The SVG text of `r`'s series (which it must have).
+pub fn svg(r: &Report) -> Result<String, String> {
+    let s = r
+        .series
+        .as_ref()
+        .ok_or("the report has no time series to plot")?;
+    let panels = panels(s, r);
+    let n = s.p99.len().max(s.completed.len());
+    let t_end = (n as f64 * s.interval).max(s.interval);
+    let marks: Vec<(f64, RGBColor)> = r
+        .timeline
+        .iter()
+        .filter_map(|e| match e.kind {
+            TimelineKind::Fault => Some((e.t, RGBColor(214, 39, 40))),
+            TimelineKind::Action | TimelineKind::Deploy => Some((e.t, RGBColor(127, 127, 127))),
+            TimelineKind::Autoscale => Some((e.t, RGBColor(31, 119, 180))),
+            _ => None,
+        })
+        .collect();
+    let mut out = String::new();
+    {
+        let h = 230 * panels.len() as u32 + 40;
+        let root = SVGBackend::with_string(&mut out, (1000, h)).into_drawing_area();
+        let err = |e: DrawingAreaErrorKind<_>| format!("cannot draw the plot: {e}");
+        root.fill(&WHITE).map_err(err)?;
+        let (top, rest) = root.split_vertically(40);
+        top.titled(
+            &format!(
+                "{} — seed {}{}",
+                r.scenario,
+                r.seed,
+                if r.replications > 1 {
+                    format!(", mean of {} replications", r.replications)
+                } else {
+                    String::new()
+                }
+            ),
+            ("sans-serif", 20),
+        )
+        .map_err(err)?;
+        let areas = rest.split_evenly((panels.len(), 1));
+        for (area, p) in areas.iter().zip(&panels) {
+            let ymax = p
+                .lines
+                .iter()
+                .flat_map(|l| l.1.iter().map(move |v| v * l.2))
+                .filter(|v| v.is_finite())
+                .fold(0.0f64, f64::max)
+                .max(1e-9)
+                * 1.1;
+            let mut chart = ChartBuilder::on(area)
+                .caption(p.title, ("sans-serif", 15))
+                .margin(6)
+                .x_label_area_size(26)
+                .y_label_area_size(64)
+                .build_cartesian_2d(0f64..t_end, 0f64..ymax)
+                .map_err(err)?;
+            chart
+                .configure_mesh()
+                .x_labels(10)
+                .y_labels(5)
+                .x_label_formatter(&|x| clock(*x))
+                .y_label_formatter(&|y| figure(*y))
+                .y_desc(p.unit)
+                .light_line_style(RGBColor(240, 240, 240))
+                .draw()
+                .map_err(err)?;
+            for &(t, c) in &marks {
+                chart
+                    .draw_series(std::iter::once(PathElement::new(
+                        vec![(t, 0.0), (t, ymax)],
+                        c.mix(0.5),
+                    )))
+                    .map_err(err)?;
+            }
+            for (k, (name, v, scale)) in p.lines.iter().enumerate() {
+                let c = COLORS[k % COLORS.len()];
+                chart
+                    .draw_series(LineSeries::new(
+                        v.iter()
+                            .enumerate()
+                            .map(|(i, y)| ((i + 1) as f64 * s.interval, y * scale)),
+                        c.stroke_width(2),
+                    ))
+                    .map_err(err)?
+                    .label(name.clone())
+                    .legend(move |(x, y)| {
+                        PathElement::new(vec![(x, y), (x + 18, y)], c.stroke_width(2))
+                    });
+            }
+            chart
+                .configure_series_labels()
+                .position(SeriesLabelPosition::UpperRight)
+                .background_style(WHITE.mix(0.85))
+                .border_style(RGBColor(200, 200, 200))
+                .draw()
+                .map_err(err)?;
+        }
+        root.present().map_err(err)?;
+    }
+    Ok(out)
+}
