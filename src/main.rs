@@ -13,7 +13,7 @@ use std::process::ExitCode;
     name = "scalelab",
     version,
     about = "Infrastructure simulator and chaos-testing lab: a fast, deterministic discrete-event simulation of a backend described in one RON file.",
-    after_help = "With no command, runs the built-in default scenario and prints its report.\n\nExamples:\n  scalelab\n  scalelab run scenarios/default.ron --replications 10\n  scalelab validate scenarios/default.ron"
+    after_help = "With no command, runs the built-in default scenario and prints its report.\n\nExamples:\n  scalelab\n  scalelab run scenarios/default.ron --replications 10\n  scalelab validate scenarios/default.ron\n  scalelab tui\n  scalelab compare a.ron b.ron --seeds 10\n  scalelab sweep FILE --set web.instances=2..16 --minimize cost\n  scalelab check scenarios/ --junit out.xml"
 )]
 struct Cli {
     #[command(subcommand)]
@@ -69,6 +69,12 @@ enum Command {
         after_help = "Examples:\n  scalelab list\n  scalelab list scenarios --json\n\nA scenario's `topic:` groups it; the line is the first sentence of its `description`."
     )]
     List(cmd::list::ListArgs),
+    /// Join the JSON Lines of a sweep's shards (`sweep --shard K/N --jsonl F`) into the
+    /// file one run of the whole sweep writes.
+    #[command(
+        after_help = "Example:\n  scalelab sweep FILE --set web.instances=2..16 --shard 1/2 --jsonl s1.jsonl\n  scalelab sweep FILE --set web.instances=2..16 --shard 2/2 --jsonl s2.jsonl\n  scalelab merge s1.jsonl s2.jsonl --out all.jsonl --minimize cost\n\nEvery point must be there once (or twice, identical); points of another sweep are\nrefused. The merged file is byte for byte the one `sweep --jsonl` writes without shards.\nSee docs/shards.md for a CI matrix and a Kubernetes Indexed Job.\n\nExit codes: 0 ok; 1 the output could not be written; 2 the files do not make one sweep."
+    )]
+    Merge(cmd::merge::MergeArgs),
     /// Explain a scenario before running it: what it shows, its graph, what is scheduled,
     /// its SLOs and expectations, and the capacity at peak load from queueing arithmetic.
     #[command(
@@ -95,6 +101,7 @@ fn main() -> ExitCode {
         Command::Sweep(args) => cmd::sweep::run(args),
         Command::Check(args) => cmd::check::run(args),
         Command::List(args) => cmd::list::run(args),
+        Command::Merge(args) => cmd::merge::run(args),
         Command::Explain { file } => cmd::validate::explain(&file),
     }
 }

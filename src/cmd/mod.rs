@@ -5,6 +5,7 @@ pub mod chaos;
 pub mod check;
 pub mod compare;
 pub mod list;
+pub mod merge;
 pub mod plot;
 pub mod run;
 pub mod sweep;

@@ -2,7 +2,7 @@
 //! row and a JSON line per point, and the best point meeting every SLO.
 
 use super::{report_error, Output, EXIT_BAD_INPUT, EXIT_WRITE};
-use models::batch::sweep::{Axis, PointResult, Sweep, MAX_POINTS, MINIMIZE};
+use models::batch::sweep::{beats, Axis, PointResult, Shard, Sweep, MAX_POINTS, MINIMIZE};
 use models::scenario::overrides::Override;
 use std::io::{BufRead, Write};
 use std::path::{Path, PathBuf};
@@ -46,6 +46,10 @@ pub struct SweepArgs {
     /// No progress bar.
     #[arg(long)]
     pub quiet: bool,
+    /// Run only shard K of N: the points whose index is K − 1 modulo N (needs --jsonl;
+    /// `scalelab merge` joins the shards' files).
+    #[arg(long, value_name = "K/N")]
+    pub shard: Option<String>,
 }
 
 fn bad(msg: String, hint: &str) -> ExitCode {
@@ -236,6 +240,17 @@ pub fn run(args: SweepArgs) -> ExitCode {
             );
         }
     }
+    let shard = match args.shard.as_deref().map(Shard::parse) {
+        Some(Ok(s)) => Some(s),
+        Some(Err(m)) => return bad(m, "shards are numbered from 1: --shard 1/4 ... --shard 4/4"),
+        None => None,
+    };
+    if shard.is_some() && args.jsonl.is_none() {
+        return bad(
+            "--shard needs --jsonl: a shard's points are merged from its file".into(),
+            "scalelab sweep FILE --set ... --shard 1/4 --jsonl shard-1.jsonl; then scalelab merge shard-*.jsonl",
+        );
+    }
     let mut fixed = vec![];
     if let Some(d) = &args.duration {
         if let Err(e) = sim_core::parse_duration(d) {
@@ -327,11 +342,7 @@ pub fn run(args: SweepArgs) -> ExitCode {
     let mut best: Option<PointResult> = None;
     let mut consider = |p: &PointResult| {
         if let Some(m) = &minimize {
-            let v = p.figure(m).map_or(f64::INFINITY, |e| e.mean);
-            let better = best
-                .as_ref()
-                .is_none_or(|b| v < b.figure(m).map_or(f64::INFINITY, |e| e.mean));
-            if p.meets_slos && better {
+            if beats(p, best.as_ref(), m) {
                 best = Some(p.clone());
             }
         }
@@ -392,7 +403,10 @@ pub fn run(args: SweepArgs) -> ExitCode {
                 .map_or(String::new(), |p| p.display().to_string())
         );
     }
-    let todo = points - skipped.len() as u64;
+    let mine = |i: u64| shard.is_none_or(|s| s.owns(i));
+    let todo = (0..points)
+        .filter(|&i| mine(i) && !skipped.contains(&i))
+        .count() as u64;
     let bar = super::progress(todo * args.seeds as u64, "runs", args.quiet);
     let tick = || bar.inc(1);
     let mut batch = Vec::with_capacity(BATCH);
@@ -402,7 +416,7 @@ pub fn run(args: SweepArgs) -> ExitCode {
     while next < points {
         batch.clear();
         while next < points && batch.len() < BATCH {
-            if !skipped.contains(&next) {
+            if mine(next) && !skipped.contains(&next) {
                 batch.push(next);
             }
             next += 1;

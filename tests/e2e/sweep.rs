@@ -202,3 +202,96 @@ fn an_interrupted_sweep_resumes_and_the_results_do_not_depend_on_threads() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("a point of another sweep"));
 }
+
+#[test]
+fn shards_merge_into_exactly_the_file_of_one_run() {
+    let (dir, f) = scenario_file(POOL);
+    let f = f.to_str().unwrap();
+    let base = [
+        "sweep",
+        f,
+        "--set",
+        "pool.instances=5..9",
+        "--set",
+        "pool.queue=50,100",
+        "--seeds",
+        "2",
+        "--duration",
+        "2m",
+        "--quiet",
+    ];
+    let path = |n: &str| dir.path().join(n).to_str().unwrap().to_string();
+    let run = |extra: &[&str]| {
+        let mut a: Vec<&str> = base.to_vec();
+        a.extend_from_slice(extra);
+        let out = scalelab(&a);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    };
+    let whole = path("whole.jsonl");
+    run(&["--jsonl", &whole]);
+    let shards: Vec<String> = (1..=3).map(|k| path(&format!("s{k}.jsonl"))).collect();
+    for (k, s) in shards.iter().enumerate() {
+        run(&["--shard", &format!("{}/3", k + 1), "--jsonl", s]);
+    }
+    // Each shard holds its share: point i in shard (i mod 3) + 1.
+    let s2 = lines(std::path::Path::new(&shards[1]));
+    assert!(s2.iter().all(|p| p["point"].as_u64().unwrap() % 3 == 1));
+    assert_eq!(s2.len(), 3);
+    let merged = path("merged.jsonl");
+    let mut args = vec!["merge"];
+    // In any order.
+    args.extend(shards.iter().rev().map(String::as_str));
+    args.extend(["--out", &merged, "--minimize", "cost"]);
+    let out = scalelab(&args);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(text.contains("merged 10 points from 3 files"), "{text}");
+    assert!(
+        text.contains("lowest cost meeting every SLO: point "),
+        "{text}"
+    );
+    assert_eq!(
+        std::fs::read(&merged).unwrap(),
+        std::fs::read(&whole).unwrap(),
+        "the merge is byte for byte the single run's file"
+    );
+    // A shard missing: the points named, nothing written.
+    let partial = path("partial.jsonl");
+    let out = scalelab(&["merge", &shards[0], &shards[2], "--out", &partial]);
+    assert_eq!(out.status.code(), Some(2));
+    let e = String::from_utf8_lossy(&out.stderr);
+    assert!(e.contains("3 of 10 points are missing: 1, 4, 7"), "{e}");
+    assert!(!std::path::Path::new(&partial).exists());
+    // Points of another sweep are refused.
+    let other = path("other.jsonl");
+    let mut a: Vec<&str> = base.to_vec();
+    a[3] = "pool.instances=5..6";
+    a.extend(["--jsonl", &other]);
+    assert!(scalelab(&a).status.success());
+    let out = scalelab(&["merge", &whole, &other]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("comes from another sweep"));
+    // A shard's flags are checked.
+    for (shard, msg) in [("3/2", "1 ≤ K ≤ N"), ("0/2", "1 ≤ K ≤ N"), ("x", "K/N")] {
+        let mut a: Vec<&str> = base.to_vec();
+        a.extend(["--shard", shard, "--jsonl", &other]);
+        let out = scalelab(&a);
+        assert_eq!(out.status.code(), Some(2), "{shard}");
+        assert!(
+            String::from_utf8_lossy(&out.stderr).contains(msg),
+            "{shard}"
+        );
+    }
+    let mut a: Vec<&str> = base.to_vec();
+    a.extend(["--shard", "1/2"]);
+    let out = scalelab(&a);
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--shard needs --jsonl"));
+}

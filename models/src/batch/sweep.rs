@@ -218,7 +218,7 @@ impl Sweep {
                     let (m, c) = Report::merge(&scenarios[k], reps);
                     (m, Some(c))
                 };
-                PointResult::of(&fp, i, self.point(i), &mean, ci.as_ref())
+                PointResult::of(&fp, (i, self.points()), self.point(i), &mean, ci.as_ref())
             })
             .collect())
     }
@@ -265,6 +265,8 @@ pub struct PointResult {
     pub sweep: String,
     /// The point's index in the grid.
     pub point: u64,
+    /// Points in the grid.
+    pub of: u64,
     /// Its overrides.
     pub set: Sets,
     /// Figures over its seeds.
@@ -308,7 +310,13 @@ pub struct PointSlo {
 }
 
 impl PointResult {
-    fn of(fp: &str, point: u64, set: Vec<Override>, mean: &Report, ci: Option<&Report>) -> Self {
+    fn of(
+        fp: &str,
+        (point, of): (u64, u64),
+        set: Vec<Override>,
+        mean: &Report,
+        ci: Option<&Report>,
+    ) -> Self {
         let est = |f: fn(&Report) -> f64| Estimate {
             mean: f(mean),
             ci95: ci.map_or(0.0, f),
@@ -328,6 +336,7 @@ impl PointResult {
         PointResult {
             sweep: fp.to_string(),
             point,
+            of,
             set: Sets(set.into_iter().map(|o| (o.path, o.value)).collect()),
             summary: PointSummary {
                 throughput: est(|r| r.summary.throughput),
@@ -354,6 +363,43 @@ impl PointResult {
             _ => return None,
         })
     }
+}
+
+/// A shard `K/N` (1 ≤ K ≤ N): the points (or runs) whose index is K − 1 modulo N.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Shard {
+    /// K, from 1.
+    pub k: u64,
+    /// N.
+    pub n: u64,
+}
+
+impl Shard {
+    /// Parse `K/N`.
+    pub fn parse(s: &str) -> Result<Shard, String> {
+        let bad = || format!("--shard {s}: write K/N with 1 ≤ K ≤ N, e.g. --shard 2/4");
+        let (k, n) = s.split_once('/').ok_or_else(bad)?;
+        let (k, n): (u64, u64) = (
+            k.trim().parse().map_err(|_| bad())?,
+            n.trim().parse().map_err(|_| bad())?,
+        );
+        if k == 0 || n == 0 || k > n {
+            return Err(bad());
+        }
+        Ok(Shard { k, n })
+    }
+
+    /// Whether index `i` is this shard's.
+    pub fn owns(&self, i: u64) -> bool {
+        i % self.n == self.k - 1
+    }
+}
+
+/// Whether `p` replaces `best` as the point with the lowest `figure` among those meeting
+/// every SLO (an earlier point stays on ties: feed points in index order).
+pub fn beats(p: &PointResult, best: Option<&PointResult>, figure: &str) -> bool {
+    let v = |x: &PointResult| x.figure(figure).map_or(f64::INFINITY, |e| e.mean);
+    p.meets_slos && best.is_none_or(|b| v(p) < v(b) || (v(p) == v(b) && p.point < b.point))
 }
 
 /// Figures `--minimize` takes.
