@@ -8,13 +8,7 @@ fn compare_json(args: &[&str]) -> Value {
     let mut all = vec!["compare"];
     all.extend_from_slice(args);
     all.extend(["--json", "--quiet"]);
-    let out = scalelab(&all);
-    assert!(
-        out.status.success(),
-        "scalelab {all:?} failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).expect("valid JSON")
+    super::json_of(&all)
 }
 
 /// The metric named `name`.

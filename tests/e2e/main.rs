@@ -50,7 +50,12 @@ pub fn scenario_file(text: &str) -> (tempfile::TempDir, PathBuf) {
 pub fn run_json(path: &Path, args: &[&str]) -> Value {
     let mut all = vec!["run", path.to_str().unwrap(), "--json"];
     all.extend_from_slice(args);
-    let out = scalelab(&all);
+    json_of(&all)
+}
+
+/// `scalelab ARGS` (which print JSON), asserting success, parsed.
+pub fn json_of(all: &[&str]) -> Value {
+    let out = scalelab(all);
     assert!(
         out.status.success(),
         "scalelab {all:?} failed: {}",

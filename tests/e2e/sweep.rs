@@ -26,6 +26,23 @@ fn p99(c: u32) -> f64 {
     100f64.ln() / (mu * (1.0 - s))
 }
 
+/// A small, short sweep of `f`: `instances` × two queue limits, 2 seeds, 2 minutes.
+fn small_grid<'a>(f: &'a str, instances: &'a str) -> Vec<&'a str> {
+    vec![
+        "sweep",
+        f,
+        "--set",
+        instances,
+        "--set",
+        "pool.queue=50,100",
+        "--seeds",
+        "2",
+        "--duration",
+        "2m",
+        "--quiet",
+    ]
+}
+
 fn lines(path: &std::path::Path) -> Vec<Value> {
     std::fs::read_to_string(path)
         .unwrap()
@@ -101,23 +118,8 @@ fn an_interrupted_sweep_resumes_and_the_results_do_not_depend_on_threads() {
     let (dir, f) = scenario_file(POOL);
     let f = f.to_str().unwrap();
     let sweep = |jsonl: &std::path::Path, threads: &str, extra: &[&str]| {
-        let mut args = vec![
-            "sweep",
-            f,
-            "--set",
-            "pool.instances=5..8",
-            "--set",
-            "pool.queue=50,100",
-            "--seeds",
-            "2",
-            "--duration",
-            "2m",
-            "--quiet",
-            "--threads",
-            threads,
-            "--jsonl",
-            jsonl.to_str().unwrap(),
-        ];
+        let mut args = small_grid(f, "pool.instances=5..8");
+        args.extend(["--threads", threads, "--jsonl", jsonl.to_str().unwrap()]);
         args.extend_from_slice(extra);
         let out = scalelab(&args);
         assert!(
@@ -207,19 +209,7 @@ fn an_interrupted_sweep_resumes_and_the_results_do_not_depend_on_threads() {
 fn shards_merge_into_exactly_the_file_of_one_run() {
     let (dir, f) = scenario_file(POOL);
     let f = f.to_str().unwrap();
-    let base = [
-        "sweep",
-        f,
-        "--set",
-        "pool.instances=5..9",
-        "--set",
-        "pool.queue=50,100",
-        "--seeds",
-        "2",
-        "--duration",
-        "2m",
-        "--quiet",
-    ];
+    let base = small_grid(f, "pool.instances=5..9");
     let path = |n: &str| dir.path().join(n).to_str().unwrap().to_string();
     let run = |extra: &[&str]| {
         let mut a: Vec<&str> = base.to_vec();

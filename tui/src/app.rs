@@ -487,14 +487,6 @@ impl App {
         let dt = (f.snap.t.as_secs_f64() - self.snap.t.as_secs_f64()).max(0.0);
         let advanced = dt > 0.0 && f.snap.t > self.snap.t;
         if advanced {
-            let lost = |n: &models::world::observe::NodeSnapshot| n.rejected + n.killed;
-            self.err_rate = f
-                .snap
-                .nodes
-                .iter()
-                .zip(&self.snap.nodes)
-                .map(|(n, o)| lost(n).saturating_sub(lost(o)) as f64 / dt)
-                .collect();
             let h = &mut self.history;
             let push = |q: &mut VecDeque<f64>, v: f64| {
                 if q.len() == HISTORY {
