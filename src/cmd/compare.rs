@@ -41,6 +41,10 @@ pub struct CompareArgs {
     /// No progress bar.
     #[arg(long)]
     pub quiet: bool,
+    /// Draw the designs' time series overlaid (throughput, errors, p99, instances), one
+    /// run each on the first seed, as an SVG file.
+    #[arg(long, value_name = "FILE.svg")]
+    pub plot: Option<PathBuf>,
 }
 
 /// `NAME:PATH=VALUE,...` → the name and its overrides.
@@ -164,6 +168,33 @@ pub fn run(args: CompareArgs) -> ExitCode {
         Ok(c) => c,
         Err(m) => return bad(m, "see scalelab compare --help"),
     };
+    if let Some(p) = &args.plot {
+        for d in &designs {
+            if let Err(m) = d.scenario.check_series() {
+                return bad(
+                    format!("--plot: {}: {m}", d.name),
+                    "lengthen sample_every, or shorten --duration",
+                );
+            }
+        }
+        let runs: Vec<(String, models::Report)> =
+            sim_core::par_map(designs.len(), args.threads.map(usize::from), |i| {
+                let d = &designs[i];
+                let run = models::world::simulate_with(&d.scenario, seed, true);
+                (d.name.clone(), models::Report::from_run(&d.scenario, &run))
+            });
+        let svg = match super::plot::overlay(&runs) {
+            Ok(s) => s,
+            Err(m) => {
+                eprintln!("error: {m}");
+                return ExitCode::from(EXIT_WRITE);
+            }
+        };
+        if let Err(e) = Output::open(Some(p)).and_then(|o| o.write(svg.as_bytes())) {
+            eprintln!("error: cannot write {}: {e}", p.display());
+            return ExitCode::from(EXIT_WRITE);
+        }
+    }
     let text = if args.json { c.to_json() } else { c.to_human() };
     if let Err(e) = out.write(text.as_bytes()) {
         eprintln!("error: cannot write the comparison: {e}");

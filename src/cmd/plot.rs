@@ -5,11 +5,19 @@
 use models::report::{Report, Series, TimelineKind};
 use plotters::prelude::*;
 
-/// One chart: a title, a y-axis label, and its lines.
-struct Panel<'a> {
-    title: &'static str,
+/// One chart: a title, a y-axis label, and its lines (a name and points (x, y)).
+struct Panel {
+    title: String,
     unit: &'static str,
-    lines: Vec<(String, &'a [f64], f64)>,
+    lines: Vec<(String, Vec<(f64, f64)>)>,
+}
+
+/// A series sampled every `interval` (the first at `interval`) as points, scaled.
+fn points(v: &[f64], interval: f64, scale: f64) -> Vec<(f64, f64)> {
+    v.iter()
+        .enumerate()
+        .map(|(i, y)| ((i + 1) as f64 * interval, y * scale))
+        .collect()
 }
 
 const COLORS: [RGBColor; 8] = [
@@ -45,13 +53,14 @@ fn figure(y: f64) -> String {
     }
 }
 
-fn panels<'a>(s: &'a Series, r: &'a Report) -> Vec<Panel<'a>> {
+fn panels(s: &Series, r: &Report) -> Vec<Panel> {
+    let line = |name: &str, v: &[f64], scale: f64| (name.to_string(), points(v, s.interval, scale));
     let mut out = vec![Panel {
-        title: "throughput and errors",
+        title: "throughput and errors".into(),
         unit: "requests/s",
         lines: vec![
-            ("completed".into(), &s.completed[..], 1.0),
-            ("failed".into(), &s.errors[..], 1.0),
+            line("completed", &s.completed, 1.0),
+            line("failed", &s.errors, 1.0),
         ],
     }];
     // Milliseconds, or seconds once the tail passes 2 s.
@@ -62,61 +71,75 @@ fn panels<'a>(s: &'a Series, r: &'a Report) -> Vec<Panel<'a>> {
         ("ms", 1000.0)
     };
     out.push(Panel {
-        title: "end-to-end latency",
+        title: "end-to-end latency".into(),
         unit,
         lines: vec![
-            ("p50".into(), &s.p50[..], scale),
-            ("p95".into(), &s.p95[..], scale),
-            ("p99".into(), &s.p99[..], scale),
+            line("p50", &s.p50, scale),
+            line("p95", &s.p95, scale),
+            line("p99", &s.p99, scale),
         ],
     });
-    let pools: Vec<(String, &[f64], f64)> = s
+    let pools: Vec<(String, Vec<(f64, f64)>)> = s
         .nodes
         .iter()
         .zip(&r.nodes)
         .filter(|(_, n)| n.kind.label() == "service")
         .flat_map(|(ns, _)| {
-            let mut v = vec![(format!("{} serving", ns.name), &ns.instances[..], 1.0)];
+            let mut v = vec![line(&format!("{} serving", ns.name), &ns.instances, 1.0)];
             if !ns.desired.is_empty() {
-                v.push((format!("{} desired", ns.name), &ns.desired[..], 1.0));
+                v.push(line(&format!("{} desired", ns.name), &ns.desired, 1.0));
             }
             v
         })
         .collect();
     if !pools.is_empty() {
         out.push(Panel {
-            title: "instances",
+            title: "instances".into(),
             unit: "instances",
             lines: pools,
         });
     }
-    let queued: Vec<(String, &[f64], f64)> = s
+    let queued: Vec<(String, Vec<(f64, f64)>)> = s
         .nodes
         .iter()
         .filter(|n| n.queue.iter().any(|&q| q > 0.0))
-        .map(|n| (n.name.clone(), &n.queue[..], 1.0))
+        .map(|n| line(&n.name, &n.queue, 1.0))
         .collect();
     if !queued.is_empty() {
         out.push(Panel {
-            title: "backlog",
+            title: "backlog".into(),
             unit: "waiting",
             lines: queued,
         });
     }
-    let caches: Vec<(String, &[f64], f64)> = s
+    let caches: Vec<(String, Vec<(f64, f64)>)> = s
         .nodes
         .iter()
         .filter(|n| !n.hit_ratio.is_empty())
-        .map(|n| (n.name.clone(), &n.hit_ratio[..], 100.0))
+        .map(|n| line(&n.name, &n.hit_ratio, 100.0))
         .collect();
     if !caches.is_empty() {
         out.push(Panel {
-            title: "cache hit ratio",
+            title: "cache hit ratio".into(),
             unit: "%",
             lines: caches,
         });
     }
     out
+}
+
+/// Vertical lines for a report's faults (red), actions and deployments (grey) and
+/// autoscaler decisions (blue).
+fn marks(r: &Report) -> Vec<(f64, RGBColor)> {
+    r.timeline
+        .iter()
+        .filter_map(|e| match e.kind {
+            TimelineKind::Fault => Some((e.t, RGBColor(214, 39, 40))),
+            TimelineKind::Action | TimelineKind::Deploy => Some((e.t, RGBColor(127, 127, 127))),
+            TimelineKind::Autoscale => Some((e.t, RGBColor(31, 119, 180))),
+            _ => None,
+        })
+        .collect()
 }
 
 /// The SVG text of `r`'s series (which it must have).
@@ -125,19 +148,90 @@ pub fn svg(r: &Report) -> Result<String, String> {
         .series
         .as_ref()
         .ok_or("the report has no time series to plot")?;
-    let panels = panels(s, r);
     let n = s.p99.len().max(s.completed.len());
     let t_end = (n as f64 * s.interval).max(s.interval);
-    let marks: Vec<(f64, RGBColor)> = r
-        .timeline
+    let title = format!(
+        "{} — seed {}{}",
+        r.scenario,
+        r.seed,
+        if r.replications > 1 {
+            format!(", mean of {} replications", r.replications)
+        } else {
+            String::new()
+        }
+    );
+    draw(&title, &panels(s, r), &marks(r), t_end)
+}
+
+/// Designs compared, overlaid: each design's throughput, errors, p99 and instances in
+/// service (all pools) over time, from one run each on the same seed.
+pub fn overlay(designs: &[(String, Report)]) -> Result<String, String> {
+    let mut t_end = 0.0f64;
+    // Milliseconds, or seconds once a tail passes 2 s.
+    let worst = designs
         .iter()
-        .filter_map(|e| match e.kind {
-            TimelineKind::Fault => Some((e.t, RGBColor(214, 39, 40))),
-            TimelineKind::Action | TimelineKind::Deploy => Some((e.t, RGBColor(127, 127, 127))),
-            TimelineKind::Autoscale => Some((e.t, RGBColor(31, 119, 180))),
-            _ => None,
-        })
-        .collect();
+        .filter_map(|d| d.1.series.as_ref())
+        .flat_map(|s| s.p99.iter().copied())
+        .fold(0.0f64, f64::max);
+    let (unit, scale) = if worst > 2.0 {
+        ("s", 1.0)
+    } else {
+        ("ms", 1000.0)
+    };
+    let mut panels = vec![
+        ("throughput", "requests/s"),
+        ("failed requests", "requests/s"),
+        ("p99 latency", unit),
+        ("instances serving (all pools)", "instances"),
+    ]
+    .into_iter()
+    .map(|(t, u)| Panel {
+        title: t.into(),
+        unit: u,
+        lines: vec![],
+    })
+    .collect::<Vec<_>>();
+    for (name, r) in designs {
+        let s = r
+            .series
+            .as_ref()
+            .ok_or("a design's report has no time series to plot")?;
+        t_end = t_end.max(s.p99.len() as f64 * s.interval);
+        let serving: Vec<f64> = (0..s.p99.len())
+            .map(|i| {
+                s.nodes
+                    .iter()
+                    .zip(&r.nodes)
+                    .filter(|(_, n)| n.kind.label() == "service")
+                    .map(|(ns, _)| ns.instances.get(i).copied().unwrap_or(0.0))
+                    .sum()
+            })
+            .collect();
+        for (p, (v, scale)) in panels.iter_mut().zip([
+            (&s.completed, 1.0),
+            (&s.errors, 1.0),
+            (&s.p99, scale),
+            (&serving, 1.0),
+        ]) {
+            p.lines.push((name.clone(), points(v, s.interval, scale)));
+        }
+    }
+    let seed = designs.first().map_or(0, |d| d.1.seed);
+    draw(
+        &format!("{} designs on seed {seed}", designs.len()),
+        &panels,
+        &[],
+        t_end.max(1.0),
+    )
+}
+
+/// Stacked charts of `panels` over 0..`t_end` seconds, `marks` drawn on each.
+fn draw(
+    title: &str,
+    panels: &[Panel],
+    marks: &[(f64, RGBColor)],
+    t_end: f64,
+) -> Result<String, String> {
     let mut out = String::new();
     {
         let h = 230 * panels.len() as u32 + 40;
@@ -145,32 +239,19 @@ pub fn svg(r: &Report) -> Result<String, String> {
         let err = |e: DrawingAreaErrorKind<_>| format!("cannot draw the plot: {e}");
         root.fill(&WHITE).map_err(err)?;
         let (top, rest) = root.split_vertically(40);
-        top.titled(
-            &format!(
-                "{} — seed {}{}",
-                r.scenario,
-                r.seed,
-                if r.replications > 1 {
-                    format!(", mean of {} replications", r.replications)
-                } else {
-                    String::new()
-                }
-            ),
-            ("sans-serif", 20),
-        )
-        .map_err(err)?;
+        top.titled(title, ("sans-serif", 20)).map_err(err)?;
         let areas = rest.split_evenly((panels.len(), 1));
-        for (area, p) in areas.iter().zip(&panels) {
+        for (area, p) in areas.iter().zip(panels) {
             let ymax = p
                 .lines
                 .iter()
-                .flat_map(|l| l.1.iter().map(move |v| v * l.2))
+                .flat_map(|l| l.1.iter().map(|q| q.1))
                 .filter(|v| v.is_finite())
-                .fold(0.0f64, f64::max)
-                .max(1e-9)
-                * 1.1;
+                .fold(0.0f64, f64::max);
+            // Nothing above 0 (no errors at all): a 0..1 axis, not a microscopic one.
+            let ymax = if ymax > 0.0 { ymax * 1.1 } else { 1.0 };
             let mut chart = ChartBuilder::on(area)
-                .caption(p.title, ("sans-serif", 15))
+                .caption(&p.title, ("sans-serif", 15))
                 .margin(6)
                 .x_label_area_size(26)
                 .y_label_area_size(64)
@@ -186,7 +267,7 @@ pub fn svg(r: &Report) -> Result<String, String> {
                 .light_line_style(RGBColor(240, 240, 240))
                 .draw()
                 .map_err(err)?;
-            for &(t, c) in &marks {
+            for &(t, c) in marks {
                 chart
                     .draw_series(std::iter::once(PathElement::new(
                         vec![(t, 0.0), (t, ymax)],
@@ -194,15 +275,10 @@ pub fn svg(r: &Report) -> Result<String, String> {
                     )))
                     .map_err(err)?;
             }
-            for (k, (name, v, scale)) in p.lines.iter().enumerate() {
+            for (k, (name, pts)) in p.lines.iter().enumerate() {
                 let c = COLORS[k % COLORS.len()];
                 chart
-                    .draw_series(LineSeries::new(
-                        v.iter()
-                            .enumerate()
-                            .map(|(i, y)| ((i + 1) as f64 * s.interval, y * scale)),
-                        c.stroke_width(2),
-                    ))
+                    .draw_series(LineSeries::new(pts.iter().copied(), c.stroke_width(2)))
                     .map_err(err)?
                     .label(name.clone())
                     .legend(move |(x, y)| {

@@ -183,3 +183,40 @@ fn designs_that_cannot_be_compared_are_refused_with_what_differs() {
     assert!(e.contains("do not send the same request classes"), "{e}");
     assert!(e.contains("has default") && e.contains("has get"), "{e}");
 }
+
+#[test]
+fn a_comparison_plots_its_designs_overlaid_without_changing_a_figure() {
+    let (dir, f) = scenario_file(&mmc(300.0, 4));
+    let f = f.to_str().unwrap();
+    let svg = dir.path().join("cmp.svg");
+    let args = [
+        "compare",
+        f,
+        "--variant",
+        "five:pool.cores=5",
+        "--seeds",
+        "3",
+        "--json",
+    ];
+    let plain = scalelab(&args).stdout;
+    let mut with = args.to_vec();
+    with.extend(["--plot", svg.to_str().unwrap()]);
+    let out = scalelab(&with);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(out.stdout, plain);
+    let text = std::fs::read_to_string(&svg).unwrap();
+    assert!(text.starts_with("<svg") && text.trim_end().ends_with("</svg>"));
+    for t in [
+        "2 designs on seed 5",
+        "throughput",
+        "p99 latency",
+        "mmc-4",
+        "five",
+    ] {
+        assert!(text.contains(t), "{t}");
+    }
+}
