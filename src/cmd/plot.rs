@@ -225,12 +225,39 @@ pub fn overlay(designs: &[(String, Report)]) -> Result<String, String> {
     )
 }
 
-/// Stacked charts of `panels` over 0..`t_end` seconds, `marks` drawn on each.
+/// The horizontal axis: its range (NaN: each panel's own points) and how its ticks read.
+struct XAxis<'a> {
+    from: f64,
+    to: f64,
+    label: &'a dyn Fn(&f64) -> String,
+}
+
+/// Stacked charts of `panels` over simulated time 0..`t_end`, `marks` drawn on each.
 fn draw(
     title: &str,
     panels: &[Panel],
     marks: &[(f64, RGBColor)],
     t_end: f64,
+) -> Result<String, String> {
+    let label = |x: &f64| clock(*x);
+    draw_on(
+        title,
+        panels,
+        marks,
+        XAxis {
+            from: 0.0,
+            to: t_end,
+            label: &label,
+        },
+    )
+}
+
+/// Stacked charts of `panels` over `x`, `marks` drawn on each.
+fn draw_on(
+    title: &str,
+    panels: &[Panel],
+    marks: &[(f64, RGBColor)],
+    x: XAxis,
 ) -> Result<String, String> {
     let mut out = String::new();
     {
@@ -250,18 +277,32 @@ fn draw(
                 .fold(0.0f64, f64::max);
             // Nothing above 0 (no errors at all): a 0..1 axis, not a microscopic one.
             let ymax = if ymax > 0.0 { ymax * 1.1 } else { 1.0 };
+            // No range given: the panel's own points, with a margin.
+            let (x0, x1) = if x.from.is_nan() {
+                let (lo, hi) = p
+                    .lines
+                    .iter()
+                    .flat_map(|l| l.1.iter().map(|q| q.0))
+                    .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), v| {
+                        (a.min(v), b.max(v))
+                    });
+                let pad = ((hi - lo) * 0.05).max(0.5);
+                (lo - pad, hi + pad)
+            } else {
+                (x.from, x.to)
+            };
             let mut chart = ChartBuilder::on(area)
                 .caption(&p.title, ("sans-serif", 15))
                 .margin(6)
                 .x_label_area_size(26)
                 .y_label_area_size(64)
-                .build_cartesian_2d(0f64..t_end, 0f64..ymax)
+                .build_cartesian_2d(x0..x1, 0f64..ymax)
                 .map_err(err)?;
             chart
                 .configure_mesh()
                 .x_labels(10)
                 .y_labels(5)
-                .x_label_formatter(&|x| clock(*x))
+                .x_label_formatter(x.label)
                 .y_label_formatter(&|y| figure(*y))
                 .y_desc(p.unit)
                 .light_line_style(RGBColor(240, 240, 240))
@@ -296,4 +337,91 @@ fn draw(
         root.present().map_err(err)?;
     }
     Ok(out)
+}
+
+/// A sweep: per axis of several values, p99 and cost against the axis's values (numbers
+/// on a number line; other values at their positions), one line per combination of the
+/// other axes (at most 8 shown).
+pub fn sweep_axes(
+    axes: &[models::batch::sweep::Axis],
+    points: &[models::batch::sweep::PointResult],
+) -> Result<String, String> {
+    let mut panels = vec![];
+    for (a, axis) in axes.iter().enumerate().filter(|(_, x)| x.values.len() > 1) {
+        let numeric: Option<Vec<f64>> = axis.values.iter().map(|v| v.parse().ok()).collect();
+        let xs: Vec<f64> = numeric
+            .clone()
+            .unwrap_or_else(|| (0..axis.values.len()).map(|i| i as f64).collect());
+        // Lines: the combinations of the other axes, in order of first appearance.
+        let others = |p: &models::batch::sweep::PointResult| -> String {
+            p.set
+                .0
+                .iter()
+                .enumerate()
+                .filter(|(k, _)| *k != a && axes.get(*k).is_some_and(|x| x.values.len() > 1))
+                .map(|(_, (k, v))| format!("{k}={v}"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        let mut keys: Vec<String> = vec![];
+        for p in points {
+            let k = others(p);
+            if !keys.contains(&k) && keys.len() < 8 {
+                keys.push(k);
+            }
+        }
+        for (title, unit, pick) in [
+            (
+                "p99 latency",
+                "ms",
+                (|p: &models::batch::sweep::PointResult| p.summary.p99_latency.mean * 1000.0)
+                    as fn(&_) -> f64,
+            ),
+            ("cost", "cost", |p| p.summary.cost.mean),
+        ] {
+            let lines = keys
+                .iter()
+                .map(|k| {
+                    let mut pts: Vec<(f64, f64)> = points
+                        .iter()
+                        .filter(|p| &others(p) == k)
+                        .filter_map(|p| {
+                            let v = &p.set.0.get(a)?.1;
+                            let i = axis.values.iter().position(|x| x == v)?;
+                            Some((xs[i], pick(p)))
+                        })
+                        .collect();
+                    pts.sort_by(|x, y| x.0.total_cmp(&y.0));
+                    (
+                        if k.is_empty() {
+                            axis.path.clone()
+                        } else {
+                            k.clone()
+                        },
+                        pts,
+                    )
+                })
+                .collect();
+            panels.push(Panel {
+                title: format!("{title} against {}", axis.path),
+                unit,
+                lines,
+            });
+        }
+    }
+    if panels.is_empty() {
+        return Err("no axis of the sweep has more than one value to plot against".into());
+    }
+    let label = |x: &f64| figure(*x);
+    draw_on(
+        &format!("sweep of {} points", points.len()),
+        &panels,
+        &[],
+        // Each panel's range from its own axis's values.
+        XAxis {
+            from: f64::NAN,
+            to: f64::NAN,
+            label: &label,
+        },
+    )
 }

@@ -46,6 +46,10 @@ pub struct SweepArgs {
     /// No progress bar.
     #[arg(long)]
     pub quiet: bool,
+    /// Draw p99 and cost against each axis of several values (a line per combination of
+    /// the others) as an SVG file.
+    #[arg(long, value_name = "FILE.svg")]
+    pub plot: Option<PathBuf>,
     /// Run only shard K of N: the points whose index is K − 1 modulo N (needs --jsonl;
     /// `scalelab merge` joins the shards' files).
     #[arg(long, value_name = "K/N")]
@@ -240,6 +244,12 @@ pub fn run(args: SweepArgs) -> ExitCode {
             );
         }
     }
+    if args.plot.is_some() && axes.iter().all(|a| a.values.len() < 2) {
+        return bad(
+            "--plot: no axis has two values or more to plot against".into(),
+            "sweep an axis over several values, e.g. --set web.instances=2..8",
+        );
+    }
     let shard = match args.shard.as_deref().map(Shard::parse) {
         Some(Ok(s)) => Some(s),
         Some(Err(m)) => return bad(m, "shards are numbered from 1: --shard 1/4 ... --shard 4/4"),
@@ -385,7 +395,12 @@ pub fn run(args: SweepArgs) -> ExitCode {
         })
         .collect();
     let skipped: std::collections::HashSet<u64> = done.iter().map(|p| p.point).collect();
+    // Only a plot keeps the points (the sweep itself streams them).
+    let mut kept: Vec<PointResult> = vec![];
     for p in &done {
+        if args.plot.is_some() {
+            kept.push(p.clone());
+        }
         consider(p);
         if let Some(c) = csv.as_mut() {
             if let Err(e) = c.append(csv_row(p).as_bytes()) {
@@ -434,6 +449,9 @@ pub fn run(args: SweepArgs) -> ExitCode {
         ran += results.len() as u64;
         for p in &results {
             consider(p);
+            if args.plot.is_some() {
+                kept.push(p.clone());
+            }
             if let Some(j) = jsonl.as_mut() {
                 let line = serde_json::to_string(p).expect("a point serialises") + "\n";
                 if let Err(e) = j.write_all(line.as_bytes()) {
@@ -467,6 +485,21 @@ pub fn run(args: SweepArgs) -> ExitCode {
         }
     }
     bar.finish_and_clear();
+    if let Some(path) = &args.plot {
+        kept.sort_by_key(|p| p.point);
+        let svg = match super::plot::sweep_axes(&sweep.axes, &kept) {
+            Ok(s) => s,
+            Err(m) => {
+                return bad(
+                    format!("--plot: {m}"),
+                    "sweep an axis over two values or more",
+                )
+            }
+        };
+        if let Err(e) = Output::open(Some(path)).and_then(|o| o.write(svg.as_bytes())) {
+            return write_err("the plot", e);
+        }
+    }
     if let Some(c) = csv {
         if let Err(e) = c.finish() {
             return write_err("the CSV", e);

@@ -272,6 +272,8 @@ fn sweep_refuses_bad_axes_before_running_anything() {
         "web.instances=3",
     ]);
     assert!(e.contains("`web.instances` is swept twice"), "{e}");
+    let e = check_rejected(&["sweep", d, "--set", "web.instances=2", "--plot", "x.svg"]);
+    assert!(e.contains("--plot: no axis has two values or more"), "{e}");
     let e = check_rejected(&["sweep", d, "--set", "web.instances=2", "--minimize", "fun"]);
     assert!(
         e.contains("--minimize fun") && e.contains("one of cost"),

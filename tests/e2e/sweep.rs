@@ -131,7 +131,27 @@ fn an_interrupted_sweep_resumes_and_the_results_do_not_depend_on_threads() {
     };
     let (a, b) = (dir.path().join("a.jsonl"), dir.path().join("b.jsonl"));
     let csv = dir.path().join("points.csv");
-    let table = sweep(&a, "1", &["--csv", csv.to_str().unwrap()]);
+    let svg = dir.path().join("sweep.svg");
+    let table = sweep(
+        &a,
+        "1",
+        &[
+            "--csv",
+            csv.to_str().unwrap(),
+            "--plot",
+            svg.to_str().unwrap(),
+        ],
+    );
+    // The plot: p99 and cost against each axis, a line per value of the other.
+    let plot = std::fs::read_to_string(&svg).unwrap();
+    for t in [
+        "p99 latency against pool.instances",
+        "cost against pool.queue",
+        "pool.queue=50",
+        "pool.instances=8",
+    ] {
+        assert!(plot.contains(t), "{t}");
+    }
     sweep(&b, "2", &[]);
     let whole = std::fs::read_to_string(&a).unwrap();
     assert_eq!(
