@@ -37,19 +37,13 @@ fn files(paths: &[PathBuf]) -> Result<Vec<PathBuf>, String> {
     let mut out = vec![];
     for p in paths {
         if p.is_dir() {
-            let mut found: Vec<PathBuf> = std::fs::read_dir(p)
-                .map_err(|e| format!("{}: cannot list the folder: {e}", p.display()))?
-                .flatten()
-                .map(|e| e.path())
-                .filter(|f| f.is_file() && f.extension().is_some_and(|x| x == "ron"))
-                .collect();
+            let found = super::ron_files(p)?;
             if found.is_empty() {
                 return Err(format!(
                     "{}: no .ron scenario files in this folder",
                     p.display()
                 ));
             }
-            found.sort();
             out.extend(found);
         } else if p.exists() {
             out.push(p.clone());

@@ -2,7 +2,7 @@
 //! random numbers), each metric's value per design and each pair's paired difference with
 //! a verdict.
 
-use super::{report_error, Output, EXIT_BAD_INPUT, EXIT_WRITE};
+use super::{bad, report_error, Output, EXIT_WRITE};
 use models::batch::compare::{compare, Design};
 use models::scenario::overrides::{split_top, Override};
 use sim_core::SimTime;
@@ -62,12 +62,6 @@ fn parse_variant(v: &str) -> Result<(String, Vec<Override>), String> {
         .map(|o| Override::parse(o).map_err(|e| format!("--variant `{name}`: {e}")))
         .collect::<Result<Vec<_>, _>>()?;
     Ok((name.to_string(), sets))
-}
-
-fn bad(msg: String, hint: &str) -> ExitCode {
-    eprintln!("error: {msg}");
-    eprintln!("  help: {hint}");
-    ExitCode::from(EXIT_BAD_INPUT)
 }
 
 /// Run the command.

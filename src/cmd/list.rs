@@ -33,13 +33,7 @@ struct Entry {
 }
 
 fn entries(dir: &Path) -> Result<Vec<Entry>, String> {
-    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
-        .map_err(|e| format!("{}: cannot list the folder: {e}", dir.display()))?
-        .flatten()
-        .map(|e| e.path())
-        .filter(|p| p.is_file() && p.extension().is_some_and(|x| x == "ron"))
-        .collect();
-    files.sort();
+    let files = super::ron_files(dir)?;
     Ok(files
         .iter()
         .map(|f| {

@@ -1,7 +1,7 @@
 //! `scalelab merge FILES...`: join the JSON Lines of a sweep's shards into the file one run
 //! of the whole sweep would have written (every point once, in order), and name the best.
 
-use super::{Output, EXIT_BAD_INPUT, EXIT_WRITE};
+use super::{bad, Output, EXIT_WRITE};
 use models::batch::sweep::{beats, PointResult, MINIMIZE};
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -19,12 +19,6 @@ pub struct MergeArgs {
     /// cost, p50_latency, p95_latency, p99_latency, error_rate.
     #[arg(long, value_name = "FIGURE")]
     pub minimize: Option<String>,
-}
-
-fn bad(msg: String, hint: &str) -> ExitCode {
-    eprintln!("error: {msg}");
-    eprintln!("  help: {hint}");
-    ExitCode::from(EXIT_BAD_INPUT)
 }
 
 /// Run the command.

@@ -35,6 +35,25 @@ pub const EXIT_LIMIT: u8 = 3;
 /// Exit code for a run with a failed SLO, under `--fail-on-slo`.
 pub const EXIT_SLO: u8 = 4;
 
+/// The `.ron` files of folder `dir`, sorted by name.
+pub fn ron_files(dir: &Path) -> Result<Vec<PathBuf>, String> {
+    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
+        .map_err(|e| format!("{}: cannot list the folder: {e}", dir.display()))?
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.is_file() && p.extension().is_some_and(|x| x == "ron"))
+        .collect();
+    files.sort();
+    Ok(files)
+}
+
+/// Refuse a flag or an input: the message, a hint, exit code 2.
+pub fn bad(msg: String, hint: &str) -> ExitCode {
+    eprintln!("error: {msg}");
+    eprintln!("  help: {hint}");
+    ExitCode::from(EXIT_BAD_INPUT)
+}
+
 /// A progress bar of `n` `what` on stderr when it is a terminal (hidden when piped or
 /// `quiet`).
 pub fn progress(n: u64, what: &str, quiet: bool) -> indicatif::ProgressBar {

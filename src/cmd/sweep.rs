@@ -1,7 +1,7 @@
 //! `scalelab sweep FILE --set PATH=SPEC ... --seeds N`: run a grid of overrides, a table
 //! row and a JSON line per point, and the best point meeting every SLO.
 
-use super::{report_error, Output, EXIT_BAD_INPUT, EXIT_WRITE};
+use super::{bad, report_error, Output, EXIT_WRITE};
 use models::batch::sweep::{beats, Axis, PointResult, Shard, Sweep, MAX_POINTS, MINIMIZE};
 use models::scenario::overrides::Override;
 use std::io::{BufRead, Write};
@@ -54,12 +54,6 @@ pub struct SweepArgs {
     /// `scalelab merge` joins the shards' files).
     #[arg(long, value_name = "K/N")]
     pub shard: Option<String>,
-}
-
-fn bad(msg: String, hint: &str) -> ExitCode {
-    eprintln!("error: {msg}");
-    eprintln!("  help: {hint}");
-    ExitCode::from(EXIT_BAD_INPUT)
 }
 
 /// Points run together (in parallel); results are written after each batch.

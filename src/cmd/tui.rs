@@ -31,14 +31,8 @@ pub fn library(dir: &Path) -> Vec<tui::pick::Choice> {
         path: "built-in default".into(),
         scenario: Ok(Arc::new(default)),
     }];
-    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
-        .into_iter()
-        .flatten()
-        .flatten()
-        .map(|e| e.path())
-        .filter(|p| p.extension().is_some_and(|x| x == "ron") && p.is_file())
-        .collect();
-    files.sort();
+    // No such folder: the built-in default alone.
+    let files = super::ron_files(dir).unwrap_or_default();
     for f in files {
         if std::fs::read_to_string(&f).is_ok_and(|t| t == super::DEFAULT_SCENARIO) {
             continue;
