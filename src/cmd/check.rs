@@ -105,14 +105,19 @@ fn verdicts(sc: &Arc<models::Scenario>, mean: &Report, reps: &[Report]) -> Vec<V
             )
         }),
     });
+    // When each SLO first broke, per seed replayed: one re-run per seed, not per SLO.
+    let mut breaches: Vec<(u64, Vec<Option<f64>>)> = vec![];
     for (k, s) in mean.slo.iter().enumerate() {
         let replay = (!s.pass).then(|| {
             let seed = failing(&|r: &Report| r.slo.get(k).is_some_and(|x| !x.pass));
-            let at = models::batch::first_breach(sc, seed)
-                .get(k)
-                .copied()
-                .flatten();
-            (seed, at)
+            let i = match breaches.iter().position(|b| b.0 == seed) {
+                Some(i) => i,
+                None => {
+                    breaches.push((seed, models::batch::first_breach(sc, seed)));
+                    breaches.len() - 1
+                }
+            };
+            (seed, breaches[i].1.get(k).copied().flatten())
         });
         out.push(Verdict {
             name: format!("slo {}", s.name),
