@@ -75,14 +75,6 @@ enum Outcome {
     Ran(Vec<Verdict>),
 }
 
-fn fmt_value(name: &str, v: f64) -> String {
-    if name.contains("latency") {
-        models::report::human_secs(v)
-    } else {
-        format!("{v:.4}")
-    }
-}
-
 /// The verdicts of a scenario run on `reps` (merged in `mean`).
 fn verdicts(sc: &Arc<models::Scenario>, mean: &Report, reps: &[Report]) -> Vec<Verdict> {
     let mut out = vec![];
@@ -96,7 +88,11 @@ fn verdicts(sc: &Arc<models::Scenario>, mean: &Report, reps: &[Report]) -> Vec<V
     out.push(Verdict {
         name: "completes".into(),
         pass: !cut,
-        value: format!("{:?}", mean.outcome).to_lowercase(),
+        // As the JSON report names it: completed, in_flight_limit, event_limit, stalled.
+        value: serde_json::to_value(mean.outcome)
+            .ok()
+            .and_then(|v| v.as_str().map(String::from))
+            .unwrap_or_default(),
         error: None,
         replay: cut.then(|| {
             (
@@ -122,7 +118,7 @@ fn verdicts(sc: &Arc<models::Scenario>, mean: &Report, reps: &[Report]) -> Vec<V
         out.push(Verdict {
             name: format!("slo {}", s.name),
             pass: s.pass,
-            value: fmt_value(&s.name, s.value),
+            value: models::report::human_figure(&s.name, s.value),
             error: None,
             replay,
         });
@@ -131,7 +127,9 @@ fn verdicts(sc: &Arc<models::Scenario>, mean: &Report, reps: &[Report]) -> Vec<V
         out.push(Verdict {
             name: format!("expect {}", e.name),
             pass: e.pass,
-            value: e.value.map_or("-".into(), |v| fmt_value(&e.name, v)),
+            value: e
+                .value
+                .map_or("-".into(), |v| models::report::human_figure(&e.name, v)),
             error: e.error.clone(),
             replay: (!e.pass && e.error.is_none()).then(|| {
                 (

@@ -87,6 +87,14 @@ pub fn run(args: RunArgs) -> ExitCode {
             return ExitCode::from(EXIT_BAD_INPUT);
         }
     }
+    if !(args.metrics_epoch.is_finite() && args.metrics_epoch >= 0.0) {
+        eprintln!(
+            "error: --metrics-epoch {} is not a Unix time in seconds",
+            args.metrics_epoch
+        );
+        eprintln!("  help: e.g. --metrics-epoch 1700000000 (or leave it out: 0)");
+        return ExitCode::from(EXIT_BAD_INPUT);
+    }
     let exports = args.plot.is_some() || args.csv.is_some() || args.metrics_out.is_some();
     if args.series || exports {
         if let Err(m) = sc.check_series() {

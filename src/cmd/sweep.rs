@@ -532,8 +532,8 @@ pub fn run(args: SweepArgs) -> ExitCode {
                     "\nlowest {m} meeting every SLO: point {} ({}): {m} {} ± {} (95% CI over {} seeds)",
                     b.point,
                     set.join(", "),
-                    show(m, e.mean),
-                    show(m, e.ci95),
+                    models::report::human_figure(m, e.mean),
+                    models::report::human_figure(m, e.ci95),
                     sweep.seeds
                 );
             }
@@ -541,14 +541,6 @@ pub fn run(args: SweepArgs) -> ExitCode {
         }
     }
     ExitCode::SUCCESS
-}
-
-fn show(figure: &str, v: f64) -> String {
-    if figure.ends_with("latency") {
-        models::report::human_secs(v)
-    } else {
-        format!("{v:.4}")
-    }
 }
 
 /// Print rows in columns of `width` (the last one as it is).

@@ -106,6 +106,14 @@ fn bad_flags_are_explained() {
         e.contains("--series would keep 20000000 points (20 nodes × 1000000 samples)"),
         "{e}"
     );
+    for epoch in [
+        "--metrics-epoch=nan",
+        "--metrics-epoch=-5",
+        "--metrics-epoch=inf",
+    ] {
+        let e = check_rejected(&["run", "scenarios/default.ron", epoch]);
+        assert!(e.contains("is not a Unix time in seconds"), "{e}");
+    }
     let e = check_rejected(&["run", "scenarios/default.ron", "--duration", "1000000h"]);
     assert!(e.contains("requests, more than 1e11"), "{e}");
 }

@@ -127,6 +127,27 @@ fn a_scenario_that_does_not_load_or_names_no_figure_is_reported() {
         quick_junit::Report::deserialize_from_str(&std::fs::read_to_string(&junit).unwrap())
             .unwrap();
     assert_eq!(report.test_suites[1].errors, 1);
+    // A run cut at its in-flight limit (twice the load the pool can serve) fails
+    // `completes`, with a replay.
+    let cut = dir.path().join("cut.ron");
+    std::fs::write(
+        &cut,
+        mm1("", "")
+            .replace("Constant(60)", "Constant(200)")
+            .replace(
+                r#"warmup: "1m","#,
+                r#"warmup: "1m", limits: (max_in_flight: 500),"#,
+            ),
+    )
+    .unwrap();
+    let out = scalelab(&["check", cut.to_str().unwrap()]);
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert_eq!(out.status.code(), Some(4), "{text}");
+    assert!(
+        text.contains("✘ completes: in_flight_limit  (seed 4)"),
+        "{text}"
+    );
+    assert!(text.contains("replay: scalelab run "), "{text}");
     // Nothing to check.
     let e = scalelab(&["check", dir.path().join("none").to_str().unwrap()]);
     assert_eq!(e.status.code(), Some(2));

@@ -739,13 +739,9 @@ fn slo_span(app: &App, theme: Theme) -> Span<'static> {
     }
     match app.slo.iter().find(|s| s.pass == Some(false)) {
         Some(s) => {
-            let v = s.value.map_or("-".into(), |v| {
-                if s.name.contains("latency") {
-                    models::report::human_secs(v)
-                } else {
-                    format!("{v:.4}")
-                }
-            });
+            let v = s
+                .value
+                .map_or("-".into(), |v| models::report::human_figure(&s.name, v));
             Span::styled(format!("SLO ✘ {} ({v}) ", s.name), theme.fg(Color::Red))
         }
         None => {

@@ -9,7 +9,7 @@
 
 use super::compare::Estimate;
 use crate::report::Report;
-use crate::scenario::overrides::{apply, split_top, Override};
+use crate::scenario::overrides::{split_top, Override};
 use crate::scenario::ScenarioError;
 use serde::de::{MapAccess, Visitor};
 use serde::ser::SerializeMap;
@@ -178,12 +178,7 @@ impl Sweep {
     pub fn scenario(&self, i: u64) -> Result<crate::Scenario, ScenarioError> {
         let mut sets = self.fixed.clone();
         sets.extend(self.point(i));
-        let text = apply(&self.file, &self.text, &sets)?;
-        crate::load_str(&self.file, &text).map_err(|mut e| {
-            let list: Vec<String> = sets.iter().map(|o| o.to_string()).collect();
-            e.message = format!("{} (with --set {})", e.message, list.join(" --set "));
-            e
-        })
+        crate::load_str_with(&self.file, &self.text, &sets)
     }
 
     /// Run points `ids` (each on every seed) on `threads`, in parallel; results in the

@@ -17,6 +17,16 @@ pub fn human_secs(s: f64) -> String {
     }
 }
 
+/// A figure named `name` for people: a latency (the name says so) as a duration, anything
+/// else (rates, fractions, money) with four decimals.
+pub fn human_figure(name: &str, v: f64) -> String {
+    if name.contains("latency") {
+        human_secs(v)
+    } else {
+        format!("{v:.4}")
+    }
+}
+
 impl Report {
     /// The human report (tables on stdout).
     pub fn to_human(&self, ci: Option<&Report>) -> String {

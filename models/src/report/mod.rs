@@ -15,7 +15,7 @@ mod from_run;
 mod human;
 mod merge;
 
-pub use human::human_secs;
+pub use human::{human_figure, human_secs};
 
 use crate::components::Kind;
 use serde::{Deserialize, Serialize, Serializer};

@@ -12,6 +12,7 @@
 pub mod autoscale;
 pub mod deploy;
 pub mod faults;
+mod health;
 pub mod observe;
 pub mod stats;
 
@@ -481,57 +482,6 @@ impl World {
         self.after_pool_change(now, node, q);
     }
 
-    /// Balancer `node` probes every instance it knows; the verdicts come a timeout later.
-    fn health_probe(&mut self, now: SimTime, node: NodeId, q: &mut EventQueue<Ev>) {
-        let states = &self.states;
-        let serving = |(pool, inst): (NodeId, crate::ids::InstanceId)| {
-            states[pool.index()]
-                .as_pool()
-                .is_some_and(|p| p.is_serving(inst))
-        };
-        let results: Vec<bool> = match states[node.index()].as_balancer() {
-            Some(b) => b.probe_targets().map(serving).collect(),
-            None => return,
-        };
-        let b = self.states[node.index()]
-            .as_balancer_mut()
-            .expect("a balancer");
-        let Some(h) = b.health() else {
-            return;
-        };
-        b.set_probe(results.into_iter());
-        q.schedule(now + h.timeout, Ev::Control(Verb::HealthVerdict { node }));
-        q.schedule(now + h.interval, Ev::Tick(node));
-    }
-
-    /// Balancer `node`'s probes are in: eject the failing, admit the passing.
-    fn health_verdict(&mut self, now: SimTime, node: NodeId, _q: &mut EventQueue<Ev>) {
-        let Some(b) = self.states[node.index()].as_balancer_mut() else {
-            return;
-        };
-        let h = b.health().expect("probed");
-        for (pool, inst, up) in b.apply_probe() {
-            let name = &self.k.sc.nodes[pool.index()].name;
-            let text = if up {
-                format!(
-                    "{name}/{} in rotation after {} passed checks",
-                    inst.index(),
-                    h.healthy_after
-                )
-            } else {
-                format!(
-                    "{name}/{} ejected after {} failed checks",
-                    inst.index(),
-                    h.unhealthy_after
-                )
-            };
-            self.note(now, TimelineKind::Health, node, text);
-            if !up {
-                self.fault_detected(now);
-            }
-        }
-    }
-
     /// Pool `node` may have more workers now: queues it consumes for hand messages over.
     fn kick_queues(&mut self, now: SimTime, node: NodeId, q: &mut EventQueue<Ev>) {
         for s in &mut self.states {
@@ -596,34 +546,6 @@ impl World {
         if next <= sc.duration {
             q.schedule(next, Ev::Sample);
         }
-    }
-
-    /// End-to-end p50, p95, p99 (seconds; 0 without any) of the requests completed since
-    /// the last call with the same `marks` (each class's histogram then, and a reused
-    /// window: no allocation after the first call). Read between events only.
-    pub fn latency_window(&self, marks: &mut Vec<sim_core::Histogram>) -> [f64; 3] {
-        let classes = &self.k.classes;
-        if marks.len() != classes.len() + 1 {
-            *marks = vec![sim_core::Histogram::new(); classes.len() + 1];
-        }
-        let (window, marks) = marks.split_last_mut().expect("window");
-        window.clear();
-        for (c, mark) in classes.iter().zip(marks) {
-            window.add_since(&c.latency, mark);
-            mark.copy_from(&c.latency);
-        }
-        [0.5, 0.95, 0.99].map(|q| {
-            if window.count() > 0 {
-                window.quantile_s(q)
-            } else {
-                0.0
-            }
-        })
-    }
-
-    /// The timeline from entry `n` on (what happened since a reader last looked).
-    pub fn timeline_from(&self, n: usize) -> &[crate::report::TimelineEntry] {
-        &self.timeline[n.min(self.timeline.len())..]
     }
 
     fn client_done(&mut self, now: SimTime, req: Key, ok: bool, q: &mut EventQueue<Ev>) {

@@ -1,6 +1,8 @@
 //! Observing a run from outside: a [`Snapshot`] of the world's current state, filled in
-//! place (no allocation once sized) between slices of a stepped run. The terminal UI
-//! reads it; nothing in the hot loop knows it exists.
+//! place (no allocation once sized) between slices of a stepped run; the latency of the
+//! requests completed since the last look; the timeline since the last look; the SLOs so
+//! far. The terminal UI reads them (the time series take the latency window too); nothing
+//! in the hot loop knows they exist.
 
 use super::World;
 use sim_core::SimTime;
@@ -86,6 +88,34 @@ pub struct Snapshot {
 }
 
 impl World {
+    /// End-to-end p50, p95, p99 (seconds; 0 without any) of the requests completed since
+    /// the last call with the same `marks` (each class's histogram then, and a reused
+    /// window: no allocation after the first call). Read between events only.
+    pub fn latency_window(&self, marks: &mut Vec<sim_core::Histogram>) -> [f64; 3] {
+        let classes = &self.k.classes;
+        if marks.len() != classes.len() + 1 {
+            *marks = vec![sim_core::Histogram::new(); classes.len() + 1];
+        }
+        let (window, marks) = marks.split_last_mut().expect("window");
+        window.clear();
+        for (c, mark) in classes.iter().zip(marks) {
+            window.add_since(&c.latency, mark);
+            mark.copy_from(&c.latency);
+        }
+        [0.5, 0.95, 0.99].map(|q| {
+            if window.count() > 0 {
+                window.quantile_s(q)
+            } else {
+                0.0
+            }
+        })
+    }
+
+    /// The timeline from entry `n` on (what happened since a reader last looked).
+    pub fn timeline_from(&self, n: usize) -> &[crate::report::TimelineEntry] {
+        &self.timeline[n.min(self.timeline.len())..]
+    }
+
     /// Fill `s` with the state at `now` (the simulation's clock). Allocates only the first
     /// time (node names).
     pub fn snapshot_into(&self, now: SimTime, s: &mut Snapshot) {
