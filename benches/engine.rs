@@ -124,7 +124,7 @@ fn replications(c: &mut Criterion) {
             seed: Some(42),
             replications: 8,
             threads: Some(threads),
-            series: false,
+            ..Default::default()
         };
         g.bench_function(format!("default_2m_x8_threads{threads}"), |b| {
             b.iter(|| black_box(models::replicate(&sc, &opts)).mean.events)

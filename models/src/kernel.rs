@@ -11,6 +11,7 @@ use crate::control::Verb;
 use crate::ids::{ClassId, InstanceId, LinkId, NodeId, SourceId};
 use crate::scenario::Scenario;
 use crate::world::stats::{ClassStats, NodeStats};
+use crate::world::trace::SpanEnd;
 use sim_core::{EventQueue, Key, SimTime, Slab, Stream};
 use std::sync::Arc;
 
@@ -200,6 +201,8 @@ pub struct Kernel {
     /// A defence reacted in this event (a breaker opened), with a note: faults holding
     /// count as detected.
     pub defended: bool,
+    /// Request traces (`--trace-out`); off unless asked for.
+    pub tracer: Option<Box<crate::world::trace::Tracer>>,
 }
 
 /// What the calls of one call site (with a timeout or retries) did.
@@ -425,6 +428,9 @@ impl Cx<'_> {
     /// the node's presence, sojourn and departures are updated. The caller replies.
     #[inline(always)]
     pub fn leave(&mut self, f: Key) -> Frame {
+        if self.k.tracer.is_some() {
+            Self::span(self.k, self.now, f, SpanEnd::Ok);
+        }
         let fr = self.k.frames.remove(f).expect("departing frame is live");
         let stats = &mut self.k.nodes[fr.node.index()];
         stats.present.add(self.now, -1);
@@ -437,6 +443,17 @@ impl Cx<'_> {
     /// Reply for a frame that has left its node: to its caller, or to the client.
     #[inline(always)]
     pub fn reply(&mut self, from: Key, fr: Frame, ok: bool) {
+        if !ok {
+            if let Some(t) = self.k.tracer.as_deref_mut() {
+                t.failed(from);
+            }
+        }
+        self.answer(from, fr, ok);
+    }
+
+    /// Send the reply of frame `from` (now `fr`, removed).
+    #[inline(always)]
+    fn answer(&mut self, from: Key, fr: Frame, ok: bool) {
         let ev = if fr.parent.is_none() {
             Ev::ClientDone { req: fr.req, ok }
         } else {
@@ -463,19 +480,49 @@ impl Cx<'_> {
     /// it is removed, counted in its node's `killed`, and fails its caller.
     #[inline]
     pub fn kill(&mut self, f: Key) {
+        if self.k.tracer.is_some() {
+            Self::span(self.k, self.now, f, SpanEnd::Killed);
+        }
         let fr = self.k.frames.remove(f).expect("killed frame is live");
         let stats = &mut self.k.nodes[fr.node.index()];
         stats.present.add(self.now, -1);
         stats.killed.inc();
-        self.reply(f, fr, false);
+        self.answer(f, fr, false);
     }
 
     /// Refuse a frame on arrival (queue full, nothing to serve it): it is removed, counted
     /// as rejected at its node, and fails its caller.
     #[inline]
     pub fn reject(&mut self, f: Key) {
+        if self.k.tracer.is_some() {
+            Self::span(self.k, self.now, f, SpanEnd::Rejected);
+        }
         let fr = self.k.frames.remove(f).expect("rejected frame is live");
         self.k.nodes[fr.node.index()].rejected.inc();
-        self.reply(f, fr, false);
+        self.answer(f, fr, false);
+    }
+
+    /// Frame `f` (still live) ends now, `how` (a served frame's `Ok` becomes `Failed` if
+    /// its reply says so): its span, if its request is traced.
+    #[cold]
+    #[inline(never)]
+    fn span(k: &mut Kernel, now: SimTime, f: Key, how: SpanEnd) {
+        let (Some(tracer), Some(fr)) = (k.tracer.as_deref_mut(), k.frames.get(f)) else {
+            return;
+        };
+        let (Some(trace), Some(r)) = (tracer.trace_of(fr.req), k.reqs.get(fr.req)) else {
+            return;
+        };
+        let at = (r.source, fr.class, fr.zone, r.attempt);
+        tracer.frame(
+            trace,
+            f,
+            fr.parent,
+            fr.node,
+            fr.inst,
+            at,
+            (fr.entered, now),
+            how,
+        );
     }
 }

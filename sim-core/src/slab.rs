@@ -35,6 +35,12 @@ impl Key {
     pub fn index(self) -> u32 {
         self.idx
     }
+    /// The key as one number, unique over a slab's life (slot index, then generation):
+    /// for naming an entity outside the slab (a trace's span id).
+    #[inline]
+    pub fn to_bits(self) -> u64 {
+        (self.idx as u64) << 32 | self.gen as u64
+    }
     /// A 16-bit digest of the key: keys of one slot differ in it from one generation to the
     /// next, and live keys of different slots almost always do. For telling apart replies
     /// from different tries of one call without widening an event.

@@ -57,9 +57,20 @@ pub struct RunArgs {
     /// --metrics-epoch).
     #[arg(long, value_name = "FILE")]
     pub metrics_out: Option<PathBuf>,
-    /// The Unix time (seconds) the simulated run starts at in --metrics-out (default 0).
+    /// The Unix time (seconds) the simulated run starts at in --metrics-out and
+    /// --trace-out (default 0).
     #[arg(long, default_value_t = 0.0, value_name = "SECONDS")]
     pub metrics_epoch: f64,
+    /// Write a sample of requests' paths through the graph as OpenTelemetry (OTLP/JSON)
+    /// spans, one span per node visited, for a trace viewer (Jaeger's "upload JSON", or an
+    /// OpenTelemetry Collector). With replications, replication 0 is traced.
+    #[arg(long, value_name = "FILE.json")]
+    pub trace_out: Option<PathBuf>,
+    /// With --trace-out: follow one in N requests born after the warm-up (the 1st, the
+    /// N+1-th, ...; no random draw, so the report does not change).
+    #[arg(long, value_name = "N", default_value_t = 100, requires = "trace_out",
+          value_parser = clap::value_parser!(u64).range(1..))]
+    pub trace_every: u64,
 }
 
 pub fn parse_duration_arg(s: &str) -> Result<SimTime, String> {
@@ -113,15 +124,52 @@ pub fn run(args: RunArgs) -> ExitCode {
             return ExitCode::from(EXIT_WRITE);
         }
     };
+    // Opened before the run, so a path that cannot be written is known at once.
+    let trace_out = match args
+        .trace_out
+        .as_deref()
+        .map(|p| (p, Output::open(Some(p))))
+    {
+        None => None,
+        Some((_, Ok(o))) => Some(o),
+        Some((p, Err(e))) => {
+            eprintln!("error: cannot write {}: {e}", p.display());
+            return ExitCode::from(EXIT_WRITE);
+        }
+    };
     let opts = RunOptions {
         seed: args.seed,
         replications: args.replications,
         threads: args.threads.map(usize::from),
         series: args.series || exports,
+        trace_every: args.trace_out.as_ref().map(|_| args.trace_every),
     };
     let started = std::time::Instant::now();
-    let reps = models::replicate(&Arc::new(sc), &opts);
+    let sc = Arc::new(sc);
+    let reps = models::replicate(&sc, &opts);
     let (mut report, ci) = (reps.mean, reps.ci);
+    if let (Some(out), Some(log)) = (trace_out, &reps.trace) {
+        let seed = args.seed.unwrap_or(sc.seed);
+        let text = models::report::export::otlp_traces(&sc, log, seed, args.metrics_epoch);
+        if let Err(e) = out.write(text.as_bytes()) {
+            let path = args
+                .trace_out
+                .as_deref()
+                .unwrap_or(std::path::Path::new("-"));
+            eprintln!("error: cannot write {}: {e}", path.display());
+            return ExitCode::from(EXIT_WRITE);
+        }
+        if log.dropped > 0 {
+            eprintln!(
+                "warning: --trace-out kept {} traces ({} spans, the most one run keeps); \
+                 {} more sampled requests were not traced",
+                log.traces,
+                log.spans.len(),
+                log.dropped
+            );
+            eprintln!("  help: sample fewer with a larger --trace-every, or a shorter --duration");
+        }
+    }
     if args.wall_time || !args.json {
         report.wall_seconds = Some(started.elapsed().as_secs_f64());
     }

@@ -116,6 +116,28 @@ fn bad_flags_are_explained() {
     }
     let e = check_rejected(&["run", "scenarios/default.ron", "--duration", "1000000h"]);
     assert!(e.contains("requests, more than 1e11"), "{e}");
+    let e = check_rejected(&["run", "--trace-out", "t.json", "--trace-every", "0"]);
+    assert!(
+        e.contains("--trace-every") && e.contains("0 is not in 1.."),
+        "{e}"
+    );
+    let e = check_rejected(&["run", "--trace-every", "10"]);
+    assert!(e.contains("--trace-out"), "{e}");
+    // A trace that cannot be written: the exit code says so, and nothing is left.
+    let dir = tempfile::tempdir().unwrap();
+    let to = dir.path().join("no/such/folder/t.json");
+    let out = scalelab(&[
+        "run",
+        "--duration",
+        "1m",
+        "--trace-out",
+        to.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(1), "{out:?}");
+    assert!(out.stdout.is_empty(), "refused before running");
+    let e = String::from_utf8_lossy(&out.stderr);
+    assert!(e.contains("cannot write") && e.contains("t.json"), "{e}");
+    assert!(!to.exists());
 }
 
 #[test]

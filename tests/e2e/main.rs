@@ -20,6 +20,7 @@ mod readme;
 mod regions;
 mod resilience;
 mod slo;
+mod spans;
 mod sweep;
 mod trace;
 mod truth;

@@ -9,7 +9,8 @@ pub mod sweep;
 
 use crate::report::Report;
 use crate::scenario::Scenario;
-use crate::world::{simulate, simulate_with};
+use crate::world::trace::TraceLog;
+use crate::world::{simulate, simulate_traced, simulate_with};
 use std::sync::Arc;
 
 /// How to run a scenario.
@@ -23,6 +24,8 @@ pub struct RunOptions {
     pub threads: Option<usize>,
     /// Keep the per-node time series in the reports.
     pub series: bool,
+    /// Trace one in this many requests of replication 0 (see [`crate::world::trace`]).
+    pub trace_every: Option<u64>,
 }
 
 /// Every replication's report and their merge.
@@ -34,6 +37,8 @@ pub struct Replications {
     pub mean: Report,
     /// 95% CI half-widths, same shape as `mean` (with two or more replications).
     pub ci: Option<Report>,
+    /// Replication 0's traces, when [`RunOptions::trace_every`] asked for them.
+    pub trace: Option<TraceLog>,
 }
 
 /// Run `sc` once with `seed` and report it (time series included).
@@ -45,14 +50,26 @@ pub fn run_once(sc: &Arc<Scenario>, seed: u64) -> Report {
 pub fn replicate(sc: &Arc<Scenario>, opts: &RunOptions) -> Replications {
     let seed = opts.seed.unwrap_or(sc.seed);
     let n = opts.replications.max(1);
-    let mut reports = sim_core::replicate(n, seed, opts.threads, |_, s| {
-        let r = Report::from_run(sc, &simulate_with(sc, s, opts.series));
-        if opts.series {
-            r
-        } else {
-            r.without_series()
-        }
+    let runs = sim_core::replicate(n, seed, opts.threads, |k, s| {
+        let (stats, trace) = match opts.trace_every.filter(|_| k == 0) {
+            Some(every) => {
+                let (stats, log) = simulate_traced(sc, s, opts.series, every);
+                (stats, Some(log))
+            }
+            None => (simulate_with(sc, s, opts.series), None),
+        };
+        let r = Report::from_run(sc, &stats);
+        let r = if opts.series { r } else { r.without_series() };
+        (r, trace)
     });
+    let mut trace = None;
+    let mut reports: Vec<Report> = runs
+        .into_iter()
+        .map(|(r, t)| {
+            trace = trace.take().or(t);
+            r
+        })
+        .collect();
     let (mean, ci) = if n == 1 {
         // Replication 0 runs with the base seed itself, so its report already says it.
         (reports[0].clone(), None)
@@ -61,7 +78,12 @@ pub fn replicate(sc: &Arc<Scenario>, opts: &RunOptions) -> Replications {
         (mean, Some(ci))
     };
     reports.shrink_to_fit();
-    Replications { reports, mean, ci }
+    Replications {
+        reports,
+        mean,
+        ci,
+        trace,
+    }
 }
 
 /// When each of `sc`'s SLOs first failed in the run with `seed`: the first sampling
@@ -106,6 +128,7 @@ mod tests {
             replications: 5,
             threads: Some(threads),
             series: false,
+            trace_every: None,
         };
         let one = replicate(&sc, &opts(1));
         let two = replicate(&sc, &opts(2));

@@ -269,6 +269,9 @@ impl Component for QueueState {
         if now >= cx.k.sc.warmup {
             self.stats(cx).enqueued.inc();
         }
+        if let Some(t) = cx.k.tracer.as_deref_mut() {
+            t.follow(fr.req, msg);
+        }
         self.backlog.push_back(msg);
         cx.k.nodes[self.id.index()].queued.add(now, 1);
         // The producer's call is done: acknowledged at enqueue.

@@ -22,6 +22,7 @@ use crate::kernel::{Cx, Ev, Req};
 use crate::scenario::raw::Arrivals;
 use crate::scenario::Source;
 use crate::world::stats::ClassStats;
+use crate::world::trace::{SpanEnd, Tracer};
 use sim_core::{EventQueue, Key, RngStreams, SimTime, Slab, Stream};
 use std::collections::VecDeque;
 
@@ -149,6 +150,9 @@ impl SourceState {
         });
         if counted {
             cx.k.classes[class.index()].requests.inc();
+            if let Some(t) = cx.k.tracer.as_deref_mut() {
+                t.born(req);
+            }
         }
         self.budget.0 += 1;
         if cx.k.reqs.len() as u64 > max_in_flight {
@@ -184,17 +188,17 @@ impl SourceState {
     }
 
     /// Try `failed` (failed, or timed out at the client) may be retried: if the policy
-    /// allows, a new request follows after the backoff (`Ev::Resend`). Returns whether.
+    /// allows, a new request follows after the backoff (`Ev::Resend`). Returns its key.
     pub fn retry(
         &mut self,
         now: SimTime,
         failed: &Req,
         reqs: &mut Slab<Req>,
         q: &mut EventQueue<Ev>,
-    ) -> bool {
+    ) -> Option<Key> {
         let policy = self.src.retry;
         if !policy.allows(failed.attempt as u32, self.budget) {
-            return false;
+            return None;
         }
         self.budget.1 += 1;
         let wait = policy.backoff(failed.attempt as u32, &mut self.retry_rng);
@@ -208,7 +212,7 @@ impl SourceState {
             ..*failed
         });
         q.schedule(now + wait, Ev::Resend(next));
-        true
+        Some(next)
     }
 
     /// A retry's backoff is over: send it.
@@ -234,6 +238,7 @@ impl SourceState {
         now: SimTime,
         reqs: &mut Slab<Req>,
         classes: &mut [ClassStats],
+        mut tracer: Option<&mut Tracer>,
         q: &mut EventQueue<Ev>,
     ) {
         self.timer_set = false;
@@ -249,13 +254,24 @@ impl SourceState {
                     self.waiting -= 1;
                     let r = *r;
                     let c = &mut classes[r.class.index()];
-                    if self.retry(now, &r, reqs, q) {
+                    if let Some(next) = self.retry(now, &r, reqs, q) {
                         if r.counted {
                             c.client_retries.inc();
                         }
-                    } else if r.counted {
-                        c.errors.inc();
-                        c.timeouts.inc();
+                        if let Some(t) = tracer.as_deref_mut() {
+                            t.follow(k, next);
+                        }
+                    } else {
+                        if r.counted {
+                            c.errors.inc();
+                            c.timeouts.inc();
+                        }
+                        if let Some(tr) = tracer.as_deref_mut() {
+                            if let Some(t) = tr.trace_of(k) {
+                                let span = (r.born, now);
+                                tr.client(t, r.source, r.class, r.attempt, span, SpanEnd::TimedOut);
+                            }
+                        }
                     }
                 }
                 // Answered (or timed out) already: a stale entry.

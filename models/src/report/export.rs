@@ -200,6 +200,84 @@ pub fn openmetrics(r: &Report, s: &Series, epoch: f64) -> String {
     o
 }
 
+/// A run's traces as OpenTelemetry (OTLP/JSON) spans: one resource per service (each
+/// node, and each source for the client's spans), times in Unix nanoseconds from `epoch`
+/// (seconds). One JSON object on one line: what Jaeger's "upload JSON" reads, one line of
+/// the OpenTelemetry Collector's file format, and the body of an OTLP/HTTP `/v1/traces`
+/// request.
+pub fn otlp_traces(
+    sc: &crate::Scenario,
+    log: &crate::world::trace::TraceLog,
+    seed: u64,
+    epoch: f64,
+) -> String {
+    use serde_json::{json, Value};
+    let base = (epoch.trunc() as u64)
+        .saturating_mul(1_000_000_000)
+        .saturating_add((epoch.fract() * 1e9).round() as u64);
+    let ns = |t: sim_core::SimTime| base.saturating_add(t.as_nanos()).to_string();
+    let trace_hi = sim_core::mix64(seed ^ 0x7EAC_E000_0000_0000);
+    let str_attr = |k: &str, v: &str| json!({"key": k, "value": {"stringValue": v}});
+    let int_attr = |k: &str, v: u64| json!({"key": k, "value": {"intValue": v.to_string()}});
+    // Services: the sources, then the nodes, each with its spans in the order they ended.
+    let sources = sc.sources.len();
+    let mut by_service: Vec<Vec<Value>> = vec![vec![]; sources + sc.nodes.len()];
+    for s in &log.spans {
+        let service = s.node.map_or(s.source.index(), |n| sources + n.index());
+        let mut attrs = vec![
+            str_attr("scalelab.class", &sc.classes[s.class.index()]),
+            int_attr("scalelab.attempt", s.attempt as u64),
+            str_attr("scalelab.outcome", s.how.name()),
+        ];
+        if let Some(i) = s.inst {
+            attrs.push(int_attr("scalelab.instance", i.index() as u64));
+        }
+        if s.zone > 0 {
+            attrs.push(str_attr("scalelab.zone", &sc.zones[s.zone as usize - 1]));
+        }
+        let ok = s.how == crate::world::trace::SpanEnd::Ok;
+        let mut span = json!({
+            "traceId": format!("{trace_hi:016x}{:016x}", s.trace),
+            "spanId": format!("{:016x}", s.id),
+            "name": sc.classes[s.class.index()],
+            "kind": if s.node.is_some() { 2 } else { 3 },
+            "startTimeUnixNano": ns(s.start),
+            "endTimeUnixNano": ns(s.end),
+            "attributes": attrs,
+            "status": if ok { json!({"code": 1}) } else { json!({"code": 2, "message": s.how.name()}) },
+        });
+        if s.parent != 0 {
+            span["parentSpanId"] = json!(format!("{:016x}", s.parent));
+        }
+        by_service[service].push(span);
+    }
+    let names = sc
+        .sources
+        .iter()
+        .map(|s| s.name.as_str())
+        .chain(sc.nodes.iter().map(|n| n.name.as_str()));
+    let resources: Vec<Value> = names
+        .zip(by_service)
+        .filter(|(_, spans)| !spans.is_empty())
+        .map(|(name, spans)| {
+            json!({
+                "resource": {"attributes": [
+                    str_attr("service.name", name),
+                    str_attr("scalelab.scenario", &sc.name),
+                    int_attr("scalelab.seed", seed),
+                ]},
+                "scopeSpans": [{
+                    "scope": {"name": "scalelab", "version": env!("CARGO_PKG_VERSION")},
+                    "spans": spans,
+                }],
+            })
+        })
+        .collect();
+    let mut out = json!({ "resourceSpans": resources }).to_string();
+    out.push('\n');
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -15,6 +15,7 @@ pub mod faults;
 mod health;
 pub mod observe;
 pub mod stats;
+pub mod trace;
 
 use crate::components::source::SourceState;
 use crate::components::NodeState;
@@ -146,6 +147,7 @@ impl World {
                 calls: vec![Default::default(); sc.calls.len()],
                 notes: vec![],
                 defended: false,
+                tracer: None,
                 instance_slots: sc
                     .nodes
                     .iter()
@@ -213,6 +215,17 @@ impl World {
     pub fn run_to_end(sim: &mut Simulation<World>) -> StopReason {
         let end = sim.model().k.sc.duration;
         sim.run_until(end)
+    }
+
+    /// Follow one in `every` requests born in the measured window as a trace (see
+    /// [`trace`]); call before the run starts.
+    pub fn trace_every(&mut self, every: u64) {
+        self.k.tracer = Some(Box::new(trace::Tracer::new(every)));
+    }
+
+    /// The traces recorded so far (the tracer is left empty).
+    pub fn take_trace(&mut self) -> trace::TraceLog {
+        self.k.tracer.as_mut().map(|t| t.take()).unwrap_or_default()
     }
 
     /// What the run measured, from a simulation stepped as far as it went.
@@ -554,6 +567,11 @@ impl World {
             .reqs
             .remove(req)
             .expect("request is live until its reply");
+        let trace = self.k.tracer.as_deref_mut().and_then(|t| {
+            let n = t.trace_of(req);
+            t.forget(req);
+            n
+        });
         if let Some(sender) = r.message {
             let mut cx = Cx {
                 k: &mut self.k,
@@ -565,12 +583,28 @@ impl World {
         if r.deadline.is_some() && !r.timed_out {
             self.sources[r.source.index()].answered();
         }
-        if !ok && !r.timed_out && self.sources[r.source.index()].retry(now, &r, &mut self.k.reqs, q)
-        {
-            if r.counted {
-                self.k.classes[r.class.index()].client_retries.inc();
+        if !ok && !r.timed_out {
+            if let Some(next) = self.sources[r.source.index()].retry(now, &r, &mut self.k.reqs, q) {
+                if r.counted {
+                    self.k.classes[r.class.index()].client_retries.inc();
+                }
+                if let Some(t) = trace {
+                    if let Some(tr) = self.k.tracer.as_deref_mut() {
+                        tr.adopt(next, t);
+                    }
+                }
+                return;
             }
-            return;
+        }
+        if let (Some(t), false) = (trace, r.timed_out) {
+            let how = if ok {
+                trace::SpanEnd::Ok
+            } else {
+                trace::SpanEnd::Failed
+            };
+            if let Some(tr) = self.k.tracer.as_deref_mut() {
+                tr.client(t, r.source, r.class, r.attempt, (r.born, now), how);
+            }
         }
         if r.counted && !r.timed_out {
             let c = &mut self.k.classes[r.class.index()];
@@ -677,7 +711,14 @@ impl Model for World {
                 }
             }
             Ev::SourceTimer(s) => {
-                self.sources[s.index()].on_timer(now, &mut self.k.reqs, &mut self.k.classes, q)
+                let k = &mut self.k;
+                self.sources[s.index()].on_timer(
+                    now,
+                    &mut k.reqs,
+                    &mut k.classes,
+                    k.tracer.as_deref_mut(),
+                    q,
+                )
             }
             Ev::InstanceReady(node, inst, epoch) => {
                 let mut cx = Cx {
@@ -769,6 +810,20 @@ pub fn simulate_with(sc: &Arc<Scenario>, seed: u64, series: bool) -> RunStats {
     let mut sim = World::simulation_with(sc.clone(), seed, series);
     World::run_to_end(&mut sim);
     World::finish(sim)
+}
+
+/// Run `sc` once with `seed` to the end, tracing one in `every` requests (see [`trace`]).
+pub fn simulate_traced(
+    sc: &Arc<Scenario>,
+    seed: u64,
+    series: bool,
+    every: u64,
+) -> (RunStats, trace::TraceLog) {
+    let mut sim = World::simulation_with(sc.clone(), seed, series);
+    sim.model_mut().trace_every(every);
+    World::run_to_end(&mut sim);
+    let log = sim.model_mut().take_trace();
+    (World::finish(sim), log)
 }
 
 #[cfg(test)]
