@@ -38,7 +38,7 @@ pub struct Trial {
 }
 
 /// How much a run hurt the SLOs.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Harm {
     /// The largest SLO value over its limit (the error rate without SLOs); above 1 an SLO
     /// failed.
@@ -85,6 +85,43 @@ impl Harm {
     }
 }
 
+/// What a chaos search runs: the first line of a shard's file (`scalelab chaos --shard
+/// K/N --jsonl FILE`), the same in every shard.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct SearchPlan {
+    /// A fingerprint of the validated scenario (its chaos space included), the seed and
+    /// the number of trials.
+    pub chaos: String,
+    /// The scenario file, as given (`scalelab merge` loads it again to draw the worst
+    /// schedules and shrink one).
+    pub file: String,
+    /// The seed of the draws and of every run.
+    pub seed: u64,
+    /// Schedules in the search.
+    pub trials: u32,
+}
+
+/// One trial's harm: a line of a shard's file.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct TrialLine {
+    /// The search's fingerprint.
+    pub chaos: String,
+    /// The trial's index.
+    pub trial: u32,
+    /// What its schedule did.
+    pub harm: Harm,
+}
+
+/// Put trials worst first (ties: lower index first).
+pub fn rank(trials: &mut [Trial]) {
+    trials.sort_by(|a, b| {
+        b.harm
+            .score
+            .total_cmp(&a.harm.score)
+            .then(a.index.cmp(&b.index))
+    });
+}
+
 /// Load `path` with the faults of `faults_path` added after its own (`scalelab run
 /// --faults`): errors in the faults file point into it.
 pub fn load_with_faults(path: &Path, faults_path: &Path) -> Result<Scenario, ScenarioError> {
@@ -117,6 +154,21 @@ impl Chaos {
         &self.base
     }
 
+    /// The plan of a search of `trials` schedules with `seed`.
+    pub fn plan(&self, trials: u32, seed: u64) -> SearchPlan {
+        let (shape, s, n) = (
+            format!("{:?}", self.base),
+            seed.to_string(),
+            trials.to_string(),
+        );
+        SearchPlan {
+            chaos: crate::batch::fingerprint([shape.as_str(), &s, &n]),
+            file: self.file.clone(),
+            seed,
+            trials,
+        }
+    }
+
     /// The scenario with `faults` added after its own.
     fn with(&self, faults: &[RawFaultTimed]) -> Result<Arc<Scenario>, ScenarioError> {
         let mut sc = self.base.clone();
@@ -146,7 +198,23 @@ impl Chaos {
         threads: Option<usize>,
         tick: &(dyn Fn() + Sync),
     ) -> Result<Vec<Trial>, ScenarioError> {
-        let mut out = sim_core::replicate(trials, seed, threads, |index, _| {
+        let all: Vec<u32> = (0..trials).collect();
+        let mut out = self.trials(&all, seed, threads, tick)?;
+        rank(&mut out);
+        Ok(out)
+    }
+
+    /// Draw and run the schedules `indices` (rayon, `threads`), every run on `seed`; in
+    /// the order of `indices`. `tick` is called after each.
+    pub fn trials(
+        &self,
+        indices: &[u32],
+        seed: u64,
+        threads: Option<usize>,
+        tick: &(dyn Fn() + Sync),
+    ) -> Result<Vec<Trial>, ScenarioError> {
+        sim_core::par_map(indices.len(), threads, |i| {
+            let index = indices[i];
             let faults = self.draw(index, seed);
             let harm = self.run(&faults, seed).map(|r| Harm::of(&r));
             tick();
@@ -157,14 +225,7 @@ impl Chaos {
             })
         })
         .into_iter()
-        .collect::<Result<Vec<Trial>, ScenarioError>>()?;
-        out.sort_by(|a, b| {
-            b.harm
-                .score
-                .total_cmp(&a.harm.score)
-                .then(a.index.cmp(&b.index))
-        });
-        Ok(out)
+        .collect()
     }
 
     /// Shrink a breaking schedule: drop faults one at a time, keeping each drop after which

@@ -2,8 +2,9 @@
 //! SLOs most, write the worst as replayable faults files, and shrink the worst breaking
 //! one to a smallest set of faults that still breaks an SLO.
 
-use super::{report_error, Output, EXIT_BAD_INPUT, EXIT_SLO, EXIT_WRITE};
-use models::chaos::{Chaos, Harm, Trial};
+use super::{bad, report_error, Output, EXIT_BAD_INPUT, EXIT_SLO, EXIT_WRITE};
+use models::batch::Shard;
+use models::chaos::{rank, Chaos, Harm, SearchPlan, Trial, TrialLine};
 use models::control::chaos::to_ron;
 use models::control::faults::RawFaultTimed;
 use std::fmt::Write as _;
@@ -24,6 +25,25 @@ pub struct ChaosArgs {
     /// Threads (default: all cores; 1 to 1024). Never changes the results.
     #[arg(long, value_parser = clap::value_parser!(u16).range(1..=1024))]
     pub threads: Option<u16>,
+    #[command(flatten)]
+    pub finish: Finish,
+    /// No progress bar.
+    #[arg(long)]
+    pub quiet: bool,
+    /// Run only shard K of N: the trials whose index is K − 1 modulo N, written to
+    /// --jsonl; `scalelab merge` joins the shards' files and finishes the search (the
+    /// ranking, the worst schedules' files, the shrink) as one run would have.
+    #[arg(long, value_name = "K/N")]
+    pub shard: Option<String>,
+    /// With --shard: the shard's file (JSON Lines: the search, then one line per trial).
+    #[arg(long, value_name = "FILE.jsonl")]
+    pub jsonl: Option<PathBuf>,
+}
+
+/// How a search is finished and reported (`scalelab chaos`, and `scalelab merge` of its
+/// shards).
+#[derive(clap::Args, Debug)]
+pub struct Finish {
     /// How many of the worst schedules to print and write (1 to 100).
     #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(u32).range(1..=100))]
     pub keep: u32,
@@ -33,9 +53,6 @@ pub struct ChaosArgs {
     /// Do not shrink the worst breaking schedule.
     #[arg(long)]
     pub no_shrink: bool,
-    /// No progress bar.
-    #[arg(long)]
-    pub quiet: bool,
     /// Exit with code 4 when some schedule breaks an SLO.
     #[arg(long)]
     pub fail_on_slo: bool,
@@ -47,24 +64,224 @@ pub fn run(args: ChaosArgs) -> ExitCode {
         Ok(c) => c,
         Err(e) => return report_error(&e),
     };
-    if !args.out_dir.is_dir() {
-        eprintln!(
-            "error: --out-dir {}: not a directory",
-            args.out_dir.display()
-        );
-        eprintln!("  help: create it first, or leave --out-dir out to write here");
-        return ExitCode::from(EXIT_BAD_INPUT);
+    if args.shard.is_none() && args.jsonl.is_none() {
+        if let Err(code) = check_out_dir(&args.finish) {
+            return code;
+        }
     }
+    let seed = args.seed.unwrap_or(chaos.scenario().seed);
+    let threads = args.threads.map(usize::from);
+    if args.shard.is_some() || args.jsonl.is_some() {
+        return shard(&args, &chaos, seed, threads);
+    }
+    let bar = super::progress(args.trials as u64, "schedules", args.quiet);
+    let tick = || bar.inc(1);
+    let trials = match chaos.search(args.trials, seed, threads, &tick) {
+        Ok(t) => t,
+        Err(e) => return report_error(&e),
+    };
+    bar.finish_and_clear();
+    finish(
+        &chaos,
+        &args.file.display().to_string(),
+        seed,
+        &trials,
+        &args.finish,
+        None,
+    )
+}
+
+fn check_out_dir(f: &Finish) -> Result<(), ExitCode> {
+    if f.out_dir.is_dir() {
+        return Ok(());
+    }
+    eprintln!("error: --out-dir {}: not a directory", f.out_dir.display());
+    eprintln!("  help: create it first, or leave --out-dir out to write here");
+    Err(ExitCode::from(EXIT_BAD_INPUT))
+}
+
+/// `--shard K/N --jsonl FILE`: run this shard's trials and write their harm (whole or not
+/// at all).
+fn shard(args: &ChaosArgs, chaos: &Chaos, seed: u64, threads: Option<usize>) -> ExitCode {
+    let (Some(spec), Some(path)) = (args.shard.as_deref(), args.jsonl.as_deref()) else {
+        return bad(
+            "--shard and --jsonl go together: a shard's trials are written to its file".into(),
+            "scalelab chaos FILE --trials 200 --shard 1/4 --jsonl shard-1.jsonl; then scalelab merge shard-*.jsonl",
+        );
+    };
+    let shard = match Shard::parse(spec) {
+        Ok(s) => s,
+        Err(m) => return bad(m, "shards are numbered from 1: --shard 1/4 ... --shard 4/4"),
+    };
+    let out = match Output::open(Some(path)) {
+        Ok(o) => o,
+        Err(e) => {
+            eprintln!("error: cannot write {}: {e}", path.display());
+            return ExitCode::from(EXIT_WRITE);
+        }
+    };
+    let plan = chaos.plan(args.trials, seed);
+    let mine: Vec<u32> = (0..args.trials).filter(|&i| shard.owns(i as u64)).collect();
+    let bar = super::progress(mine.len() as u64, "schedules", args.quiet);
+    let tick = || bar.inc(1);
+    let trials = match chaos.trials(&mine, seed, threads, &tick) {
+        Ok(t) => t,
+        Err(e) => return report_error(&e),
+    };
+    bar.finish_and_clear();
+    let mut text = serde_json::to_string(&plan).expect("a plan serialises");
+    text.push('\n');
+    for t in &trials {
+        let line = TrialLine {
+            chaos: plan.chaos.clone(),
+            trial: t.index,
+            harm: t.harm.clone(),
+        };
+        text += &serde_json::to_string(&line).expect("a trial serialises");
+        text.push('\n');
+    }
+    if let Err(e) = out.write(text.as_bytes()) {
+        eprintln!("error: cannot write {}: {e}", path.display());
+        return ExitCode::from(EXIT_WRITE);
+    }
+    eprintln!(
+        "shard {}/{}: {} of {} trials written to {}; join all shards with scalelab merge",
+        shard.k,
+        shard.n,
+        trials.len(),
+        args.trials,
+        path.display()
+    );
+    ExitCode::SUCCESS
+}
+
+/// Join a search's shards (`lines`: file index, line number, text) and finish it as
+/// `scalelab chaos` would have; the report goes to `out` (default stdout).
+pub fn merge(
+    files: &[PathBuf],
+    lines: &[(usize, usize, String)],
+    opts: &Finish,
+    out: Option<&Path>,
+) -> ExitCode {
+    let help = "give the files `scalelab chaos --shard K/N --jsonl FILE` wrote";
+    let mut plan: Option<SearchPlan> = None;
+    let mut harms: Vec<Option<Harm>> = vec![];
+    let mut last_file = usize::MAX;
+    for (f, n, text) in lines {
+        let at = super::merge::place(files, (*f, *n));
+        if *f != last_file {
+            last_file = *f;
+            let p: SearchPlan = match serde_json::from_str(text) {
+                Ok(p) => p,
+                Err(e) => return bad(format!("{at}: not a chaos search's plan ({e})"), help),
+            };
+            match &plan {
+                None => {
+                    harms = vec![None; p.trials as usize];
+                    plan = Some(p);
+                }
+                Some(q) if *q != p => {
+                    return bad(
+                        format!(
+                        "{at}: another chaos search than {}'s (the file, seed or trials differ)",
+                        files[lines[0].0].display()
+                    ),
+                        "merge only the shards of one search: the same FILE, --trials and --seed",
+                    )
+                }
+                Some(_) => {}
+            }
+            continue;
+        }
+        let plan = plan.as_ref().expect("read first");
+        let t: TrialLine = match serde_json::from_str(text) {
+            Ok(t) => t,
+            Err(e) => return bad(format!("{at}: not a chaos trial ({e})"), help),
+        };
+        if t.chaos != plan.chaos || t.trial >= plan.trials {
+            return bad(
+                format!("{at}: trial {} is not one of this search's", t.trial),
+                "merge only the shards of one search",
+            );
+        }
+        match &harms[t.trial as usize] {
+            Some(h) if *h != t.harm => {
+                return bad(
+                    format!("{at}: trial {} appears twice with different harm", t.trial),
+                    "a search is deterministic: were the shards run with different versions of scalelab?",
+                )
+            }
+            _ => harms[t.trial as usize] = Some(t.harm),
+        }
+    }
+    let plan = plan.expect("a first line");
+    let missing: Vec<String> = (0..plan.trials)
+        .filter(|&i| harms[i as usize].is_none())
+        .map(|i| i.to_string())
+        .collect();
+    if !missing.is_empty() {
+        let shown = missing
+            .iter()
+            .take(20)
+            .cloned()
+            .collect::<Vec<_>>()
+            .join(", ");
+        return bad(
+            format!(
+                "{} of {} trials are missing: {shown}{}",
+                missing.len(),
+                plan.trials,
+                if missing.len() > 20 { ", ..." } else { "" }
+            ),
+            "run the shards that hold them (trial i is shard (i mod N) + 1 of N)",
+        );
+    }
+    if let Err(code) = check_out_dir(opts) {
+        return code;
+    }
+    // The schedules are drawn again from the scenario, which must be the one searched.
+    let chaos = match Chaos::load(Path::new(&plan.file)) {
+        Ok(c) => c,
+        Err(e) => return report_error(&e),
+    };
+    if chaos.plan(plan.trials, plan.seed) != plan {
+        return bad(
+            format!("{} has changed since the shards ran", plan.file),
+            "run the shards again on the file as it is now",
+        );
+    }
+    let mut trials: Vec<Trial> = harms
+        .into_iter()
+        .enumerate()
+        .map(|(i, h)| Trial {
+            index: i as u32,
+            faults: chaos.draw(i as u32, plan.seed),
+            harm: h.expect("none missing"),
+        })
+        .collect();
+    rank(&mut trials);
+    finish(&chaos, &plan.file, plan.seed, &trials, opts, out)
+}
+
+/// Report a search (`trials` ranked worst first): the baseline, the worst schedules
+/// (printed, and written to `--out-dir`), the shrunk worst breaking one. The report goes
+/// to `out` (default stdout).
+fn finish(
+    chaos: &Chaos,
+    file: &str,
+    seed: u64,
+    trials: &[Trial],
+    args: &Finish,
+    out: Option<&Path>,
+) -> ExitCode {
     let sc = chaos.scenario();
     let space = sc.chaos.as_ref().expect("loaded with a chaos space");
-    let seed = args.seed.unwrap_or(sc.seed);
-    let file = args.file.display().to_string();
     let mut o = String::new();
     let _ = writeln!(
         o,
         "scalelab chaos — {}: {} schedules of {} fault{} (seed {seed}, every run on the same seed)\n",
         sc.name,
-        args.trials,
+        trials.len(),
         space.at_once,
         if space.at_once == 1 { "" } else { "s" }
     );
@@ -79,13 +296,6 @@ pub fn run(args: ChaosArgs) -> ExitCode {
         baseline.score,
         describe(&baseline)
     );
-    let bar = super::progress(args.trials as u64, "schedules", args.quiet);
-    let tick = || bar.inc(1);
-    let trials = match chaos.search(args.trials, seed, args.threads.map(usize::from), &tick) {
-        Ok(t) => t,
-        Err(e) => return fail(e),
-    };
-    bar.finish_and_clear();
     let broke = trials.iter().filter(|t| t.harm.breaks()).count();
     let _ = writeln!(
         o,
@@ -112,7 +322,7 @@ pub fn run(args: ChaosArgs) -> ExitCode {
             "      replay: scalelab run {file} --faults {}",
             path.display()
         );
-        files.push((path, schedule_file(&file, seed, t, &t.faults, &t.harm)));
+        files.push((path, schedule_file(file, seed, t, &t.faults, &t.harm)));
     }
     if let Some(worst) = trials
         .iter()
@@ -141,7 +351,7 @@ pub fn run(args: ChaosArgs) -> ExitCode {
                     "      replay: scalelab run {file} --faults {}",
                     path.display()
                 );
-                files.push((path, schedule_file(&file, seed, worst, &min, &harm)));
+                files.push((path, schedule_file(file, seed, worst, &min, &harm)));
             }
             Err(e) => return fail(e),
         }
@@ -155,7 +365,7 @@ pub fn run(args: ChaosArgs) -> ExitCode {
             return ExitCode::from(EXIT_WRITE);
         }
     }
-    if let Err(e) = Output::Stdout.write(o.as_bytes()) {
+    if let Err(e) = Output::open(out).and_then(|w| w.write(o.as_bytes())) {
         eprintln!("error: cannot write the report: {e}");
         return ExitCode::from(EXIT_WRITE);
     }

@@ -3,7 +3,8 @@
 //! a verdict.
 
 use super::{bad, report_error, Output, EXIT_WRITE};
-use models::batch::compare::{compare, Design};
+use models::batch::compare::{compare, Design, Plan};
+use models::batch::Shard;
 use models::scenario::overrides::{split_top, Override};
 use sim_core::SimTime;
 use std::path::PathBuf;
@@ -45,6 +46,14 @@ pub struct CompareArgs {
     /// run each on the first seed, as an SVG file.
     #[arg(long, value_name = "FILE.svg")]
     pub plot: Option<PathBuf>,
+    /// Run only shard K of N: the runs (design × seed, run r = design r / seeds on seed
+    /// r mod seeds) whose index is K − 1 modulo N, written to --jsonl; `scalelab merge`
+    /// joins the shards' files into the comparison one run would have printed.
+    #[arg(long, value_name = "K/N")]
+    pub shard: Option<String>,
+    /// With --shard: the shard's file (JSON Lines: the plan, then one line per run).
+    #[arg(long, value_name = "FILE.jsonl")]
+    pub jsonl: Option<PathBuf>,
 }
 
 /// `NAME:PATH=VALUE,...` → the name and its overrides.
@@ -140,6 +149,10 @@ pub fn run(args: CompareArgs) -> ExitCode {
             "compare designs of the same traffic: the same classes, in the same order",
         );
     }
+    let seed = args.seed.unwrap_or(designs[0].scenario.seed);
+    if args.shard.is_some() || args.jsonl.is_some() {
+        return shard(&args, &designs, seed);
+    }
     let out = match Output::open(args.out.as_deref()) {
         Ok(o) => o,
         Err(e) => {
@@ -147,7 +160,6 @@ pub fn run(args: CompareArgs) -> ExitCode {
             return ExitCode::from(EXIT_WRITE);
         }
     };
-    let seed = args.seed.unwrap_or(designs[0].scenario.seed);
     let bar = super::progress(designs.len() as u64 * args.seeds as u64, "runs", args.quiet);
     let tick = || bar.inc(1);
     let result = compare(
@@ -194,6 +206,62 @@ pub fn run(args: CompareArgs) -> ExitCode {
         eprintln!("error: cannot write the comparison: {e}");
         return ExitCode::from(EXIT_WRITE);
     }
+    ExitCode::SUCCESS
+}
+
+/// `--shard K/N --jsonl FILE`: run this shard's runs and write them (whole or not at all).
+fn shard(args: &CompareArgs, designs: &[Design], seed: u64) -> ExitCode {
+    let help = "scalelab compare A.ron B.ron --seeds 20 --shard 1/4 --jsonl shard-1.jsonl; then scalelab merge shard-*.jsonl";
+    let (Some(spec), Some(path)) = (args.shard.as_deref(), args.jsonl.as_deref()) else {
+        return bad(
+            "--shard and --jsonl go together: a shard's runs are written to its file".into(),
+            help,
+        );
+    };
+    let shard = match Shard::parse(spec) {
+        Ok(s) => s,
+        Err(m) => return bad(m, "shards are numbered from 1: --shard 1/4 ... --shard 4/4"),
+    };
+    if args.plot.is_some() || args.out.is_some() || args.json {
+        return bad(
+            "a shard writes only its --jsonl file (no --plot, --out or --json)".into(),
+            "scalelab merge prints the comparison from all shards' files",
+        );
+    }
+    let plan = match Plan::new(designs, args.seeds, seed) {
+        Ok(p) => p,
+        Err(m) => return bad(m, "see scalelab compare --help"),
+    };
+    let out = match Output::open(Some(path)) {
+        Ok(o) => o,
+        Err(e) => {
+            eprintln!("error: cannot write {}: {e}", path.display());
+            return ExitCode::from(EXIT_WRITE);
+        }
+    };
+    let mine: Vec<u64> = (0..plan.runs()).filter(|&r| shard.owns(r)).collect();
+    let bar = super::progress(mine.len() as u64, "runs", args.quiet);
+    let tick = || bar.inc(1);
+    let runs = plan.run(designs, &mine, args.threads.map(usize::from), &tick);
+    bar.finish_and_clear();
+    let mut text = serde_json::to_string(&plan).expect("a plan serialises");
+    text.push('\n');
+    for r in &runs {
+        text += &serde_json::to_string(r).expect("figures serialise");
+        text.push('\n');
+    }
+    if let Err(e) = out.write(text.as_bytes()) {
+        eprintln!("error: cannot write {}: {e}", path.display());
+        return ExitCode::from(EXIT_WRITE);
+    }
+    eprintln!(
+        "shard {}/{}: {} of {} runs written to {}; join all shards with scalelab merge",
+        shard.k,
+        shard.n,
+        runs.len(),
+        plan.runs(),
+        path.display()
+    );
     ExitCode::SUCCESS
 }
 

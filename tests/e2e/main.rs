@@ -19,6 +19,7 @@ mod queue;
 mod readme;
 mod regions;
 mod resilience;
+mod shards;
 mod slo;
 mod spans;
 mod sweep;

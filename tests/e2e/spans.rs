@@ -303,7 +303,11 @@ fn failures_show_in_spans_retries_share_the_trace() {
     let mut passed_on = 0;
     for s in all.iter().filter(|s| s.service == "web" && !s.ok) {
         let lb = by_id[s.parent.as_deref().unwrap()];
-        assert_eq!((lb.service.as_str(), outcome(lb).as_str()), ("lb", "failed"), "{s:?}");
+        assert_eq!(
+            (lb.service.as_str(), outcome(lb).as_str()),
+            ("lb", "failed"),
+            "{s:?}"
+        );
         passed_on += 1;
     }
     assert!(passed_on > 0);

@@ -288,6 +288,175 @@ pub fn check_comparable(designs: &[Design]) -> Result<(), String> {
     Ok(())
 }
 
+/// What a comparison runs and what its figures are called: the first line of a shard's
+/// file (`scalelab compare --shard K/N --jsonl FILE`), which `scalelab merge` checks is the
+/// same in every shard.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Plan {
+    /// A fingerprint of every design's validated scenario, the seeds and the base seed.
+    pub compare: String,
+    /// Seeds per design.
+    pub seeds: u32,
+    /// The base seed.
+    pub base_seed: u64,
+    /// The designs, in the order given.
+    pub designs: Vec<DesignInfo>,
+    /// The metrics read from each run, in order.
+    pub metrics: Vec<MetricDef>,
+}
+
+/// A metric's name and how to read it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MetricDef {
+    /// Its name.
+    pub name: String,
+    /// Its unit.
+    pub unit: Unit,
+    /// Lower values are better.
+    pub lower_is_better: bool,
+}
+
+/// One run's figures (run `r` is design `r / seeds` on seed index `r % seeds`): a line of
+/// a shard's file.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RunFigures {
+    /// The comparison's fingerprint.
+    pub compare: String,
+    /// The run's index.
+    pub run: u64,
+    /// Each metric's figure (`None`: the run has none, or it is not finite).
+    pub figures: Vec<Option<f64>>,
+}
+
+impl Plan {
+    /// The plan for comparing `designs` on `seeds` seeds from `base_seed`.
+    pub fn new(designs: &[Design], seeds: u32, base_seed: u64) -> Result<Plan, String> {
+        if designs.len() < 2 {
+            return Err("compare needs at least two designs".into());
+        }
+        if seeds < 2 {
+            return Err("compare needs at least 2 seeds for a confidence interval".into());
+        }
+        check_comparable(designs)?;
+        let shapes: Vec<String> = designs
+            .iter()
+            .map(|d| format!("{:?}", d.scenario))
+            .collect();
+        let (n, base) = (seeds.to_string(), base_seed.to_string());
+        let names = designs
+            .iter()
+            .flat_map(|d| [d.name.as_str(), d.source.as_str()]);
+        Ok(Plan {
+            compare: super::fingerprint(
+                shapes
+                    .iter()
+                    .map(String::as_str)
+                    .chain(names)
+                    .chain([n.as_str(), base.as_str()]),
+            ),
+            seeds,
+            base_seed,
+            designs: designs
+                .iter()
+                .map(|d| DesignInfo {
+                    name: d.name.clone(),
+                    source: d.source.clone(),
+                })
+                .collect(),
+            metrics: defs(designs)
+                .into_iter()
+                .map(|d| MetricDef {
+                    name: d.name,
+                    unit: d.unit,
+                    lower_is_better: d.lower_is_better,
+                })
+                .collect(),
+        })
+    }
+
+    /// Runs in all: designs × seeds.
+    pub fn runs(&self) -> u64 {
+        self.designs.len() as u64 * self.seeds as u64
+    }
+
+    /// Run `runs` of `designs` (the designs this plan was made from) on `threads`;
+    /// results in the order of `runs`. `progress` is called after each.
+    pub fn run(
+        &self,
+        designs: &[Design],
+        runs: &[u64],
+        threads: Option<usize>,
+        progress: &(dyn Fn() + Sync),
+    ) -> Vec<RunFigures> {
+        let defs = defs(designs);
+        let n = self.seeds as u64;
+        sim_core::par_map(runs.len(), threads, |j| {
+            let run = runs[j];
+            let sc = &designs[(run / n) as usize].scenario;
+            let seed = replication_seed(self.base_seed, (run % n) as u32);
+            let r = Report::from_run(sc, &crate::world::simulate_with(sc, seed, false));
+            progress();
+            RunFigures {
+                compare: self.compare.clone(),
+                run,
+                figures: defs
+                    .iter()
+                    .map(|m| (m.read)(&r).filter(|x| x.is_finite()))
+                    .collect(),
+            }
+        })
+    }
+
+    /// The comparison from every run's figures (`figures[r]` for run `r`).
+    pub fn assemble(&self, figures: &[Vec<Option<f64>>]) -> Comparison {
+        let n = self.seeds as usize;
+        let column = |d: usize, m: usize| -> Option<Vec<f64>> {
+            (0..n)
+                .map(|k| figures[d * n + k].get(m).copied().flatten())
+                .collect()
+        };
+        let metrics = self
+            .metrics
+            .iter()
+            .enumerate()
+            .filter_map(|(m, def)| {
+                let cols: Vec<Vec<f64>> = (0..self.designs.len())
+                    .map(|d| column(d, m))
+                    .collect::<Option<_>>()?;
+                let values = cols
+                    .iter()
+                    .map(|c| {
+                        let s = Summary::of(c);
+                        Estimate {
+                            mean: s.mean,
+                            ci95: s.ci95,
+                        }
+                    })
+                    .collect();
+                let mut pairs = vec![];
+                for a in 0..cols.len() {
+                    for b in a + 1..cols.len() {
+                        pairs.push(pair(a, b, &cols[a], &cols[b], def.lower_is_better));
+                    }
+                }
+                Some(MetricComparison {
+                    name: def.name.clone(),
+                    unit: def.unit,
+                    lower_is_better: def.lower_is_better,
+                    values,
+                    pairs,
+                })
+            })
+            .collect();
+        Comparison {
+            seeds: self.seeds,
+            base_seed: self.base_seed,
+            designs: self.designs.clone(),
+            metrics,
+        }
+    }
+}
+
 /// Run every design on `seeds` seeds from `base_seed` (in parallel on `threads`; the
 /// result does not depend on it) and compare them. `progress` is called after each run.
 pub fn compare(
@@ -297,73 +466,15 @@ pub fn compare(
     threads: Option<usize>,
     progress: &(dyn Fn() + Sync),
 ) -> Result<Comparison, String> {
-    if designs.len() < 2 {
-        return Err("compare needs at least two designs".into());
-    }
-    if seeds < 2 {
-        return Err("compare needs at least 2 seeds for a confidence interval".into());
-    }
-    check_comparable(designs)?;
-    let defs = defs(designs);
-    let n = seeds as usize;
+    let plan = Plan::new(designs, seeds, base_seed)?;
     // Each run reduced to its figures at once: memory holds designs × seeds × metrics.
-    let figures: Vec<Vec<Option<f64>>> = sim_core::par_map(designs.len() * n, threads, |job| {
-        let (d, k) = (job / n, job % n);
-        let sc = &designs[d].scenario;
-        let seed = replication_seed(base_seed, k as u32);
-        let r = Report::from_run(sc, &crate::world::simulate_with(sc, seed, false));
-        progress();
-        defs.iter().map(|m| (m.read)(&r)).collect()
-    });
-    let column = |d: usize, m: usize| -> Option<Vec<f64>> {
-        (0..n)
-            .map(|k| figures[d * n + k][m].filter(|x| x.is_finite()))
-            .collect()
-    };
-    let metrics = defs
-        .iter()
-        .enumerate()
-        .filter_map(|(m, def)| {
-            let cols: Vec<Vec<f64>> = (0..designs.len())
-                .map(|d| column(d, m))
-                .collect::<Option<_>>()?;
-            let values = cols
-                .iter()
-                .map(|c| {
-                    let s = Summary::of(c);
-                    Estimate {
-                        mean: s.mean,
-                        ci95: s.ci95,
-                    }
-                })
-                .collect();
-            let mut pairs = vec![];
-            for a in 0..cols.len() {
-                for b in a + 1..cols.len() {
-                    pairs.push(pair(a, b, &cols[a], &cols[b], def.lower_is_better));
-                }
-            }
-            Some(MetricComparison {
-                name: def.name.clone(),
-                unit: def.unit,
-                lower_is_better: def.lower_is_better,
-                values,
-                pairs,
-            })
-        })
+    let all: Vec<u64> = (0..plan.runs()).collect();
+    let figures: Vec<Vec<Option<f64>>> = plan
+        .run(designs, &all, threads, progress)
+        .into_iter()
+        .map(|r| r.figures)
         .collect();
-    Ok(Comparison {
-        seeds,
-        base_seed,
-        designs: designs
-            .iter()
-            .map(|d| DesignInfo {
-                name: d.name.clone(),
-                source: d.source.clone(),
-            })
-            .collect(),
-        metrics,
-    })
+    Ok(plan.assemble(&figures))
 }
 
 /// b − a, paired seed by seed, with its verdict.

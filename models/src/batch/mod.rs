@@ -13,6 +13,50 @@ use crate::world::trace::TraceLog;
 use crate::world::{simulate, simulate_traced, simulate_with};
 use std::sync::Arc;
 
+/// A stable fingerprint (FNV-1a, 64 bits, as hex) of `parts`, each ended by a byte no
+/// UTF-8 text holds: what a batch's shards record, so that the results of different
+/// batches are never mixed.
+pub fn fingerprint<'a>(parts: impl IntoIterator<Item = &'a str>) -> String {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for s in parts {
+        for b in s.bytes().chain([0xff]) {
+            h ^= b as u64;
+            h = h.wrapping_mul(0x0100_0000_01b3);
+        }
+    }
+    format!("{h:016x}")
+}
+
+/// A shard `K/N` (1 ≤ K ≤ N): the points (or runs) whose index is K − 1 modulo N.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Shard {
+    /// K, from 1.
+    pub k: u64,
+    /// N.
+    pub n: u64,
+}
+
+impl Shard {
+    /// Parse `K/N`.
+    pub fn parse(s: &str) -> Result<Shard, String> {
+        let bad = || format!("--shard {s}: write K/N with 1 ≤ K ≤ N, e.g. --shard 2/4");
+        let (k, n) = s.split_once('/').ok_or_else(bad)?;
+        let (k, n): (u64, u64) = (
+            k.trim().parse().map_err(|_| bad())?,
+            n.trim().parse().map_err(|_| bad())?,
+        );
+        if k == 0 || n == 0 || k > n {
+            return Err(bad());
+        }
+        Ok(Shard { k, n })
+    }
+
+    /// Whether index `i` is this shard's.
+    pub fn owns(&self, i: u64) -> bool {
+        i % self.n == self.k - 1
+    }
+}
+
 /// How to run a scenario.
 #[derive(Debug, Clone, Default)]
 pub struct RunOptions {

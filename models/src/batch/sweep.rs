@@ -8,6 +8,7 @@
 //! its mean figure meets it).
 
 use super::compare::Estimate;
+pub use super::Shard;
 use crate::report::Report;
 use crate::scenario::overrides::{split_top, Override};
 use crate::scenario::ScenarioError;
@@ -151,26 +152,19 @@ impl Sweep {
     /// A stable fingerprint of what the sweep runs (file text, axes, seeds, fixed
     /// overrides): points of another sweep are never mixed in.
     pub fn fingerprint(&self) -> String {
-        let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-        let mut eat = |s: &str| {
-            for b in s.bytes().chain([0xff]) {
-                h ^= b as u64;
-                h = h.wrapping_mul(0x0100_0000_01b3);
-            }
-        };
-        eat(&self.text);
-        for a in &self.axes {
-            eat(&a.path);
-            for v in &a.values {
-                eat(v);
-            }
-        }
-        for o in &self.fixed {
-            eat(&o.to_string());
-        }
-        eat(&self.seeds.to_string());
-        eat(&self.base_seed.to_string());
-        format!("{h:016x}")
+        let fixed: Vec<String> = self.fixed.iter().map(|o| o.to_string()).collect();
+        let (seeds, base) = (self.seeds.to_string(), self.base_seed.to_string());
+        super::fingerprint(
+            [self.text.as_str()]
+                .into_iter()
+                .chain(self.axes.iter().flat_map(|a| {
+                    [a.path.as_str()]
+                        .into_iter()
+                        .chain(a.values.iter().map(String::as_str))
+                }))
+                .chain(fixed.iter().map(String::as_str))
+                .chain([seeds.as_str(), base.as_str()]),
+        )
     }
 
     /// The scenario of point `i`, validated (an error names the file, the place and the
@@ -357,36 +351,6 @@ impl PointResult {
             "error_rate" => s.error_rate,
             _ => return None,
         })
-    }
-}
-
-/// A shard `K/N` (1 ≤ K ≤ N): the points (or runs) whose index is K − 1 modulo N.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Shard {
-    /// K, from 1.
-    pub k: u64,
-    /// N.
-    pub n: u64,
-}
-
-impl Shard {
-    /// Parse `K/N`.
-    pub fn parse(s: &str) -> Result<Shard, String> {
-        let bad = || format!("--shard {s}: write K/N with 1 ≤ K ≤ N, e.g. --shard 2/4");
-        let (k, n) = s.split_once('/').ok_or_else(bad)?;
-        let (k, n): (u64, u64) = (
-            k.trim().parse().map_err(|_| bad())?,
-            n.trim().parse().map_err(|_| bad())?,
-        );
-        if k == 0 || n == 0 || k > n {
-            return Err(bad());
-        }
-        Ok(Shard { k, n })
-    }
-
-    /// Whether index `i` is this shard's.
-    pub fn owns(&self, i: u64) -> bool {
-        i % self.n == self.k - 1
     }
 }
 
