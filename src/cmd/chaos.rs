@@ -2,8 +2,8 @@
 //! SLOs most, write the worst as replayable faults files, and shrink the worst breaking
 //! one to a smallest set of faults that still breaks an SLO.
 
+use super::merge::Batch;
 use super::{bad, report_error, Output, EXIT_BAD_INPUT, EXIT_SLO, EXIT_WRITE};
-use models::batch::Shard;
 use models::chaos::{rank, Chaos, Harm, SearchPlan, Trial, TrialLine};
 use models::control::chaos::to_ron;
 use models::control::faults::RawFaultTimed;
@@ -100,25 +100,21 @@ fn check_out_dir(f: &Finish) -> Result<(), ExitCode> {
     Err(ExitCode::from(EXIT_BAD_INPUT))
 }
 
+/// Chaos searches' shards.
+const SEARCH: Batch = Batch {
+    what: "chaos search",
+    unit: "trial",
+    command: "chaos",
+    same: "the same FILE, --trials and --seed",
+};
+
 /// `--shard K/N --jsonl FILE`: run this shard's trials and write their harm (whole or not
 /// at all).
 fn shard(args: &ChaosArgs, chaos: &Chaos, seed: u64, threads: Option<usize>) -> ExitCode {
-    let (Some(spec), Some(path)) = (args.shard.as_deref(), args.jsonl.as_deref()) else {
-        return bad(
-            "--shard and --jsonl go together: a shard's trials are written to its file".into(),
-            "scalelab chaos FILE --trials 200 --shard 1/4 --jsonl shard-1.jsonl; then scalelab merge shard-*.jsonl",
-        );
-    };
-    let shard = match Shard::parse(spec) {
-        Ok(s) => s,
-        Err(m) => return bad(m, "shards are numbered from 1: --shard 1/4 ... --shard 4/4"),
-    };
-    let out = match Output::open(Some(path)) {
-        Ok(o) => o,
-        Err(e) => {
-            eprintln!("error: cannot write {}: {e}", path.display());
-            return ExitCode::from(EXIT_WRITE);
-        }
+    let example = "scalelab chaos FILE --trials 200";
+    let (shard, out) = match SEARCH.open(args.shard.as_deref(), args.jsonl.as_deref(), example) {
+        Ok(x) => x,
+        Err(code) => return code,
     };
     let plan = chaos.plan(args.trials, seed);
     let mine: Vec<u32> = (0..args.trials).filter(|&i| shard.owns(i as u64)).collect();
@@ -129,30 +125,16 @@ fn shard(args: &ChaosArgs, chaos: &Chaos, seed: u64, threads: Option<usize>) -> 
         Err(e) => return report_error(&e),
     };
     bar.finish_and_clear();
-    let mut text = serde_json::to_string(&plan).expect("a plan serialises");
-    text.push('\n');
-    for t in &trials {
-        let line = TrialLine {
+    let lines: Vec<TrialLine> = trials
+        .iter()
+        .map(|t| TrialLine {
             chaos: plan.chaos.clone(),
             trial: t.index,
             harm: t.harm.clone(),
-        };
-        text += &serde_json::to_string(&line).expect("a trial serialises");
-        text.push('\n');
-    }
-    if let Err(e) = out.write(text.as_bytes()) {
-        eprintln!("error: cannot write {}: {e}", path.display());
-        return ExitCode::from(EXIT_WRITE);
-    }
-    eprintln!(
-        "shard {}/{}: {} of {} trials written to {}; join all shards with scalelab merge",
-        shard.k,
-        shard.n,
-        trials.len(),
-        args.trials,
-        path.display()
-    );
-    ExitCode::SUCCESS
+        })
+        .collect();
+    let path = args.jsonl.as_deref().expect("checked by open");
+    SEARCH.write((shard, out), path, &plan, &lines, args.trials as u64)
 }
 
 /// Join a search's shards (`lines`: file index, line number, text) and finish it as
@@ -163,79 +145,16 @@ pub fn merge(
     opts: &Finish,
     out: Option<&Path>,
 ) -> ExitCode {
-    let help = "give the files `scalelab chaos --shard K/N --jsonl FILE` wrote";
-    let mut plan: Option<SearchPlan> = None;
-    let mut harms: Vec<Option<Harm>> = vec![];
-    let mut last_file = usize::MAX;
-    for (f, n, text) in lines {
-        let at = super::merge::place(files, (*f, *n));
-        if *f != last_file {
-            last_file = *f;
-            let p: SearchPlan = match serde_json::from_str(text) {
-                Ok(p) => p,
-                Err(e) => return bad(format!("{at}: not a chaos search's plan ({e})"), help),
-            };
-            match &plan {
-                None => {
-                    harms = vec![None; p.trials as usize];
-                    plan = Some(p);
-                }
-                Some(q) if *q != p => {
-                    return bad(
-                        format!(
-                        "{at}: another chaos search than {}'s (the file, seed or trials differ)",
-                        files[lines[0].0].display()
-                    ),
-                        "merge only the shards of one search: the same FILE, --trials and --seed",
-                    )
-                }
-                Some(_) => {}
-            }
-            continue;
-        }
-        let plan = plan.as_ref().expect("read first");
-        let t: TrialLine = match serde_json::from_str(text) {
-            Ok(t) => t,
-            Err(e) => return bad(format!("{at}: not a chaos trial ({e})"), help),
-        };
-        if t.chaos != plan.chaos || t.trial >= plan.trials {
-            return bad(
-                format!("{at}: trial {} is not one of this search's", t.trial),
-                "merge only the shards of one search",
-            );
-        }
-        match &harms[t.trial as usize] {
-            Some(h) if *h != t.harm => {
-                return bad(
-                    format!("{at}: trial {} appears twice with different harm", t.trial),
-                    "a search is deterministic: were the shards run with different versions of scalelab?",
-                )
-            }
-            _ => harms[t.trial as usize] = Some(t.harm),
-        }
-    }
-    let plan = plan.expect("a first line");
-    let missing: Vec<String> = (0..plan.trials)
-        .filter(|&i| harms[i as usize].is_none())
-        .map(|i| i.to_string())
-        .collect();
-    if !missing.is_empty() {
-        let shown = missing
-            .iter()
-            .take(20)
-            .cloned()
-            .collect::<Vec<_>>()
-            .join(", ");
-        return bad(
-            format!(
-                "{} of {} trials are missing: {shown}{}",
-                missing.len(),
-                plan.trials,
-                if missing.len() > 20 { ", ..." } else { "" }
-            ),
-            "run the shards that hold them (trial i is shard (i mod N) + 1 of N)",
-        );
-    }
+    let joined = SEARCH.join(
+        files,
+        lines,
+        |p: &SearchPlan| p.trials as u64,
+        |p, t: &TrialLine| (t.chaos == p.chaos).then_some(t.trial as u64),
+    );
+    let (plan, lines) = match joined {
+        Ok(x) => x,
+        Err(code) => return code,
+    };
     if let Err(code) = check_out_dir(opts) {
         return code;
     }
@@ -250,13 +169,12 @@ pub fn merge(
             "run the shards again on the file as it is now",
         );
     }
-    let mut trials: Vec<Trial> = harms
+    let mut trials: Vec<Trial> = lines
         .into_iter()
-        .enumerate()
-        .map(|(i, h)| Trial {
-            index: i as u32,
-            faults: chaos.draw(i as u32, plan.seed),
-            harm: h.expect("none missing"),
+        .map(|t| Trial {
+            index: t.trial,
+            faults: chaos.draw(t.trial, plan.seed),
+            harm: t.harm,
         })
         .collect();
     rank(&mut trials);

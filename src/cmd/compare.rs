@@ -4,7 +4,6 @@
 
 use super::{bad, report_error, Output, EXIT_WRITE};
 use models::batch::compare::{compare, Design, Plan};
-use models::batch::Shard;
 use models::scenario::overrides::{split_top, Override};
 use sim_core::SimTime;
 use std::path::PathBuf;
@@ -211,17 +210,7 @@ pub fn run(args: CompareArgs) -> ExitCode {
 
 /// `--shard K/N --jsonl FILE`: run this shard's runs and write them (whole or not at all).
 fn shard(args: &CompareArgs, designs: &[Design], seed: u64) -> ExitCode {
-    let help = "scalelab compare A.ron B.ron --seeds 20 --shard 1/4 --jsonl shard-1.jsonl; then scalelab merge shard-*.jsonl";
-    let (Some(spec), Some(path)) = (args.shard.as_deref(), args.jsonl.as_deref()) else {
-        return bad(
-            "--shard and --jsonl go together: a shard's runs are written to its file".into(),
-            help,
-        );
-    };
-    let shard = match Shard::parse(spec) {
-        Ok(s) => s,
-        Err(m) => return bad(m, "shards are numbered from 1: --shard 1/4 ... --shard 4/4"),
-    };
+    let batch = &super::merge::COMPARISON;
     if args.plot.is_some() || args.out.is_some() || args.json {
         return bad(
             "a shard writes only its --jsonl file (no --plot, --out or --json)".into(),
@@ -232,37 +221,18 @@ fn shard(args: &CompareArgs, designs: &[Design], seed: u64) -> ExitCode {
         Ok(p) => p,
         Err(m) => return bad(m, "see scalelab compare --help"),
     };
-    let out = match Output::open(Some(path)) {
-        Ok(o) => o,
-        Err(e) => {
-            eprintln!("error: cannot write {}: {e}", path.display());
-            return ExitCode::from(EXIT_WRITE);
-        }
+    let example = "scalelab compare A.ron B.ron --seeds 20";
+    let (shard, out) = match batch.open(args.shard.as_deref(), args.jsonl.as_deref(), example) {
+        Ok(x) => x,
+        Err(code) => return code,
     };
     let mine: Vec<u64> = (0..plan.runs()).filter(|&r| shard.owns(r)).collect();
     let bar = super::progress(mine.len() as u64, "runs", args.quiet);
     let tick = || bar.inc(1);
     let runs = plan.run(designs, &mine, args.threads.map(usize::from), &tick);
     bar.finish_and_clear();
-    let mut text = serde_json::to_string(&plan).expect("a plan serialises");
-    text.push('\n');
-    for r in &runs {
-        text += &serde_json::to_string(r).expect("figures serialise");
-        text.push('\n');
-    }
-    if let Err(e) = out.write(text.as_bytes()) {
-        eprintln!("error: cannot write {}: {e}", path.display());
-        return ExitCode::from(EXIT_WRITE);
-    }
-    eprintln!(
-        "shard {}/{}: {} of {} runs written to {}; join all shards with scalelab merge",
-        shard.k,
-        shard.n,
-        runs.len(),
-        plan.runs(),
-        path.display()
-    );
-    ExitCode::SUCCESS
+    let path = args.jsonl.as_deref().expect("checked by open");
+    batch.write((shard, out), path, &plan, &runs, plan.runs())
 }
 
 #[cfg(test)]

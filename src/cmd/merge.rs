@@ -11,7 +11,10 @@
 use super::{bad, Output, EXIT_WRITE};
 use models::batch::compare::{Plan, RunFigures};
 use models::batch::sweep::{beats, PointResult, MINIMIZE};
-use std::path::PathBuf;
+use models::batch::Shard;
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 /// Flags of `scalelab merge`.
@@ -75,7 +78,174 @@ pub fn place(files: &[PathBuf], (f, n): (usize, usize)) -> String {
     format!("{}:{n}", files[f].display())
 }
 
-/// Join a comparison's shards: each file starts with the same plan, then its runs.
+/// A kind of batch whose shard files start with a plan line (the same in every shard),
+/// then a line per unit of work: comparisons (runs) and chaos searches (trials).
+pub struct Batch {
+    /// What it is, for messages: "comparison".
+    pub what: &'static str,
+    /// Its unit of work: "run".
+    pub unit: &'static str,
+    /// The command that writes its shards: "compare".
+    pub command: &'static str,
+    /// How to run the shards of one batch: "the same files, --seeds, ...".
+    pub same: &'static str,
+}
+
+impl Batch {
+    /// `--shard K/N --jsonl FILE` checked and FILE opened (before any run).
+    pub fn open(
+        &self,
+        shard: Option<&str>,
+        jsonl: Option<&Path>,
+        example: &str,
+    ) -> Result<(Shard, Output), ExitCode> {
+        let (Some(spec), Some(path)) = (shard, jsonl) else {
+            return Err(bad(
+                format!(
+                    "--shard and --jsonl go together: a shard's {}s are written to its file",
+                    self.unit
+                ),
+                &format!("{example} --shard 1/4 --jsonl shard-1.jsonl; then scalelab merge shard-*.jsonl"),
+            ));
+        };
+        let shard = Shard::parse(spec)
+            .map_err(|m| bad(m, "shards are numbered from 1: --shard 1/4 ... --shard 4/4"))?;
+        let out = Output::open(Some(path)).map_err(|e| {
+            eprintln!("error: cannot write {}: {e}", path.display());
+            ExitCode::from(EXIT_WRITE)
+        })?;
+        Ok((shard, out))
+    }
+
+    /// Write a shard's file: the plan, then `items` (whole or not at all), and say so.
+    pub fn write<P: Serialize, L: Serialize>(
+        &self,
+        (shard, out): (Shard, Output),
+        path: &Path,
+        plan: &P,
+        items: &[L],
+        total: u64,
+    ) -> ExitCode {
+        let mut text = serde_json::to_string(plan).expect("a plan serialises");
+        text.push('\n');
+        for item in items {
+            text += &serde_json::to_string(item).expect("a result serialises");
+            text.push('\n');
+        }
+        if let Err(e) = out.write(text.as_bytes()) {
+            eprintln!("error: cannot write {}: {e}", path.display());
+            return ExitCode::from(EXIT_WRITE);
+        }
+        eprintln!(
+            "shard {}/{}: {} of {total} {}s written to {}; join all shards with scalelab merge",
+            shard.k,
+            shard.n,
+            items.len(),
+            self.unit,
+            path.display()
+        );
+        ExitCode::SUCCESS
+    }
+
+    /// Join shards' `lines`: the plan (every file's first line, the same in all), then
+    /// every unit's line in index order, each once. `units` counts a plan's units;
+    /// `index` gives a line's unit (`None`: not one of the plan's).
+    pub fn join<P, L>(
+        &self,
+        files: &[PathBuf],
+        lines: &[(usize, usize, String)],
+        units: impl Fn(&P) -> u64,
+        index: impl Fn(&P, &L) -> Option<u64>,
+    ) -> Result<(P, Vec<L>), ExitCode>
+    where
+        P: DeserializeOwned + PartialEq,
+        L: DeserializeOwned + PartialEq,
+    {
+        let (what, unit) = (self.what, self.unit);
+        let help = format!(
+            "give the files `scalelab {} --shard K/N --jsonl FILE` wrote",
+            self.command
+        );
+        let mut plan: Option<P> = None;
+        let mut slots: Vec<Option<L>> = vec![];
+        let mut last_file = usize::MAX;
+        for (f, n, text) in lines {
+            let at = place(files, (*f, *n));
+            if *f != last_file {
+                last_file = *f;
+                let p: P = serde_json::from_str(text)
+                    .map_err(|e| bad(format!("{at}: not a {what}'s plan ({e})"), &help))?;
+                match &plan {
+                    None => {
+                        slots = (0..units(&p)).map(|_| None).collect();
+                        plan = Some(p);
+                    }
+                    Some(q) if *q != p => {
+                        return Err(bad(
+                            format!(
+                                "{at}: another {what} than {}'s",
+                                files[lines[0].0].display()
+                            ),
+                            &format!("merge only the shards of one {what}: {}", self.same),
+                        ))
+                    }
+                    Some(_) => {}
+                }
+                continue;
+            }
+            let plan = plan.as_ref().expect("read first");
+            let item: L = serde_json::from_str(text)
+                .map_err(|e| bad(format!("{at}: not a {what}'s {unit} ({e})"), &help))?;
+            let Some(i) = index(plan, &item).filter(|&i| i < slots.len() as u64) else {
+                return Err(bad(
+                    format!("{at}: a {unit} of another {what}"),
+                    &format!("merge only the shards of one {what}"),
+                ));
+            };
+            match &slots[i as usize] {
+                Some(old) if *old != item => {
+                    return Err(bad(
+                        format!("{at}: {unit} {i} appears twice with different results"),
+                        &format!("a {what} is deterministic: were the shards run with different versions of scalelab?"),
+                    ))
+                }
+                _ => slots[i as usize] = Some(item),
+            }
+        }
+        let plan = plan.expect("a first line");
+        let missing: Vec<u64> = (0..slots.len() as u64)
+            .filter(|&i| slots[i as usize].is_none())
+            .collect();
+        if !missing.is_empty() {
+            return Err(bad(
+                format!(
+                    "{} of {} {unit}s are missing: {}",
+                    missing.len(),
+                    slots.len(),
+                    list(&missing)
+                ),
+                &format!("run the shards that hold them ({unit} i is shard (i mod N) + 1 of N)"),
+            ));
+        }
+        Ok((
+            plan,
+            slots
+                .into_iter()
+                .map(|s| s.expect("none missing"))
+                .collect(),
+        ))
+    }
+}
+
+/// Comparisons' shards.
+pub const COMPARISON: Batch = Batch {
+    what: "comparison",
+    unit: "run",
+    command: "compare",
+    same: "the same files, --variant, --seeds, --seed and --duration",
+};
+
+/// Join a comparison's shards and print the comparison.
 fn merge_compare(args: &MergeArgs, lines: &Lines) -> ExitCode {
     if args.minimize.is_some() {
         return bad(
@@ -83,80 +253,17 @@ fn merge_compare(args: &MergeArgs, lines: &Lines) -> ExitCode {
             "leave --minimize out",
         );
     }
-    let mut plan: Option<Plan> = None;
-    let mut figures: Vec<Option<Vec<Option<f64>>>> = vec![];
-    let mut last_file = usize::MAX;
-    for (f, n, text) in lines {
-        let at = place(&args.files, (*f, *n));
-        if *f != last_file {
-            last_file = *f;
-            let p: Plan = match serde_json::from_str(text) {
-                Ok(p) => p,
-                Err(e) => {
-                    return bad(
-                        format!("{at}: not a comparison's plan ({e})"),
-                        "each shard's file starts with its plan: give the files `scalelab compare --shard K/N --jsonl FILE` wrote",
-                    )
-                }
-            };
-            match &plan {
-                None => {
-                    figures = vec![None; p.runs() as usize];
-                    plan = Some(p);
-                }
-                Some(q) if *q != p => {
-                    return bad(
-                        format!("{at}: another comparison than {}'s (the designs, seeds or base seed differ)", args.files[lines[0].0].display()),
-                        "merge only the shards of one comparison: the same files, --variant, --seeds, --seed and --duration",
-                    )
-                }
-                Some(_) => {}
-            }
-            continue;
-        }
-        let plan = plan.as_ref().expect("read first");
-        let r: RunFigures = match serde_json::from_str(text) {
-            Ok(r) => r,
-            Err(e) => {
-                return bad(
-                    format!("{at}: not a comparison's run ({e})"),
-                    "give the files `scalelab compare --shard K/N --jsonl FILE` wrote",
-                )
-            }
-        };
-        if r.compare != plan.compare || r.run >= plan.runs() {
-            return bad(
-                format!("{at}: run {} is not one of this comparison's", r.run),
-                "merge only the shards of one comparison",
-            );
-        }
-        let slot = &mut figures[r.run as usize];
-        match slot {
-            Some(f) if *f != r.figures => {
-                return bad(
-                    format!("{at}: run {} appears twice with different figures", r.run),
-                    "a comparison is deterministic: were the shards run with different versions of scalelab?",
-                )
-            }
-            _ => *slot = Some(r.figures),
-        }
-    }
-    let plan = plan.expect("a first line");
-    let missing: Vec<u64> = (0..plan.runs())
-        .filter(|&r| figures[r as usize].is_none())
-        .collect();
-    if !missing.is_empty() {
-        return bad(
-            format!(
-                "{} of {} runs are missing: {}",
-                missing.len(),
-                plan.runs(),
-                list(&missing)
-            ),
-            "run the shards that hold them (run r is shard (r mod N) + 1 of N)",
-        );
-    }
-    let figures: Vec<Vec<Option<f64>>> = figures.into_iter().map(Option::unwrap).collect();
+    let joined = COMPARISON.join(
+        &args.files,
+        lines,
+        |p: &Plan| p.runs(),
+        |p, r: &RunFigures| (r.compare == p.compare).then_some(r.run),
+    );
+    let (plan, runs) = match joined {
+        Ok(x) => x,
+        Err(code) => return code,
+    };
+    let figures: Vec<Vec<Option<f64>>> = runs.into_iter().map(|r| r.figures).collect();
     let c = plan.assemble(&figures);
     let text = if args.json { c.to_json() } else { c.to_human() };
     if let Err(e) = Output::open(args.out.as_deref()).and_then(|o| o.write(text.as_bytes())) {
