@@ -318,3 +318,47 @@ fn failures_show_in_spans_retries_share_the_trace() {
         .expect("some request was retried");
     assert!(retried.iter().any(|s| s.attrs["scalelab.attempt"] == "1"));
 }
+
+#[test]
+fn a_queues_messages_and_their_redeliveries_stay_in_the_producers_trace() {
+    // Half the messages fail at the workers and are delivered again (3 tries at most).
+    let text = r#"Scenario(
+        name: "async", seed: 4, duration: "1m", warmup: "5s",
+        sources: [Source(name: "shop", target: "web", rate: Constant(20), arrivals: Poisson,
+                         mix: [Class(name: "order", weight: 1.0)])],
+        nodes: [
+            Service(name: "web", handlers: {"*": [Cpu(Exp("2ms")), Enqueue("orders")]}),
+            Queue(name: "orders", consumer: "workers", max_attempts: 3),
+            Service(name: "workers", instances: 2, handlers: {"*": [Cpu(Exp("20ms"))]}),
+        ],
+        faults: [Between("0s", "1m", ErrorInjection(node: "workers", fraction: 0.5))],
+    )"#;
+    let (dir, f) = scenario_file(text);
+    let out = dir.path().join("spans.json");
+    run_json(
+        &f,
+        &["--trace-out", out.to_str().unwrap(), "--trace-every", "1"],
+    );
+    let all = spans(&out);
+    let traces = assert_trees(&all);
+    let mut redelivered = 0;
+    for t in traces.values() {
+        let count = |svc: &str| t.iter().filter(|s| s.service == svc).count();
+        if count("shop") == 0 {
+            continue; // still in flight at the end
+        }
+        assert_eq!((count("web"), count("orders")), (1, 1), "{t:?}");
+        // The worker's tries: one per delivery, the last ok unless all 3 failed.
+        let tries: Vec<&&Span> = t.iter().filter(|s| s.service == "workers").collect();
+        assert!(tries.len() <= 3, "{t:?}");
+        let attempts: Vec<&str> = tries
+            .iter()
+            .map(|s| s.attrs["scalelab.attempt"].as_str())
+            .collect();
+        for (k, a) in attempts.iter().enumerate() {
+            assert_eq!(*a, (k + 1).to_string(), "deliveries in order: {t:?}");
+        }
+        redelivered += (tries.len() > 1) as usize;
+    }
+    assert!(redelivered > 50, "{redelivered} messages delivered again");
+}

@@ -220,6 +220,9 @@ impl QueueState {
                 attempt: msg.attempt + 1,
                 ..*msg
             });
+            if let Some(t) = cx.k.tracer.as_deref_mut() {
+                t.carry_to(again);
+            }
             self.backlog.push_back(again);
             cx.k.nodes[self.id.index()].queued.add(now, 1);
             if msg.counted {

@@ -578,7 +578,14 @@ impl World {
                 q,
                 now,
             };
-            return self.states[sender.index()].on_message_done(&mut cx, &r, ok);
+            if let Some(tr) = cx.k.tracer.as_deref_mut() {
+                tr.answering(trace);
+            }
+            self.states[sender.index()].on_message_done(&mut cx, &r, ok);
+            if let Some(tr) = self.k.tracer.as_deref_mut() {
+                tr.answering(None);
+            }
+            return;
         }
         if r.deadline.is_some() && !r.timed_out {
             self.sources[r.source.index()].answered();
