@@ -78,3 +78,54 @@ pub fn load_with(
     let text = scenario::parse::read_text(path)?;
     load_str_with(&path.display().to_string(), &text, overrides)
 }
+
+/// The declared variant `name` of the scenario file at `path` (see
+/// [`scenario::variants`]).
+pub fn load_variant(path: &Path, name: &str) -> Result<Scenario, ScenarioError> {
+    let text = scenario::parse::read_text(path)?;
+    let file = path.display().to_string();
+    let base = load_str(&file, &text)?;
+    variant_of(&base, &file, &text, name)
+}
+
+/// Variant `name` of `base` (loaded from `text`, the file `file`): its overrides applied to
+/// the text, its own `breaks` and expectations in place of the scenario's, no variants of
+/// its own. An override that does not fit gets the file's located error, naming the
+/// variant.
+pub fn variant_of(
+    base: &Scenario,
+    file: &str,
+    text: &str,
+    name: &str,
+) -> Result<Scenario, ScenarioError> {
+    let Some(v) = base.variants.iter().find(|v| v.name == name) else {
+        let names: Vec<&str> = base.variants.iter().map(|v| v.name.as_str()).collect();
+        let hint = match scenario::error::did_you_mean(name, names.iter().copied()) {
+            Some(n) => format!("did you mean `{n}`?"),
+            None if names.is_empty() => "this scenario declares no variants".into(),
+            None => format!("its variants: {}", names.join(", ")),
+        };
+        return Err(ScenarioError::new(
+            ErrorKind::Invalid,
+            file,
+            format!("no variant `{name}` in {}", base.name),
+        )
+        .with_hint(hint));
+    };
+    let sets: Vec<String> = v.sets.iter().map(|o| o.to_string()).collect();
+    let text = scenario::overrides::apply(file, text, &v.sets).map_err(|mut e| {
+        // Said as the variant's, not as a flag's.
+        if let Some(rest) = e.message.strip_prefix("--set ") {
+            e.message = format!("variant `{name}`: {rest}");
+        }
+        e
+    })?;
+    let mut sc = load_str(file, &text).map_err(|mut e| {
+        e.message = format!("{} (variant `{name}`: {})", e.message, sets.join(", "));
+        e
+    })?;
+    sc.breaks = v.breaks.clone();
+    sc.expect = v.expect.clone();
+    sc.variants = vec![];
+    Ok(sc)
+}

@@ -4,6 +4,7 @@
 
 use super::{Output, EXIT_BAD_INPUT, EXIT_SLO, EXIT_WRITE};
 use models::report::{Report, RunOutcome};
+use models::scenario::variants::slo_key;
 use quick_junit::{NonSuccessKind, TestCase, TestCaseStatus, TestSuite};
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -101,9 +102,24 @@ fn verdicts(sc: &Arc<models::Scenario>, mean: &Report, reps: &[Report]) -> Vec<V
             )
         }),
     });
-    // When each SLO first broke, per seed replayed: one re-run per seed, not per SLO.
+    // When each SLO first broke, per seed replayed: one re-run per seed, not per SLO. An
+    // SLO the design is meant to break passes by failing.
     let mut breaches: Vec<(u64, Vec<Option<f64>>)> = vec![];
     for (k, s) in mean.slo.iter().enumerate() {
+        let meant = sc.breaks.iter().any(|b| b == slo_key(&s.name));
+        if meant {
+            out.push(Verdict {
+                name: format!("slo {} breaks, as meant", s.name),
+                pass: !s.pass,
+                value: models::report::human_figure(&s.name, s.value),
+                error: None,
+                replay: s.pass.then(|| {
+                    let seed = failing(&|r: &Report| r.slo.get(k).is_some_and(|x| x.pass));
+                    (seed, None)
+                }),
+            });
+            continue;
+        }
         let replay = (!s.pass).then(|| {
             let seed = failing(&|r: &Report| r.slo.get(k).is_some_and(|x| !x.pass));
             let i = match breaches.iter().position(|b| b.0 == seed) {
@@ -170,19 +186,40 @@ pub fn run(args: CheckArgs) -> ExitCode {
         }
         None => None,
     };
-    let loaded: Vec<Result<Arc<models::Scenario>, String>> = files
-        .iter()
-        .map(|f| {
-            let mut sc = models::load(f).map_err(|e| e.to_string())?;
+    // Every scenario, then each of its variants: `FILE` and `FILE --variant NAME`.
+    let mut shown: Vec<String> = vec![];
+    let mut loaded: Vec<Result<Arc<models::Scenario>, String>> = vec![];
+    for f in &files {
+        let name = f.display().to_string();
+        let set = |sc: models::Scenario| -> Result<Arc<models::Scenario>, String> {
+            let mut sc = sc;
             if let Some(d) = args.duration {
-                sc.set_duration(d)
-                    .map_err(|m| format!("{}: {m}", f.display()))?;
+                sc.set_duration(d).map_err(|m| format!("{name}: {m}"))?;
             }
             Ok(Arc::new(sc))
-        })
-        .collect();
+        };
+        let base = models::scenario::parse::read_text(f)
+            .and_then(|text| models::load_str(&name, &text).map(|sc| (sc, text)));
+        match base {
+            Err(e) => {
+                shown.push(name.clone());
+                loaded.push(Err(e.to_string()));
+            }
+            Ok((sc, text)) => {
+                let variants: Vec<String> = sc.variants.iter().map(|v| v.name.clone()).collect();
+                for v in &variants {
+                    let vs = models::variant_of(&sc, &name, &text, v).map_err(|e| e.to_string());
+                    shown.push(format!("{name} --variant {v}"));
+                    loaded.push(vs.and_then(set));
+                }
+                let at = shown.len() - variants.len();
+                shown.insert(at, name.clone());
+                loaded.insert(at, set(sc));
+            }
+        }
+    }
     let n = args.seeds as usize;
-    let ok: Vec<usize> = (0..files.len()).filter(|&i| loaded[i].is_ok()).collect();
+    let ok: Vec<usize> = (0..loaded.len()).filter(|&i| loaded[i].is_ok()).collect();
     let bar = super::progress((ok.len() * n) as u64, "runs", args.quiet);
     let reports: Vec<Report> =
         sim_core::par_map(ok.len() * n, args.threads.map(usize::from), |job| {
@@ -215,8 +252,8 @@ pub fn run(args: CheckArgs) -> ExitCode {
     let (mut passed, mut failed, mut invalid, mut checks, mut broken) = (0, 0, 0, 0, 0);
     let mut text = String::new();
     let mut suites = vec![];
-    for (f, o) in files.iter().zip(&outcomes) {
-        let shown = f.display().to_string();
+    for (shown, o) in shown.iter().zip(&outcomes) {
+        let shown = shown.clone();
         let mut suite = TestSuite::new(shown.clone());
         match o {
             Outcome::Invalid(m) => {
@@ -303,10 +340,17 @@ pub fn run(args: CheckArgs) -> ExitCode {
         }
         suites.push(suite);
     }
+    let designs = if outcomes.len() > files.len() {
+        format!(
+            "{} scenarios and {} variants",
+            files.len(),
+            outcomes.len() - files.len()
+        )
+    } else {
+        format!("{} scenarios", files.len())
+    };
     text += &format!(
-        "\n{} scenarios: {passed} passed, {failed} failed, {invalid} invalid; {} of {checks} checks failed\n",
-        files.len(),
-        broken
+        "\n{designs}: {passed} passed, {failed} failed, {invalid} invalid; {broken} of {checks} checks failed\n"
     );
     print!("{text}");
     if let Some(out) = junit_out {

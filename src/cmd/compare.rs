@@ -17,7 +17,8 @@ pub struct CompareArgs {
     #[arg(required = true)]
     pub files: Vec<PathBuf>,
     /// A variant of the first file: NAME:PATH=VALUE[,PATH=VALUE...], e.g.
-    /// big-web:web.instances=8 (repeatable).
+    /// big-web:web.instances=8, or the NAME of one it declares (`variants:`)
+    /// (repeatable).
     #[arg(long = "variant", value_name = "NAME:PATH=VALUE,...")]
     pub variants: Vec<String>,
     /// Seeds per design (replications; the same seeds for every design).
@@ -101,6 +102,41 @@ pub fn run(args: CompareArgs) -> ExitCode {
     }
     let base = args.files[0].clone();
     for v in &args.variants {
+        // A variant the file declares.
+        if !v.contains(':') && !v.contains('=') {
+            let name = v.trim();
+            let declared = &designs[0].scenario.variants;
+            if !declared.iter().any(|d| d.name == name) {
+                let names: Vec<&str> = declared.iter().map(|d| d.name.as_str()).collect();
+                return bad(
+                    format!(
+                        "--variant `{name}`: {} declares no such variant{}",
+                        base.display(),
+                        if names.is_empty() {
+                            String::new()
+                        } else {
+                            format!(" (it declares {})", names.join(", "))
+                        }
+                    ),
+                    "write --variant NAME:PATH=VALUE[,PATH=VALUE...], e.g. big-web:web.instances=8, or the NAME of a variant the first file declares",
+                );
+            }
+            if designs.iter().any(|d| d.name == name) {
+                return bad(
+                    format!("two designs are named `{name}`"),
+                    "give each --variant once",
+                );
+            }
+            match models::load_variant(&base, name) {
+                Ok(sc) => designs.push(Design {
+                    name: name.to_string(),
+                    source: format!("{} --variant {name}", base.display()),
+                    scenario: Arc::new(sc),
+                }),
+                Err(e) => return report_error(&e),
+            }
+            continue;
+        }
         let (name, sets) = match parse_variant(v) {
             Ok(x) => x,
             Err(m) => return bad(m, "see scalelab compare --help"),

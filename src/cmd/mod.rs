@@ -115,6 +115,15 @@ pub fn load(file: Option<&Path>) -> Result<Scenario, ScenarioError> {
     }
 }
 
+/// The scenario FILE (default: the built-in one), or its declared variant `variant`.
+pub fn load_design(file: Option<&Path>, variant: Option<&str>) -> Result<Scenario, ScenarioError> {
+    match (variant, file) {
+        (None, file) => load(file),
+        (Some(v), Some(f)) => models::load_variant(f, v),
+        (Some(v), None) => models::variant_of(&load(None)?, DEFAULT_NAME, DEFAULT_SCENARIO, v),
+    }
+}
+
 /// Where a report goes: stdout, or a file written whole or not at all. Opened before the
 /// simulation runs, so an unwritable path fails at once, not after an hour of simulating.
 pub enum Output {

@@ -1,6 +1,6 @@
 //! `scalelab run`: simulate a scenario and print its report.
 
-use super::{load, report_error, Output, EXIT_BAD_INPUT, EXIT_LIMIT, EXIT_SLO, EXIT_WRITE};
+use super::{report_error, Output, EXIT_BAD_INPUT, EXIT_LIMIT, EXIT_SLO, EXIT_WRITE};
 use models::report::RunOutcome;
 use models::RunOptions;
 use sim_core::{parse_duration, SimTime};
@@ -16,6 +16,10 @@ pub struct RunArgs {
     /// Base seed (overrides the scenario's `seed`).
     #[arg(long)]
     pub seed: Option<u64>,
+    /// Run the scenario's declared variant NAME (`variants:` in the file; `scalelab
+    /// explain FILE` lists them).
+    #[arg(long, value_name = "NAME")]
+    pub variant: Option<String>,
     /// Independent replications; figures become means with 95% confidence intervals.
     #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=100_000))]
     pub replications: u32,
@@ -79,6 +83,11 @@ pub fn parse_duration_arg(s: &str) -> Result<SimTime, String> {
 
 /// Run the command.
 pub fn run(args: RunArgs) -> ExitCode {
+    if args.variant.is_some() && args.faults.is_some() {
+        eprintln!("error: --variant and --faults cannot be used together yet");
+        eprintln!("  help: add the faults to the variant's `set` (faults=[...]), or run the scenario with --faults");
+        return ExitCode::from(EXIT_BAD_INPUT);
+    }
     let loaded = match (&args.faults, args.file.as_deref()) {
         (Some(faults), Some(file)) => models::chaos::load_with_faults(file, faults),
         (Some(_), None) => {
@@ -86,7 +95,7 @@ pub fn run(args: RunArgs) -> ExitCode {
             eprintln!("  help: scalelab run FILE --faults schedule.ron");
             return ExitCode::from(EXIT_BAD_INPUT);
         }
-        (None, file) => load(file),
+        (None, file) => super::load_design(file, args.variant.as_deref()),
     };
     let mut sc = match loaded {
         Ok(s) => s,

@@ -20,6 +20,9 @@ pub struct TuiArgs {
     /// Open paused at this simulated time (run there as fast as it goes), e.g. "2m10s".
     #[arg(long, value_parser = super::run::parse_duration_arg)]
     pub at: Option<sim_core::SimTime>,
+    /// Open the scenario's declared variant NAME.
+    #[arg(long, value_name = "NAME", requires = "file")]
+    pub variant: Option<String>,
 }
 
 /// The scenarios to offer without a FILE: the built-in default, then `scenarios/*.ron`
@@ -48,9 +51,12 @@ pub fn library(dir: &Path) -> Vec<tui::pick::Choice> {
 /// Open the UI.
 pub fn run(args: TuiArgs) -> ExitCode {
     let choices = match &args.file {
-        Some(f) => match super::load(Some(f)) {
+        Some(f) => match super::load_design(Some(f), args.variant.as_deref()) {
             Ok(sc) => vec![tui::pick::Choice {
-                path: f.display().to_string(),
+                path: match &args.variant {
+                    Some(v) => format!("{} --variant {v}", f.display()),
+                    None => f.display().to_string(),
+                },
                 scenario: Ok(Arc::new(sc)),
             }],
             Err(e) => return super::report_error(&e),

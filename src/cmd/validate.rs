@@ -13,6 +13,12 @@ pub fn run(file: &Path) -> ExitCode {
         Ok(s) => s,
         Err(e) => return report_error(&e),
     };
+    // Every variant must build too.
+    for v in &sc.variants {
+        if let Err(e) = models::load_variant(file, &v.name) {
+            return report_error(&e);
+        }
+    }
     let mut o = format!(
         "{}: ok — scenario `{}`, {} simulated, seed {}\n",
         file.display(),
@@ -46,6 +52,9 @@ pub fn explain(file: &Path) -> ExitCode {
         &sc.description
     };
     o += &format!("\n{}\n", wrap(about, 88, ""));
+    if !sc.lesson.is_empty() {
+        o += &format!("\nLesson\n{}\n", wrap(&sc.lesson, 88, "  "));
+    }
     o += &format!(
         "\n{} simulated (the first {} not measured), seed {}.",
         sc.duration, sc.warmup, sc.seed
@@ -53,9 +62,31 @@ pub fn explain(file: &Path) -> ExitCode {
     o += " Below: the graph, what is scheduled, and the capacity at peak load\nfrom queueing arithmetic alone — predict the run, then run it.\n";
     o += &describe(&sc);
     let f = file.display();
+    if !sc.breaks.is_empty() {
+        o += &format!(
+            "\nThis design is meant to break: {}.\n",
+            sc.breaks.join(", ")
+        );
+    }
+    if !sc.variants.is_empty() {
+        o += "\nVariants (the lesson's other side; scalelab run FILE --variant NAME):\n";
+        for v in &sc.variants {
+            let sets: Vec<String> = v.sets.iter().map(|s| s.to_string()).collect();
+            o += &format!("  {}: {}\n", v.name, sets.join(", "));
+            if !v.description.is_empty() {
+                o += &format!("{}\n", wrap(&v.description, 84, "    "));
+            }
+        }
+    }
     o += &format!(
         "\nThen:\n  scalelab run {f}          the report\n  scalelab tui {f}          watch it live\n  scalelab check {f}        its SLOs and expectations\n"
     );
+    if let Some(v) = sc.variants.first() {
+        o += &format!(
+            "  scalelab compare {f} --variant {}    both sides, on the same traffic\n",
+            v.name
+        );
+    }
     print(&o)
 }
 

@@ -236,9 +236,11 @@ fn compare_refuses_bad_designs_and_overrides_with_their_place() {
     assert!(e.contains("at least two designs"), "{e}");
     let e = check_rejected(&["compare", d, "--variant", "nocolon"]);
     assert!(
-        e.contains("has no name") && e.contains("NAME:PATH=VALUE"),
+        e.contains("declares no such variant") && e.contains("NAME:PATH=VALUE"),
         "{e}"
     );
+    let e = check_rejected(&["compare", d, "--variant", "=8"]);
+    assert!(e.contains("has no name"), "{e}");
     let e = check_rejected(&["compare", d, "--variant", "big:web.instances"]);
     assert!(e.contains("is not PATH=VALUE"), "{e}");
     let e = check_rejected(&[

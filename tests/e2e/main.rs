@@ -13,6 +13,7 @@ mod determinism;
 mod export;
 mod faults;
 mod golden;
+mod lessons;
 mod lifecycle;
 mod list;
 mod queue;

@@ -73,6 +73,16 @@ impl Expect {
     /// Validate the file's `expect`: bounds are numbers or durations, in order.
     pub fn validate_all(raw: &[RawExpect], r: &Resolver) -> Result<Vec<Expect>, ScenarioError> {
         let from = r.loc().field("expect", 0).map_or(0, |s| s.1);
+        Self::validate_from(raw, r, from)
+    }
+
+    /// [`Expect::validate_all`] for expectations written at or after byte `from` (a
+    /// variant's).
+    pub fn validate_from(
+        raw: &[RawExpect],
+        r: &Resolver,
+        from: usize,
+    ) -> Result<Vec<Expect>, ScenarioError> {
         raw.iter()
             .map(|e| {
                 let (path, low, high) = match e {
@@ -170,7 +180,8 @@ pub fn read(v: &serde_json::Value, path: &str) -> Result<f64, String> {
     let (mut at, rest) = if let Some(n) = named("nodes", segs[0]) {
         (n, &segs[1..])
     } else if let Some(c) = named("classes", segs[0]) {
-        (&c["stats"], &segs[1..])
+        // A class's figures sit beside its name in the JSON (its stats are flattened).
+        (c.get("stats").unwrap_or(c), &segs[1..])
     } else if v.get(segs[0]).is_some() {
         (v, &segs[..])
     } else {

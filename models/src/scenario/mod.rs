@@ -19,6 +19,7 @@ pub mod program;
 pub mod raw;
 pub mod resolve;
 pub mod trace;
+pub mod variants;
 pub mod zones;
 
 pub use error::{ErrorKind, ScenarioError};
@@ -47,6 +48,21 @@ pub const MAX_SERIES_POINTS: u64 = 10_000_000;
 /// requests/s, far past any intended run and short of a typo's `rate: Constant(1e9)` for a
 /// day.
 pub const MAX_EXPECTED_REQUESTS: f64 = 1e11;
+
+/// A declared variant: overrides of the scenario, with its own expectations.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Variant {
+    /// Its name.
+    pub name: String,
+    /// What it changes, in a line (empty without one).
+    pub description: String,
+    /// Its overrides.
+    pub sets: Vec<overrides::Override>,
+    /// SLOs it is meant to break.
+    pub breaks: Vec<String>,
+    /// Its expectations.
+    pub expect: Vec<crate::analysis::expect::Expect>,
+}
 
 /// A validated scenario. Build it with [`Scenario::validate`] (or [`crate::load`]).
 #[derive(Debug, Clone)]
@@ -89,6 +105,12 @@ pub struct Scenario {
     pub expect: Vec<crate::analysis::expect::Expect>,
     /// Topic (for `scalelab list`), empty without one.
     pub topic: String,
+    /// The lesson's text, empty without one.
+    pub lesson: String,
+    /// SLOs meant to break (their names up to the comparison: `error_rate(browse)`).
+    pub breaks: Vec<String>,
+    /// Variants, as declared (their scenarios are built by [`crate::load_variant`]).
+    pub variants: Vec<Variant>,
     /// Every zone a service runs in, sorted; a frame's `zone` is an index here + 1.
     pub zones: Vec<String>,
     /// Faults, in file order.

@@ -198,6 +198,39 @@ pub struct RawScenario {
     /// Default: none.
     #[serde(default)]
     pub topic: Option<String>,
+    /// The lesson: what to watch and why it happens, a paragraph a student reads before
+    /// running it (`scalelab explain`, the terminal UI's lesson panel). Default: none.
+    #[serde(default)]
+    pub lesson: Option<String>,
+    /// SLOs this design is meant to break, by name (`"p99_latency"`,
+    /// `"error_rate(browse)"`): `scalelab check` expects them to fail. Default: none.
+    #[serde(default)]
+    pub breaks: Vec<String>,
+    /// The lesson's other side: the same scenario with a few fields changed, each with its
+    /// own expectations, `[Variant(name: "with-breaker", description: "...",
+    /// set: ["api.cores=32"], expect: [...])]`. `scalelab check` runs every variant;
+    /// `run`, `tui` and `compare` take `--variant NAME`. Default: none.
+    #[serde(default)]
+    pub variants: Vec<RawVariant>,
+}
+
+/// A variant of a scenario as written.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, rename = "Variant")]
+pub struct RawVariant {
+    /// Its name (`--variant NAME`).
+    pub name: String,
+    /// What it changes and what that shows, in a line. Default: none.
+    #[serde(default)]
+    pub description: Option<String>,
+    /// Overrides, as `--set` takes them: `"web.instances=8"`. At least one.
+    pub set: Vec<String>,
+    /// SLOs this variant is meant to break. Default: none (every SLO must hold).
+    #[serde(default)]
+    pub breaks: Vec<String>,
+    /// Its expectations (the scenario's own do not apply to it). Default: none.
+    #[serde(default)]
+    pub expect: Vec<crate::analysis::expect::RawExpect>,
 }
 
 /// Bounds on one run. Hitting one ends the run with a typed, reported outcome.

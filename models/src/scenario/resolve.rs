@@ -614,6 +614,9 @@ impl Scenario {
             slos: vec![],
             expect: vec![],
             topic: raw.topic.clone().unwrap_or_default(),
+            lesson: raw.lesson.clone().unwrap_or_default(),
+            breaks: vec![],
+            variants: vec![],
             zones: vec![],
             faults: vec![],
             regions: Default::default(),
@@ -674,6 +677,8 @@ impl Scenario {
         (scenario.actions, scenario.deploys) = Action::validate_all(&raw.actions, &scenario, &r)?;
         scenario.slos = Slo::validate_all(&raw.slos, &scenario, &r)?;
         scenario.expect = crate::analysis::expect::Expect::validate_all(&raw.expect, &r)?;
+        scenario.breaks = super::variants::breaks(&raw.breaks, "breaks", &scenario, &r)?;
+        scenario.variants = super::variants::validate(&raw.variants, &scenario, &r)?;
         scenario.faults = crate::control::faults::Fault::validate_all(&raw.faults, &scenario, &r)?;
         if let Some(c) = &raw.chaos {
             scenario.chaos = Some(crate::control::chaos::ChaosSpace::validate(
