@@ -173,3 +173,10 @@ fn variants_that_do_not_fit_are_refused_with_their_place() {
         "{text}"
     );
 }
+#[test]
+fn the_library_checks_itself() {
+    let out = scalelab(&["check", "scenarios/", "--quiet"]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{text}");
+    assert!(text.contains("0 failed, 0 invalid; 0 of"), "{text}");
+}

@@ -107,6 +107,10 @@ const TOP: &[&str] = &[
     "limits",
     "crossing",
     "slos",
+    "actions",
+    "faults",
+    "links",
+    "regions",
 ];
 
 /// Apply `overrides` to the scenario text `text` (named `file` in errors), in order.
