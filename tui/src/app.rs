@@ -184,13 +184,36 @@ pub struct App {
     pub back: bool,
 }
 
+/// What the lesson panel shows: the description, the lesson, the SLOs meant to break,
+/// and the variants that show the lesson's other side (empty when there is none of it).
+pub fn lesson_text(sc: &models::Scenario) -> String {
+    let mut parts: Vec<String> = vec![];
+    if !sc.description.is_empty() {
+        parts.push(sc.description.clone());
+    }
+    if !sc.lesson.is_empty() {
+        parts.push(sc.lesson.clone());
+    }
+    if !sc.breaks.is_empty() {
+        parts.push(format!("Meant to break: {}.", sc.breaks.join(", ")));
+    }
+    if !sc.variants.is_empty() {
+        let mut v = "The other side (scalelab tui FILE --variant NAME):".to_string();
+        for x in &sc.variants {
+            v += &format!("\n  {}: {}", x.name, x.description);
+        }
+        parts.push(v);
+    }
+    parts.join("\n\n")
+}
+
 impl App {
     /// The state for `sc` run with `seed`, paused at t = 0 until the first frame.
     pub fn new(sc: &models::Scenario, armed: crate::arm::Armed, seed: u64) -> App {
         let depths = sc.depths();
         App {
             title: sc.name.clone(),
-            description: sc.description.clone(),
+            description: lesson_text(sc),
             seed,
             warmup: sc.warmup.as_secs_f64(),
             nodes: sc

@@ -100,10 +100,11 @@ pub fn draw(f: &mut Frame, picker: &Picker, choices: &[Choice]) {
     let choice = choices.get(picker.selected);
     let text = match choice.map(|c| &c.scenario) {
         Some(Ok(sc)) => {
-            let about = if sc.description.is_empty() {
+            let lesson = crate::app::lesson_text(sc);
+            let about = if lesson.is_empty() {
                 "This scenario has no description."
             } else {
-                &sc.description
+                &lesson
             };
             let nodes: Vec<&str> = sc.nodes.iter().map(|n| n.name.as_str()).collect();
             format!(

@@ -87,7 +87,7 @@ pub fn draw(f: &mut Frame, app: &App, theme: Theme) {
         popup(f, area, &title, &text);
     } else if app.lesson {
         let text = if app.description.is_empty() {
-            "This scenario has no description."
+            "This scenario has no description or lesson."
         } else {
             &app.description
         };
@@ -157,10 +157,13 @@ b      back to the scenario picker (when it opened this one)\n\
 
 fn popup(f: &mut Frame, area: Rect, title: &str, text: &str) {
     let w = area.width.saturating_sub(4).min(70);
-    let h = area
-        .height
-        .saturating_sub(2)
-        .min(text.lines().count() as u16 + 6);
+    // Lines as wrapped inside the borders.
+    let inner = w.saturating_sub(2).max(1) as usize;
+    let lines: usize = text
+        .lines()
+        .map(|l| l.chars().count().div_ceil(inner).max(1))
+        .sum();
+    let h = area.height.saturating_sub(2).min(lines as u16 + 3);
     let r = Rect {
         x: area.x + (area.width - w) / 2,
         y: area.y + (area.height - h) / 2,

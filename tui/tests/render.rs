@@ -493,3 +493,36 @@ fn a_failed_primary_shows_down_until_the_failover() {
     advance(&mut app, &mut sim, &mut marks, &mut seen, 16);
     assert!(!screen(&app, 100, 30).contains("primary ✗ DOWN"));
 }
+
+#[test]
+fn the_lesson_panel_shows_the_lesson_and_its_other_side() {
+    let text = SHOP.replace(
+        r#"slos: [ErrorRate(under: 0.01), P99Latency(under: "50ms")])"#,
+        r#"slos: [ErrorRate(under: 0.01), P99Latency(under: "50ms")],
+        lesson: "Two instances cannot carry 1 100 requests a second: watch the api's queue fill and the errors start within seconds.",
+        breaks: ["error_rate"],
+        variants: [Variant(name: "three", description: "A third instance: the queue drains.", set: ["api.instances=3"])])"#,
+    );
+    let sc = models::load_str("shop.ron", &text).unwrap();
+    let (sc, armed) = tui::arm::arm(&sc);
+    let mut app = App::new(&sc, armed, 1);
+    let s = screen(&app, 100, 30);
+    assert!(!s.contains("Lesson: shop"), "closed until asked:\n{s}");
+    app.key(Key::Char('d'), &sc);
+    let s = screen(&app, 100, 30);
+    // Wrapped in the panel: each piece whole somewhere on the screen.
+    let flat: String = s
+        .lines()
+        .map(|l| l.trim_matches(|c| c == '│' || c == ' '))
+        .collect::<Vec<_>>()
+        .join(" ");
+    for want in [
+        "Lesson: shop",
+        "A balancer in front of a pool that saturates.",
+        "watch the api's queue fill",
+        "Meant to break: error_rate.",
+        "three: A third instance: the queue drains.",
+    ] {
+        assert!(flat.contains(want), "{want:?} in:\n{s}");
+    }
+}
