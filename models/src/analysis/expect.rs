@@ -15,8 +15,10 @@
 //! fields, as in `nodes[]`), a class name (then its `stats`), or a field of the report
 //! (`cost.total`, `bottleneck.utilization`), with the summary's fields directly
 //! (`error_rate`, `throughput`, `latency.p99`). `p50_latency`, `p95_latency`,
-//! `p99_latency` and `mean_latency` stand for `latency.p50` ... A path that names nothing
-//! fails its check with what was there to choose from.
+//! `p99_latency` and `mean_latency` stand for `latency.p50` ... A list's `count` is how
+//! many entries it has (`timeline.count`: changes on the timeline, such as scaling
+//! decisions). A path that names nothing fails its check with what was there to choose
+//! from.
 
 use crate::report::Report;
 use crate::scenario::{Resolver, ScenarioError};
@@ -191,6 +193,12 @@ pub fn read(v: &serde_json::Value, path: &str) -> Result<f64, String> {
         let alias = seg
             .strip_suffix("_latency")
             .filter(|p| ["p50", "p95", "p99", "mean", "max"].contains(p));
+        // `count` of a list: how many entries it has (`timeline.count`).
+        if let (Value::Array(xs), "count") = (at, *seg) {
+            if k + 1 == rest.len() {
+                return Ok(xs.len() as f64);
+            }
+        }
         let next = match at {
             Value::Object(m) => m
                 .get(*seg)
@@ -240,5 +248,30 @@ pub fn read(v: &serde_json::Value, path: &str) -> Result<f64, String> {
         _ => Err(format!(
             "`{path}` is not a figure but a group of them; name one of its fields"
         )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::read;
+    use serde_json::json;
+
+    #[test]
+    fn paths_reach_nodes_classes_the_summary_and_list_counts() {
+        let v = json!({
+            "summary": {"error_rate": 0.25, "latency": {"p99": 0.5}},
+            "classes": [{"name": "get", "errors": 3, "latency": {"mean": 0.01}}],
+            "nodes": [{"name": "web", "utilization": 0.7, "cache": {"hits": 9}}],
+            "timeline": [{"t": 1.0}, {"t": 2.0}, {"t": 3.0}],
+        });
+        assert_eq!(read(&v, "error_rate"), Ok(0.25));
+        assert_eq!(read(&v, "p99_latency"), Ok(0.5));
+        // A class's figures sit beside its name (flattened stats).
+        assert_eq!(read(&v, "get.mean_latency"), Ok(0.01));
+        assert_eq!(read(&v, "get.errors"), Ok(3.0));
+        assert_eq!(read(&v, "web.cache.hits"), Ok(9.0));
+        assert_eq!(read(&v, "timeline.count"), Ok(3.0));
+        assert!(read(&v, "web.nothing").is_err());
+        assert!(read(&v, "timeline.count.more").is_err());
     }
 }
