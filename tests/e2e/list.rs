@@ -80,12 +80,17 @@ fn explain_predicts_before_running() {
         text.contains("scalelab tui scenarios/default.ron"),
         "{text}"
     );
+    // The lesson, and its other side.
+    assert!(text.contains("\nLesson\n  Traffic triples"), "{text}");
+    assert!(text.contains("six-instances: web.instances=6"), "{text}");
     // Expectations are listed.
     let dir = tempfile::tempdir().unwrap();
     let f = dir.path().join("x.ron");
     let src = std::fs::read_to_string("scenarios/default.ron").unwrap();
-    let src = src.trim_end().trim_end_matches(')').to_string()
-        + "    expect: [Under(\"web.utilization\", 0.9)],\n)\n";
+    let src = src.replace(
+        r#"expect: [Over("error_rate", 0.01), Over("web.utilization", 0.6)],"#,
+        r#"expect: [Under("web.utilization", 0.9)],"#,
+    );
     std::fs::write(&f, src).unwrap();
     let text = String::from_utf8(scalelab(&["explain", f.to_str().unwrap()]).stdout).unwrap();
     assert!(
