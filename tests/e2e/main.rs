@@ -13,6 +13,7 @@ mod determinism;
 mod export;
 mod faults;
 mod golden;
+mod guide;
 mod lessons;
 mod lifecycle;
 mod list;

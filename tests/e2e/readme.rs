@@ -65,7 +65,7 @@ fn every_readme_command_runs() {
 
 /// Split a command line into words as a POSIX shell does for plain words and quotes
 /// ('...' literally, "..." with \" and \\ escapes).
-fn words(s: &str) -> Vec<String> {
+pub fn words(s: &str) -> Vec<String> {
     let (mut out, mut cur, mut any) = (vec![], String::new(), false);
     let mut chars = s.chars();
     while let Some(c) = chars.next() {
