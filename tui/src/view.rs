@@ -151,7 +151,7 @@ z      take its zone down (again: bring it back)\n\
 h      heal everything broken by hand\n\
 r      restart from t = 0 with the same seed\n\
 s      save the faults injected so far as RON\n\
-d      the scenario's description (lesson)\n\
+d      the lesson: description, lesson, SLOs meant to break, variants\n\
 b      back to the scenario picker (when it opened this one)\n\
 ?      this help    esc  close    q  quit";
 
@@ -709,7 +709,7 @@ fn status(f: &mut Frame, app: &App, theme: Theme, area: Rect) {
         "running".to_string()
     };
     let msg = if app.message.is_empty() {
-        "space pause  +/- speed  tab select  k l e f z h break/heal  s save  ? help  q quit"
+        "space pause  +/- speed  tab select  d lesson  k l e f z h break/heal  s save  ? help  q quit"
             .to_string()
     } else {
         app.message.clone()
