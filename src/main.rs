@@ -49,7 +49,7 @@ enum Command {
     /// Compare designs on the same seeds (common random numbers): each metric per design
     /// with its 95% CI, and each pair's paired difference with a verdict.
     #[command(
-        after_help = "Examples:\n  scalelab compare scenarios/rolling-vs-blue-green.ron scenarios/default.ron --seeds 10\n  scalelab compare scenarios/default.ron --variant big-web:web.instances=6 --seeds 20\n  scalelab compare scenarios/default.ron --variant a:web.cores=4 --variant b:web.instances=8,web.cores=1 --json\n\nEvery design runs replication k with the same seed, so traffic and faults are the\nsame for all (each random quantity has its own named stream); differences are taken\nseed by seed. A verdict says `better` or `worse` when the 95% CI of the paired\ndifference excludes 0, else `no significant difference`.\n\nExit codes: 0 ok; 1 the report could not be written; 2 bad input."
+        after_help = "Examples:\n  scalelab compare scenarios/rolling-vs-blue-green.ron scenarios/default.ron --seeds 10\n  scalelab compare scenarios/default.ron --variant big-web:web.instances=6 --seeds 20\n  scalelab compare scenarios/default.ron --variant a:web.cores=4 --variant b:web.instances=8,web.cores=1 --json\n  scalelab compare scenarios/circuit-breaker.ron --variant with-breaker\n\nEvery design runs replication k with the same seed, so traffic and faults are the\nsame for all (each random quantity has its own named stream); differences are taken\nseed by seed. A verdict says `better` or `worse` when the 95% CI of the paired\ndifference excludes 0, else `no significant difference`.\n\nExit codes: 0 ok; 1 the report could not be written; 2 bad input."
     )]
     Compare(cmd::compare::CompareArgs),
     /// Run a grid of overrides on the same seeds: a row and a JSON line per point, and the
@@ -61,7 +61,7 @@ enum Command {
     /// Run scenarios and check their SLOs and `expect:` assertions: a line per check,
     /// JUnit XML, the commands that replay each failure, and a non-zero exit on failure.
     #[command(
-        after_help = "Examples:\n  scalelab check scenarios/\n  scalelab check scenarios/ --junit check.xml\n  scalelab check scenarios/black-friday.ron --seeds 5\n\nA scenario declares assertions in `expect: [Under(\"web.utilization\", 0.9),\nOver(\"cache.cache.hit_ratio\", 0.8), Between(\"error_rate\", 0.01, 0.05)]` (any figure of\nthe JSON report; see README). With --seeds N, figures are means over N seeds. Each\nfailure prints `scalelab run FILE --seed S` that replays it and `scalelab tui FILE --seed S\n--at T` that opens the terminal UI paused where an SLO first broke.\n\nExit codes: 0 every check passed; 1 the JUnit file could not be written; 2 a scenario\ndoes not load (or bad flags); 4 a check failed."
+        after_help = "Examples:\n  scalelab check scenarios/\n  scalelab check scenarios/ --junit check.xml\n  scalelab check scenarios/black-friday.ron --seeds 5\n\nA scenario declares assertions in `expect: [Under(\"web.utilization\", 0.9),\nOver(\"cache.cache.hit_ratio\", 0.8), Between(\"error_rate\", 0.01, 0.05)]` (any figure of\nthe JSON report; see README). With --seeds N, figures are means over N seeds. A scenario's\n`breaks: [...]` SLOs must fail; each of its `variants` is checked too, as\nFILE --variant NAME. Each\nfailure prints `scalelab run FILE --seed S` that replays it and `scalelab tui FILE --seed S\n--at T` that opens the terminal UI paused where an SLO first broke.\n\nExit codes: 0 every check passed; 1 the JUnit file could not be written; 2 a scenario\ndoes not load (or bad flags); 4 a check failed."
     )]
     Check(cmd::check::CheckArgs),
     /// List the scenarios of a folder by topic, with a line about each.
@@ -69,10 +69,10 @@ enum Command {
         after_help = "Examples:\n  scalelab list\n  scalelab list scenarios --json\n\nA scenario's `topic:` groups it; the line is the first sentence of its `description`."
     )]
     List(cmd::list::ListArgs),
-    /// Join the JSON Lines of a sweep's shards (`sweep --shard K/N --jsonl F`) into the
-    /// file one run of the whole sweep writes.
+    /// Join the shards of a sweep, a comparison or a chaos search (`--shard K/N --jsonl F`)
+    /// into what one run of the whole batch gives.
     #[command(
-        after_help = "Example:\n  scalelab sweep FILE --set web.instances=2..16 --shard 1/2 --jsonl s1.jsonl\n  scalelab sweep FILE --set web.instances=2..16 --shard 2/2 --jsonl s2.jsonl\n  scalelab merge s1.jsonl s2.jsonl --out all.jsonl --minimize cost\n\nEvery point must be there once (or twice, identical); points of another sweep are\nrefused. The merged file is byte for byte the one `sweep --jsonl` writes without shards.\nSee docs/shards.md for a CI matrix and a Kubernetes Indexed Job.\n\nExit codes: 0 ok; 1 the output could not be written; 2 the files do not make one sweep."
+        after_help = "Examples:\n  scalelab sweep FILE --set web.instances=2..16 --shard 1/2 --jsonl s1.jsonl\n  scalelab sweep FILE --set web.instances=2..16 --shard 2/2 --jsonl s2.jsonl\n  scalelab merge s1.jsonl s2.jsonl --out all.jsonl --minimize cost\n  scalelab merge compare-*.jsonl --json\n  scalelab merge chaos-*.jsonl --out-dir chaos-out --keep 3\n\nThe kind of batch is read from the files' first line. A sweep's merge is byte for byte\nthe file `sweep --jsonl` writes without shards; a comparison's is what `compare` prints\n(--json too); a chaos search's loads the scenario again, ranks every trial, writes the\nworst schedules and shrinks the worst breaking one, as `chaos` would have. Every unit\nmust be there once (or twice, identical); those of another batch are refused. See\ndocs/shards.md for a CI matrix and a Kubernetes Indexed Job.\n\nExit codes: 0 ok; 1 the output could not be written; 2 the files do not make one batch;\n4 a chaos schedule broke an SLO (only with --fail-on-slo)."
     )]
     Merge(cmd::merge::MergeArgs),
     /// Explain a scenario before running it: what it shows, its graph, what is scheduled,

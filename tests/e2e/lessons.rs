@@ -155,6 +155,14 @@ fn variants_that_do_not_fit_are_refused_with_their_place() {
         &["run", file, "--variant", "x", "--faults", "f.ron"],
         &["--variant and --faults cannot be used together"],
     );
+    refused(
+        &["tui", "--variant", "three-cores"],
+        &["--variant", "<FILE>"],
+    );
+    refused(
+        &["tui", file, "--variant", "three-core"],
+        &["no variant `three-core` in mmc-lesson"],
+    );
     // An override that does not fit the scenario: validate and check say where.
     let (_d2, bad) = scenario_file(&MMC.replace("web.cores=3", "wbe.cores=3"));
     let bad = bad.to_str().unwrap();

@@ -268,8 +268,7 @@ impl SourceState {
                         }
                         if let Some(tr) = tracer.as_deref_mut() {
                             if let Some(t) = tr.trace_of(k) {
-                                let span = (r.born, now);
-                                tr.client(t, r.source, r.class, r.attempt, span, SpanEnd::TimedOut);
+                                tr.client(t, &r, now, SpanEnd::TimedOut);
                             }
                         }
                     }

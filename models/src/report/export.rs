@@ -154,48 +154,52 @@ pub fn openmetrics(r: &Report, s: &Series, epoch: f64) -> String {
             .map(|n| (format!(",node=\"{}\"", label(&n.name)), pick(n)))
             .collect()
     };
-    family(
-        "node_queue",
-        "Requests waiting in the node's queues.",
-        None,
-        per_node(|n| &n.queue),
-    );
-    family(
-        "node_utilization_ratio",
-        "Busy workers over all workers.",
-        Some("ratio"),
-        per_node(|n| &n.utilization),
-    );
-    family(
-        "node_instances",
-        "Serving instances.",
-        None,
-        per_node(|n| &n.instances),
-    );
-    family(
-        "node_throughput",
-        "Departures per second over each interval.",
-        None,
-        per_node(|n| &n.throughput),
-    );
-    family(
-        "cache_hit_ratio",
-        "Cache hits over reads in each interval.",
-        Some("ratio"),
-        per_node(|n| &n.hit_ratio),
-    );
-    family(
-        "node_desired_instances",
-        "Instances the autoscaler set (starting and serving).",
-        None,
-        per_node(|n| &n.desired),
-    );
-    family(
-        "node_autoscaler_metric",
-        "The autoscaler's latest datapoint.",
-        None,
-        per_node(|n| &n.metric),
-    );
+    // The per-node families: name, help, unit, series.
+    type Pick = fn(&NodeSeries) -> &Vec<f64>;
+    let nodes: [(&str, &str, Option<&str>, Pick); 7] = [
+        (
+            "node_queue",
+            "Requests waiting in the node's queues.",
+            None,
+            |n| &n.queue,
+        ),
+        (
+            "node_utilization_ratio",
+            "Busy workers over all workers.",
+            Some("ratio"),
+            |n| &n.utilization,
+        ),
+        ("node_instances", "Serving instances.", None, |n| {
+            &n.instances
+        }),
+        (
+            "node_throughput",
+            "Departures per second over each interval.",
+            None,
+            |n| &n.throughput,
+        ),
+        (
+            "cache_hit_ratio",
+            "Cache hits over reads in each interval.",
+            Some("ratio"),
+            |n| &n.hit_ratio,
+        ),
+        (
+            "node_desired_instances",
+            "Instances the autoscaler set (starting and serving).",
+            None,
+            |n| &n.desired,
+        ),
+        (
+            "node_autoscaler_metric",
+            "The autoscaler's latest datapoint.",
+            None,
+            |n| &n.metric,
+        ),
+    ];
+    for (name, help, unit, pick) in nodes {
+        family(name, help, unit, per_node(pick));
+    }
     o += "# EOF\n";
     o
 }

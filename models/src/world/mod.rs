@@ -14,6 +14,7 @@ pub mod deploy;
 pub mod faults;
 mod health;
 pub mod observe;
+mod series;
 pub mod stats;
 pub mod trace;
 
@@ -511,81 +512,20 @@ impl World {
         }
     }
 
-    fn sample(&mut self, now: SimTime, q: &mut EventQueue<Ev>) {
-        self.watch_faults(now);
-        let sc = &self.k.sc;
-        let interval_s = sc.sample_every.as_secs_f64();
-        let nodes = if self.series {
-            &mut self.k.nodes[..]
-        } else {
-            &mut []
-        };
-        for ((n, state), auto) in nodes.iter_mut().zip(&mut self.states).zip(&self.autoscale) {
-            if let Some(c) = state.as_cache_mut() {
-                n.hit_series.push(c.take_hit_ratio());
-            }
-            if let (Some(a), Some(p)) = (auto, state.as_pool()) {
-                n.desired_series.push(p.size() as f64);
-                n.starting_series
-                    .push((p.size() - p.ready().min(p.size())) as f64);
-                n.metric_series.push(a.latest());
-            }
-            n.queue_series.push(n.queued.value() as f64);
-            let workers = n.workers.value();
-            n.util_series.push(if workers > 0 {
-                n.busy.value() as f64 / workers as f64
-            } else {
-                0.0
-            });
-            n.instance_series
-                .push(state.as_pool().map_or(0.0, |p| p.ready() as f64));
-            let served = n.departed_total - n.departed_at_last_sample;
-            n.departed_at_last_sample = n.departed_total;
-            n.throughput_series.push(served as f64 / interval_s);
-        }
-        if self.series {
-            let mut marks = std::mem::take(&mut self.latency_marks);
-            let q = self.latency_window(&mut marks);
-            self.latency_marks = marks;
-            for (series, v) in self.latency_series.iter_mut().zip(q) {
-                series.push(v);
-            }
-            let (done, failed) = self.client_totals();
-            let (d0, f0) = std::mem::replace(&mut self.rate_mark, (done, failed));
-            self.rate_series[0].push(done.saturating_sub(d0) as f64 / interval_s);
-            self.rate_series[1].push(failed.saturating_sub(f0) as f64 / interval_s);
-        }
-        let next = now + sc.sample_every;
-        if next <= sc.duration {
-            q.schedule(next, Ev::Sample);
-        }
-    }
-
     fn client_done(&mut self, now: SimTime, req: Key, ok: bool, q: &mut EventQueue<Ev>) {
         let r = self
             .k
             .reqs
             .remove(req)
             .expect("request is live until its reply");
-        let trace = self.k.tracer.as_deref_mut().and_then(|t| {
-            let n = t.trace_of(req);
-            t.forget(req);
-            n
-        });
+        let trace = self.k.tracer.as_deref_mut().and_then(|t| t.answer(req));
         if let Some(sender) = r.message {
             let mut cx = Cx {
                 k: &mut self.k,
                 q,
                 now,
             };
-            if let Some(tr) = cx.k.tracer.as_deref_mut() {
-                tr.answering(trace);
-            }
-            self.states[sender.index()].on_message_done(&mut cx, &r, ok);
-            if let Some(tr) = self.k.tracer.as_deref_mut() {
-                tr.answering(None);
-            }
-            return;
+            return self.states[sender.index()].on_message_done(&mut cx, &r, ok);
         }
         if r.deadline.is_some() && !r.timed_out {
             self.sources[r.source.index()].answered();
@@ -595,22 +535,21 @@ impl World {
                 if r.counted {
                     self.k.classes[r.class.index()].client_retries.inc();
                 }
-                if let Some(t) = trace {
-                    if let Some(tr) = self.k.tracer.as_deref_mut() {
-                        tr.adopt(next, t);
-                    }
+                if let Some(tr) = self.k.tracer.as_deref_mut() {
+                    tr.carry_to(next);
                 }
                 return;
             }
         }
-        if let (Some(t), false) = (trace, r.timed_out) {
-            let how = if ok {
-                trace::SpanEnd::Ok
-            } else {
-                trace::SpanEnd::Failed
-            };
-            if let Some(tr) = self.k.tracer.as_deref_mut() {
-                tr.client(t, r.source, r.class, r.attempt, (r.born, now), how);
+        if let (Some(t), Some(tr)) = (trace, self.k.tracer.as_deref_mut()) {
+            // A request that timed out has its root span already.
+            if !r.timed_out {
+                let how = if ok {
+                    trace::SpanEnd::Ok
+                } else {
+                    trace::SpanEnd::Failed
+                };
+                tr.client(t, &r, now, how);
             }
         }
         if r.counted && !r.timed_out {

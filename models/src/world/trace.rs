@@ -14,10 +14,9 @@
 //! - At most [`MAX_SPANS`] spans are kept; past it no new trace starts (the traces begun
 //!   are finished), and how many sampled requests were left out is counted.
 //!
-//! [`Req`]: crate::kernel::Req
 
 use crate::ids::{ClassId, InstanceId, NodeId, SourceId};
-use crate::kernel::FrameMap;
+use crate::kernel::{FrameMap, Req};
 use sim_core::{Key, SimTime};
 
 /// Most spans one run keeps (13 MB of records, about 90 MB of JSON); then no new trace
@@ -166,18 +165,15 @@ impl Tracer {
         }
     }
 
-    /// Request `req` (a retry of a request now gone) carries on trace `t`.
-    pub fn adopt(&mut self, req: Key, t: u32) {
-        self.live.insert(req, t);
+    /// Request `req` is answered and gone: its trace, if it had one, which is also kept
+    /// for [`Tracer::carry_to`] while the answer is handled.
+    pub fn answer(&mut self, req: Key) -> Option<u32> {
+        self.answered = self.live.remove(&req);
+        self.answered
     }
 
-    /// The request answered now had trace `t` (or none): see [`Tracer::carry_to`].
-    pub fn answering(&mut self, t: Option<u32>) {
-        self.answered = t;
-    }
-
-    /// Request `next` (born while the answer to a traced request is handled) carries on
-    /// that request's trace.
+    /// Request `next` (a client's retry or a queue's re-delivery, born while the answer
+    /// of the last [`Tracer::answer`] is handled) carries on that request's trace.
     pub fn carry_to(&mut self, next: Key) {
         if let Some(t) = self.answered {
             self.live.insert(next, t);
@@ -188,11 +184,6 @@ impl Tracer {
     #[inline]
     pub fn trace_of(&self, req: Key) -> Option<u32> {
         self.live.get(&req).copied()
-    }
-
-    /// Request `req` is gone (answered, or its message processed).
-    pub fn forget(&mut self, req: Key) {
-        self.live.remove(&req);
     }
 
     /// Frame `f` of trace `trace`, called by `parent` (or by the client: [`Key::NONE`];
@@ -250,28 +241,21 @@ impl Tracer {
         }
     }
 
-    /// The client's wait for trace `trace` ended: its root span.
-    pub fn client(
-        &mut self,
-        trace: u32,
-        source: SourceId,
-        class: ClassId,
-        attempt: u16,
-        span: (SimTime, SimTime),
-        how: SpanEnd,
-    ) {
+    /// The client's wait for request `r` (of trace `trace`) ended at `end`, `how`: the
+    /// trace's root span, from the first try's birth.
+    pub fn client(&mut self, trace: u32, r: &Req, end: SimTime, how: SpanEnd) {
         self.log.spans.push(Span {
             trace,
             id: root_id(trace),
             parent: 0,
             node: None,
             inst: None,
-            source,
-            class,
+            source: r.source,
+            class: r.class,
             zone: 0,
-            attempt,
-            start: span.0,
-            end: span.1,
+            attempt: r.attempt,
+            start: r.born,
+            end,
             how,
         });
     }
@@ -300,8 +284,13 @@ mod tests {
         assert_eq!(t.trace_of(keys[20]), Some(3));
         t.follow(keys[10], keys[11]);
         assert_eq!(t.trace_of(keys[11]), Some(2));
-        t.forget(keys[10]);
+        assert_eq!(t.answer(keys[10]), Some(2));
         assert_eq!(t.trace_of(keys[10]), None);
+        t.carry_to(keys[12]);
+        assert_eq!(t.trace_of(keys[12]), Some(2));
+        assert_eq!(t.answer(keys[1]), None);
+        t.carry_to(keys[13]);
+        assert_eq!(t.trace_of(keys[13]), None);
         assert!(!Tracer::default().on());
     }
 
@@ -310,13 +299,26 @@ mod tests {
         let mut slab = sim_core::Slab::with_capacity(0);
         let mut t = Tracer::new(1);
         t.limit = 2;
-        let span = (SimTime::ZERO, SimTime::from_secs(1));
-        let (src, class) = (SourceId::new(0), ClassId::new(0));
+        let r = Req {
+            born: SimTime::ZERO,
+            deadline: None,
+            source: SourceId::new(0),
+            session: 0,
+            key: 0,
+            class: ClassId::new(0),
+            attempt: 1,
+            message: None,
+            counted: true,
+            timed_out: false,
+            version: 0,
+            missed: false,
+            store: None,
+        };
         for i in 0..5 {
             let k = slab.insert(i);
             t.born(k);
             if let Some(n) = t.trace_of(k) {
-                t.client(n, src, class, 1, span, SpanEnd::Ok);
+                t.client(n, &r, SimTime::from_secs(1), SpanEnd::Ok);
             }
         }
         let log = t.take();
