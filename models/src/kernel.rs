@@ -115,6 +115,15 @@ pub struct Req {
     pub store: Option<NodeId>,
 }
 
+impl Req {
+    /// Its user: the source and the session together (two sources' sessions are
+    /// different users), for per-user state such as rate-limit buckets and sessions.
+    #[inline]
+    pub fn user(&self) -> u64 {
+        ((self.source.index() as u64) << 40) ^ self.session
+    }
+}
+
 /// One visit of a request to a node.
 #[derive(Debug, Clone, Copy)]
 pub struct Frame {

@@ -21,6 +21,7 @@ mod queue;
 mod readme;
 mod regions;
 mod resilience;
+mod sessions;
 mod shards;
 mod slo;
 mod spans;

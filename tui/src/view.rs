@@ -110,6 +110,11 @@ pub fn detail(app: &App) -> (String, String) {
         n.rejected,
         n.killed
     );
+    if let Some([started, lost, moved]) = n.sessions {
+        t += &format!(
+            "sessions in instance memory: {started} started, {lost} lost with their instance, {moved} moved\n"
+        );
+    }
     if !n.instances.is_empty() {
         t += "\n  #  state      zone        busy  queue  speed\n";
         let zones = app.zones.get(i).map(Vec::as_slice).unwrap_or(&[]);

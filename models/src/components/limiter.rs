@@ -178,10 +178,7 @@ impl Component for LimiterState {
         let ok = match self.cfg.per {
             Per::Global => self.global.take(cx.now, rate, burst),
             Per::Session => {
-                let user =
-                    cx.k.reqs
-                        .get(fr.req)
-                        .map_or(0, |r| ((r.source.index() as u64) << 40) ^ r.session);
+                let user = cx.k.reqs.get(fr.req).map_or(0, |r| r.user());
                 let now = cx.now;
                 self.buckets
                     .entry(user)

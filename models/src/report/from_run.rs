@@ -6,6 +6,7 @@ use super::{
 };
 use crate::analysis::bottleneck::{find_bottleneck, pick_bottleneck};
 use crate::analysis::slo;
+use crate::components::service::sessions::SessionMode;
 use crate::scenario::Scenario;
 use crate::world::stats::{ClassStats, Outcome, RunStats};
 
@@ -154,6 +155,18 @@ impl Report {
                             oldest_age: m.oldest_age,
                         }
                     }),
+                    sessions: n
+                        .kind
+                        .as_service()
+                        .filter(|s| s.sessions == SessionMode::InMemory)
+                        .map(|_| {
+                            let s = st.sessions.unwrap_or_default();
+                            super::SessionsReport {
+                                created: s.created.get() as f64,
+                                lost: s.lost.get() as f64,
+                                moved: s.moved.get() as f64,
+                            }
+                        }),
                     database: match &n.kind {
                         crate::components::NodeKind::Database(db) => {
                             Some(database_report(db, st, run))

@@ -219,6 +219,14 @@ impl Report {
                 parts.join(", ")
             );
         }
+        for n in &self.nodes {
+            let Some(s) = &n.sessions else { continue };
+            let _ = writeln!(
+                o,
+                "Sessions:   {} (in instance memory): {:.0} started, {:.0} lost with their instance, {:.0} moved to an instance without them",
+                n.name, s.created, s.lost, s.moved
+            );
+        }
         if self.summary.client_retries > 0.0 {
             let _ = writeln!(
                 o,

@@ -173,6 +173,27 @@ pub struct NodeReport {
     /// Message figures (queues only); the backlog is the node's queue figures.
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub messages: Option<MessagesReport>,
+    /// Session figures (service pools with `sessions: InMemory` only).
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub sessions: Option<SessionsReport>,
+}
+
+/// What happened to the sessions a pool keeps in its instances' memory, over the
+/// measured window.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+pub struct SessionsReport {
+    /// Sessions started: users' first requests, and first requests after a session was
+    /// lost or moved.
+    #[serde(serialize_with = "count")]
+    pub created: f64,
+    /// Sessions that stopped with the instance holding them (killed, crashed, scaled in,
+    /// replaced).
+    #[serde(serialize_with = "count")]
+    pub lost: f64,
+    /// Requests placed on an instance without their session while another held it (the
+    /// routing is not sticky): the session starts again there.
+    #[serde(serialize_with = "count")]
+    pub moved: f64,
 }
 
 /// What a queue's messages did over the measured window.

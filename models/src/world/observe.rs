@@ -47,6 +47,9 @@ pub struct NodeSnapshot {
     pub primaries_down: u32,
     /// Misses.
     pub misses: u64,
+    /// Pools with sessions in instance memory: started, lost and moved in the measured
+    /// window so far.
+    pub sessions: Option<[u64; 3]>,
 }
 
 /// One instance of a pool at an instant.
@@ -159,6 +162,9 @@ impl World {
                 .cache
                 .as_ref()
                 .map_or((0, 0), |c| (c.hits.get(), c.misses.get()));
+            n.sessions = st
+                .sessions
+                .map(|s| [s.created.get(), s.lost.get(), s.moved.get()]);
             n.primaries_down = match &self.states[i] {
                 crate::components::NodeState::Database(d) => d.primaries_down(),
                 _ => 0,

@@ -56,6 +56,8 @@ pub struct NodeStats {
     pub cache: Option<crate::components::cache::CacheStats>,
     /// Database counters (databases only).
     pub database: Option<crate::components::database::DbStats>,
+    /// Session counts (pools with `InMemory` sessions only).
+    pub sessions: Option<crate::components::service::sessions::SessionStats>,
     /// Queue length, sampled every `sample_every`.
     pub queue_series: TimeSeries,
     /// Busy workers / workers, sampled every `sample_every`.
@@ -114,6 +116,7 @@ impl NodeStats {
             killed: Counter::default(),
             cache: None,
             database: None,
+            sessions: None,
             messages: None,
             queue_series: series(),
             util_series: series(),
@@ -150,6 +153,9 @@ impl NodeStats {
         }
         if let Some(m) = &mut self.messages {
             *m = Default::default();
+        }
+        if let Some(s) = &mut self.sessions {
+            *s = Default::default();
         }
     }
 }

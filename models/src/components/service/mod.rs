@@ -17,6 +17,7 @@
 //! [`Station`]: super::station
 
 mod calls;
+pub mod sessions;
 
 use super::station::{Instance, Life};
 use super::{Component, Config, NodeKind, NodeState, RawConfig};
@@ -93,6 +94,12 @@ pub struct RawService {
     /// An autoscaling policy (see `control::autoscale`). Default: none.
     #[serde(default)]
     pub autoscale: Option<crate::control::autoscale::RawAutoscale>,
+    /// Where the users' sessions live: `Stateless` (on no instance; any instance serves
+    /// any request) or `InMemory` (on the instance that served the user first; lost when
+    /// it stops, missing on any other). `InMemory` pools report `sessions`: created,
+    /// lost, moved. Default: `Stateless`.
+    #[serde(default)]
+    pub sessions: sessions::SessionMode,
 }
 
 /// What a service's worker does while its request waits on a synchronous `Call`.
@@ -131,6 +138,8 @@ pub struct Service {
     pub handlers: Vec<Option<Handler>>,
     /// Its autoscaling policy.
     pub autoscale: Option<crate::control::autoscale::Autoscale>,
+    /// Where its sessions live.
+    pub sessions: sessions::SessionMode,
 }
 
 impl RawConfig for RawService {
@@ -271,6 +280,7 @@ impl RawConfig for RawService {
                 )?),
                 None => None,
             },
+            sessions: self.sessions,
         }))
     }
 }
@@ -339,6 +349,8 @@ impl Config for Service {
             gens: vec![(self.cores, self.cost_per_hour)],
             gen_running: vec![self.instances],
             scratch: vec![],
+            homes: (self.sessions == sessions::SessionMode::InMemory)
+                .then(Box::<sessions::Homes>::default),
         };
         for i in 0..self.instances {
             let mut inst = Instance::new(Life::Ready, i % pool.zones, SimTime::ZERO);
@@ -443,6 +455,8 @@ pub struct Pool {
     /// Per generation, its billed instances.
     gen_running: Vec<u32>,
     scratch: Vec<Key>,
+    /// `InMemory` sessions: which instance holds each user's.
+    homes: Option<Box<sessions::Homes>>,
 }
 
 impl Pool {
@@ -523,6 +537,7 @@ impl Pool {
                 self.working_cores -= cores;
             }
         }
+        let stopped = before.2 && !after.2;
         let gen_changed = gen > 0 && before.2 != after.2;
         if before.2 != after.2 {
             step(&mut self.gen_running[gen], before.2, after.2);
@@ -550,6 +565,13 @@ impl Pool {
         st.running.set(now, self.running as u64);
         st.running_window.set(now, self.running as u64);
         st.workers.set(now, self.working_cores);
+        if let Some(homes) = self.homes.as_mut().filter(|_| stopped) {
+            let lost = homes.stop(i.index() as u32);
+            st.sessions
+                .get_or_insert_with(Default::default)
+                .lost
+                .add(lost as u64);
+        }
         if gen_changed {
             let n = self.gen_running[gen] as u64;
             let g = &mut st.gen_running[gen - 1];
@@ -919,6 +941,23 @@ impl Component for Pool {
         }
         fm.zone = zone;
         let stats = &mut cx.k.nodes[self.id.index()];
+        let full = inst.busy >= inst.cores
+            && (self
+                .queue_cap
+                .is_some_and(|cap| inst.queue.len() >= cap as usize)
+                || inst.queue.len() >= self.shed[fm.class.index()] as usize);
+        if let Some(homes) = self.homes.as_mut().filter(|_| !full) {
+            let user = cx.k.reqs.get(fm.req).map_or(0, |r| r.user());
+            let s = stats.sessions.get_or_insert_with(Default::default);
+            match homes.visit(user, i.index() as u32) {
+                sessions::Visit::Home => {}
+                sessions::Visit::Created => s.created.inc(),
+                sessions::Visit::Moved => {
+                    s.created.inc();
+                    s.moved.inc();
+                }
+            }
+        }
         if inst.busy < inst.cores {
             inst.take_worker(now);
             inst.present += 1;
@@ -926,11 +965,7 @@ impl Component for Pool {
             stats.present.add(now, 1);
             (fm.inst, fm.pc, fm.entered, fm.holds, fm.placed) = (Some(i), start, now, true, true);
             self.execute(cx, f);
-        } else if self
-            .queue_cap
-            .is_some_and(|cap| inst.queue.len() >= cap as usize)
-            || inst.queue.len() >= self.shed[fm.class.index()] as usize
-        {
+        } else if full {
             cx.reject(f);
         } else {
             inst.queue.push_back(f);
