@@ -71,7 +71,22 @@ pub fn explain(file: &Path) -> ExitCode {
     if !sc.variants.is_empty() {
         o += "\nVariants (the lesson's other side; scalelab run FILE --variant NAME):\n";
         for v in &sc.variants {
-            let sets: Vec<String> = v.sets.iter().map(|s| s.to_string()).collect();
+            // A value over several lines (a whole graph) is the file's to show.
+            let sets: Vec<String> = v
+                .sets
+                .iter()
+                .map(|s| s.to_string())
+                .map(|s| match s.split_once('\n') {
+                    Some((first, _)) => {
+                        format!(
+                            "{} … ({} lines; see the file)",
+                            first.trim_end(),
+                            s.lines().count()
+                        )
+                    }
+                    None => s,
+                })
+                .collect();
             o += &format!("  {}: {}\n", v.name, sets.join(", "));
             if !v.description.is_empty() {
                 o += &format!("{}\n", wrap(&v.description, 84, "    "));

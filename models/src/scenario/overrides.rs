@@ -111,6 +111,7 @@ const TOP: &[&str] = &[
     "faults",
     "links",
     "regions",
+    "nodes",
 ];
 
 /// Apply `overrides` to the scenario text `text` (named `file` in errors), in order.
