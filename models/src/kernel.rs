@@ -62,6 +62,8 @@ pub enum Ev {
     Tick(NodeId),
     /// Fill the time series.
     Sample,
+    /// Evaluate alert rule n (`Scenario::alerts`).
+    Alert(u16),
     /// The warm-up is over: statistics restart.
     WarmupEnd,
 }

@@ -211,6 +211,12 @@ fn describe(sc: &models::Scenario) -> String {
             let _ = writeln!(o, "  {}", e.name());
         }
     }
+    if !sc.alerts.is_empty() {
+        let _ = writeln!(o, "\nAlerts (evaluated as the run goes; on the timeline)");
+        for a in &sc.alerts {
+            let _ = writeln!(o, "  {:<16} {}", a.name, a.rule(sc));
+        }
+    }
     let _ = writeln!(
         o,
         "\nCapacity at peak load ({:.0} req/s from all sources)",

@@ -1,6 +1,7 @@
 //! End-to-end tests of the `scalelab` binary: one test binary, one module per concern.
 //! Every test goes through the path a user takes: a RON file → `scalelab ...` → output.
 
+mod alerts;
 mod autoscale;
 mod bad_input;
 mod behaviour;

@@ -565,7 +565,10 @@ impl App {
         }
         for e in f.log {
             use models::report::TimelineKind as K;
-            if matches!(e.kind, K::Fault | K::Action | K::Deploy | K::Autoscale) {
+            if matches!(
+                e.kind,
+                K::Fault | K::Action | K::Deploy | K::Autoscale | K::Alert
+            ) {
                 self.history.marks.push_back(Mark {
                     t: e.t,
                     kind: e.kind,

@@ -544,7 +544,7 @@ fn charts(f: &mut Frame, app: &App, theme: Theme, area: Rect) {
     let node = h.nodes.get(app.selected).unwrap_or(&empty);
     let name = app.nodes.get(app.selected).map_or("", |n| n.0.as_str());
     let coloured = |text: String, c: Color| Span::styled(text, theme.fg(c));
-    // Faults, actions and deployments anywhere; the selected node's autoscaler too.
+    // Faults, actions, deployments and alerts anywhere; the selected node's autoscaler too.
     let all: Vec<f64> = h
         .marks
         .iter()

@@ -8,8 +8,13 @@
 //!     Under("checkout.p99_latency", "800ms"), // a class's figure; durations in seconds
 //!     Between("error_rate", 0.01, 0.05),      // a summary figure
 //!     Under("cost.total", 2.5),               // any figure of the JSON report
+//!     Under("alerts.slow.first_fired", "alerts.errors.first_fired"), // another figure
 //! ]
 //! ```
+//!
+//! A bound is a number, a duration, or — written as a path with a dot — another figure of
+//! the same report, for orderings no fixed number can state robustly ("the latency alert
+//! fires before the error alert, whenever each fires").
 //!
 //! A path is read in the JSON report: its first part is a node name (then the node's
 //! fields, as in `nodes[]`), a class name (then its `stats`), or a field of the report
@@ -24,14 +29,33 @@ use crate::report::Report;
 use crate::scenario::{Resolver, ScenarioError};
 use serde::{Deserialize, Serialize};
 
-/// A bound as written: a number, or a duration (`"800ms"`, in seconds).
+/// A bound as written: a number, a duration (`"800ms"`, in seconds), or a path to
+/// another figure of the report (`"alerts.errors.first_fired"`).
 #[derive(Debug, Clone, Deserialize)]
 #[serde(untagged)]
 pub enum RawAmount {
     /// A number.
     Num(f64),
-    /// A duration.
+    /// A duration or a path.
     Text(String),
+}
+
+/// A validated bound.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Bound {
+    /// A number (durations in seconds).
+    Value(f64),
+    /// Another figure of the same report, by path.
+    Figure(String),
+}
+
+impl std::fmt::Display for Bound {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Bound::Value(x) => write!(f, "{x}"),
+            Bound::Figure(p) => f.write_str(p),
+        }
+    }
 }
 
 /// An expectation as written.
@@ -52,9 +76,9 @@ pub struct Expect {
     /// The path, as written.
     pub path: String,
     /// Lowest value allowed.
-    pub low: Option<f64>,
+    pub low: Option<Bound>,
     /// Highest value allowed.
-    pub high: Option<f64>,
+    pub high: Option<Bound>,
 }
 
 /// An expectation's verdict.
@@ -93,16 +117,17 @@ impl Expect {
                     RawExpect::Between(p, a, b) => (p, Some(a), Some(b)),
                 };
                 let span = r.loc().quoted(path, from);
-                let amount = |a: Option<&RawAmount>| -> Result<Option<f64>, ScenarioError> {
+                let amount = |a: Option<&RawAmount>| -> Result<Option<Bound>, ScenarioError> {
                     match a {
                         None => Ok(None),
-                        Some(RawAmount::Num(x)) if x.is_finite() => Ok(Some(*x)),
+                        Some(RawAmount::Num(x)) if x.is_finite() => Ok(Some(Bound::Value(*x))),
                         Some(RawAmount::Num(x)) => Err(r.err(span, format!("expect `{path}`: the bound {x} is not a finite number"))),
+                        Some(RawAmount::Text(t)) if is_path(t) => Ok(Some(Bound::Figure(t.clone()))),
                         Some(RawAmount::Text(t)) => sim_core::parse_duration(t)
-                            .map(|d| Some(d.as_secs_f64()))
+                            .map(|d| Some(Bound::Value(d.as_secs_f64())))
                             .map_err(|e| {
-                                r.err(span, format!("expect `{path}`: the bound \"{t}\" is neither a number nor a duration ({e})"))
-                                    .with_hint("write a number (0.9) or a duration (\"800ms\")")
+                                r.err(span, format!("expect `{path}`: the bound \"{t}\" is neither a number, a duration nor a path to a figure ({e})"))
+                                    .with_hint("write a number (0.9), a duration (\"800ms\") or another figure (\"alerts.errors.first_fired\")")
                             }),
                     }
                 };
@@ -112,7 +137,7 @@ impl Expect {
                         .err(span, format!("expect: `{path}` is not a path to a figure"))
                         .with_hint("e.g. \"web.utilization\", \"checkout.p99_latency\", \"error_rate\""));
                 }
-                if let (Some(l), Some(h)) = (low, high) {
+                if let (Some(Bound::Value(l)), Some(Bound::Value(h))) = (&low, &high) {
                     if l > h {
                         return Err(r.err(span, format!("expect `{path}`: Between's bounds are the wrong way round ({l} > {h})")));
                     }
@@ -128,7 +153,7 @@ impl Expect {
 
     /// As printed: `web.utilization ≤ 0.9`, `error_rate in [0.01, 0.05]`.
     pub fn name(&self) -> String {
-        match (self.low, self.high) {
+        match (&self.low, &self.high) {
             (Some(l), Some(h)) => format!("{} in [{l}, {h}]", self.path),
             (Some(l), None) => format!("{} ≥ {l}", self.path),
             (None, Some(h)) => format!("{} ≤ {h}", self.path),
@@ -136,11 +161,18 @@ impl Expect {
         }
     }
 
-    /// Met by `value`.
-    pub fn passes(&self, value: f64) -> bool {
-        value.is_finite()
-            && self.low.is_none_or(|l| value >= l)
-            && self.high.is_none_or(|h| value <= h)
+    /// Met by `value`, with figure bounds read in `report` (the JSON report).
+    pub fn passes(&self, value: f64, report: &serde_json::Value) -> Result<bool, String> {
+        let bound = |b: &Option<Bound>| -> Result<Option<f64>, String> {
+            match b {
+                None => Ok(None),
+                Some(Bound::Value(x)) => Ok(Some(*x)),
+                Some(Bound::Figure(p)) => read(report, p).map(Some),
+            }
+        };
+        let (low, high) = (bound(&self.low)?, bound(&self.high)?);
+        // A bound that is not a finite figure (an alert that never fired) is not met.
+        Ok(value.is_finite() && low.is_none_or(|l| value >= l) && high.is_none_or(|h| value <= h))
     }
 }
 
@@ -152,21 +184,32 @@ pub fn evaluate(expects: &[Expect], r: &Report) -> Vec<ExpectResult> {
     let v = serde_json::to_value(r).expect("a report serialises");
     expects
         .iter()
-        .map(|e| match read(&v, &e.path) {
-            Ok(value) => ExpectResult {
-                name: e.name(),
-                pass: e.passes(value),
-                value: value.is_finite().then_some(value),
-                error: None,
+        .map(
+            |e| match read(&v, &e.path).and_then(|x| Ok((x, e.passes(x, &v)?))) {
+                Ok((value, pass)) => ExpectResult {
+                    name: e.name(),
+                    pass,
+                    value: value.is_finite().then_some(value),
+                    error: None,
+                },
+                Err(m) => ExpectResult {
+                    name: e.name(),
+                    pass: false,
+                    value: None,
+                    error: Some(m),
+                },
             },
-            Err(m) => ExpectResult {
-                name: e.name(),
-                pass: false,
-                value: None,
-                error: Some(m),
-            },
-        })
+        )
         .collect()
+}
+
+/// A bound written as a path: a dotted name (a duration has no dot but in its number,
+/// which starts with a digit).
+fn is_path(t: &str) -> bool {
+    t.contains('.')
+        && t.starts_with(|c: char| c.is_alphabetic())
+        && t.chars()
+            .all(|c| c.is_alphanumeric() || matches!(c, '.' | '_' | '-'))
 }
 
 /// The figure at `path` in the report `v` (see the module docs).
@@ -273,5 +316,39 @@ mod tests {
         assert_eq!(read(&v, "timeline.count"), Ok(3.0));
         assert!(read(&v, "web.nothing").is_err());
         assert!(read(&v, "timeline.count.more").is_err());
+    }
+
+    #[test]
+    fn a_bound_may_be_another_figure() {
+        use super::{is_path, Bound, Expect};
+        let v = json!({
+            "summary": {"error_rate": 0.25},
+            "alerts": [
+                {"name": "slow", "first_fired": 300.0},
+                {"name": "errors", "first_fired": 900.0},
+                {"name": "quiet", "first_fired": null},
+            ],
+        });
+        let before = |a: &str, b: &str| Expect {
+            path: format!("alerts.{a}.first_fired"),
+            low: None,
+            high: Some(Bound::Figure(format!("alerts.{b}.first_fired"))),
+        };
+        let value = |e: &Expect| read(&v, &e.path).unwrap();
+        let e = before("slow", "errors");
+        assert_eq!(
+            e.name(),
+            "alerts.slow.first_fired ≤ alerts.errors.first_fired"
+        );
+        assert_eq!(e.passes(value(&e), &v), Ok(true));
+        let e = before("errors", "slow");
+        assert_eq!(e.passes(value(&e), &v), Ok(false));
+        // A bound that never happened is not met; one that names nothing is an error.
+        let e = before("slow", "quiet");
+        assert_eq!(e.passes(value(&e), &v), Ok(false));
+        let e = before("slow", "nothing");
+        assert!(e.passes(value(&e), &v).is_err());
+        assert!(is_path("alerts.errors.first_fired") && is_path("web.utilization"));
+        assert!(!is_path("1.5s") && !is_path("800ms") && !is_path("fast"));
     }
 }

@@ -331,6 +331,18 @@ impl Report {
                     }
                 })
                 .collect(),
+            alerts: sc
+                .alerts
+                .iter()
+                .zip(&run.alerts)
+                .map(|(a, s)| super::AlertReport {
+                    name: a.name.clone(),
+                    rule: a.rule(sc),
+                    fired: s.fired as f64,
+                    first_fired: s.first_fired.map(|t| t.as_secs_f64()),
+                    firing_s: s.firing.as_secs_f64(),
+                })
+                .collect(),
             faults: run
                 .faults
                 .iter()

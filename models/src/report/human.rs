@@ -320,6 +320,21 @@ impl Report {
                 let _ = writeln!(o, "  {mark}  {:<40} measured {value}", x.name);
             }
         }
+        if !self.alerts.is_empty() {
+            let _ = writeln!(o, "\nAlerts");
+            for a in &self.alerts {
+                let what = match (a.fired, a.first_fired) {
+                    (n, Some(t)) if n > 0.0 => format!(
+                        "fired {n:.0}× from {}, firing {} in all",
+                        human_secs(t),
+                        human_secs(a.firing_s)
+                    ),
+                    (n, _) if n > 0.0 => format!("fired {n:.0}× (mean over replications)"),
+                    _ => "never fired".into(),
+                };
+                let _ = writeln!(o, "  {:<16} {:<44} {what}", a.name, a.rule);
+            }
+        }
         if !self.timeline.is_empty() {
             let _ = writeln!(o, "\nTimeline");
             const SHOWN: usize = 20;

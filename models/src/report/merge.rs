@@ -112,6 +112,8 @@ fn add_ci(v: &mut Value, ci: &Value, top: bool) {
 fn merge_values(vs: &[Value]) -> (Value, Value) {
     match &vs[0] {
         Value::Number(_) if vs.iter().all(|v| v == &vs[0]) => (vs[0].clone(), Value::from(0u64)),
+        // A figure some replications lack (an alert that did not fire in all): none.
+        Value::Number(_) if vs.iter().any(|v| !v.is_number()) => (Value::Null, Value::Null),
         Value::Number(_) => {
             let xs: Vec<f64> = vs.iter().map(|v| v.as_f64().unwrap_or(0.0)).collect();
             let s = Summary::of(&xs);

@@ -178,6 +178,23 @@ pub struct NodeReport {
     pub sessions: Option<SessionsReport>,
 }
 
+/// What an alert rule did over the run (its firings and resolutions are on the timeline).
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+pub struct AlertReport {
+    /// Its name.
+    pub name: String,
+    /// The rule: `p95_latency > 0.5s for 1m, every 30s`.
+    pub rule: String,
+    /// Times it fired.
+    #[serde(serialize_with = "count")]
+    pub fired: f64,
+    /// When it first fired, seconds from the start (`null`: never; with replications,
+    /// `null` unless it fired in every one).
+    pub first_fired: Option<f64>,
+    /// Seconds it spent firing, to the end of the run.
+    pub firing_s: f64,
+}
+
 /// What happened to the sessions a pool keeps in its instances' memory, over the
 /// measured window.
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
@@ -443,8 +460,8 @@ pub enum TimelineKind {
     Health,
     /// A circuit breaker opened, half-opened or closed.
     Breaker,
-    /// An SLO breach.
-    Slo,
+    /// An alert rule fired or resolved.
+    Alert,
     /// A run limit.
     Limit,
     /// A deployment or resize: its start and its end.
@@ -475,7 +492,7 @@ impl TimelineKind {
             TimelineKind::Autoscale => "autoscale",
             TimelineKind::Health => "health",
             TimelineKind::Breaker => "breaker",
-            TimelineKind::Slo => "slo",
+            TimelineKind::Alert => "alert",
             TimelineKind::Limit => "limit",
             TimelineKind::Deploy => "deploy",
         }
@@ -577,6 +594,9 @@ pub struct Report {
     /// Each call site with a timeout or retries: what its calls cost.
     #[serde(skip_serializing_if = "Vec::is_empty", default)]
     pub calls: Vec<CallReport>,
+    /// Each alert rule (`alerts:`): how often and when it fired.
+    #[serde(skip_serializing_if = "Vec::is_empty", default)]
+    pub alerts: Vec<AlertReport>,
     /// Money.
     pub cost: Cost,
     /// Things the user should know (limits hit, censored requests...).

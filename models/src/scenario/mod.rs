@@ -103,6 +103,8 @@ pub struct Scenario {
     pub slos: Vec<Slo>,
     /// Assertions for `scalelab check`.
     pub expect: Vec<crate::analysis::expect::Expect>,
+    /// Alert rules.
+    pub alerts: Vec<crate::analysis::alerts::Alert>,
     /// Topic (for `scalelab list`), empty without one.
     pub topic: String,
     /// The lesson's text, empty without one.

@@ -112,6 +112,7 @@ const TOP: &[&str] = &[
     "links",
     "regions",
     "nodes",
+    "alerts",
 ];
 
 /// Apply `overrides` to the scenario text `text` (named `file` in errors), in order.

@@ -194,6 +194,10 @@ pub struct RawScenario {
     /// `[Under("web.utilization", 0.9), Over("cache.cache.hit_ratio", 0.8)]`. Default: none.
     #[serde(default)]
     pub expect: Vec<crate::analysis::expect::RawExpect>,
+    /// Alert rules evaluated as the run goes: `[Alert(name: "slow", when:
+    /// P95Latency(over: "500ms"), for: "1m")]`. Default: none.
+    #[serde(default)]
+    pub alerts: Vec<crate::analysis::alerts::RawAlert>,
     /// The scenario's topic, for `scalelab list` (e.g. "caching", "autoscaling").
     /// Default: none.
     #[serde(default)]

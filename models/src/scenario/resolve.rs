@@ -613,6 +613,7 @@ impl Scenario {
             deploys: vec![],
             slos: vec![],
             expect: vec![],
+            alerts: vec![],
             topic: raw.topic.clone().unwrap_or_default(),
             lesson: raw.lesson.clone().unwrap_or_default(),
             breaks: vec![],
@@ -677,6 +678,7 @@ impl Scenario {
         (scenario.actions, scenario.deploys) = Action::validate_all(&raw.actions, &scenario, &r)?;
         scenario.slos = Slo::validate_all(&raw.slos, &scenario, &r)?;
         scenario.expect = crate::analysis::expect::Expect::validate_all(&raw.expect, &r)?;
+        scenario.alerts = crate::analysis::alerts::Alert::validate_all(&raw.alerts, &scenario, &r)?;
         scenario.breaks = super::variants::breaks(&raw.breaks, "breaks", &scenario, &r)?;
         scenario.variants = super::variants::validate(&raw.variants, &scenario, &r)?;
         scenario.faults = crate::control::faults::Fault::validate_all(&raw.faults, &scenario, &r)?;

@@ -9,6 +9,7 @@
 //! Dispatch is one `match` per event on [`Ev`], then one on the node's [`NodeState`]; the
 //! hot path allocates nothing.
 
+pub mod alerts;
 pub mod autoscale;
 pub mod deploy;
 pub mod faults;
@@ -67,6 +68,8 @@ pub struct World {
     rate_mark: (u64, u64),
     /// Faults' run-time state.
     faults: faults::Faults,
+    /// Per alert rule, its state.
+    alerts: Vec<alerts::AlertState>,
 }
 
 impl World {
@@ -113,6 +116,7 @@ impl World {
             latency_series: Default::default(),
             rate_series: Default::default(),
             rate_mark: (0, 0),
+            alerts: vec![],
             autoscale: sc
                 .nodes
                 .iter()
@@ -184,6 +188,7 @@ impl World {
             q.schedule(sc.warmup, Ev::WarmupEnd);
         }
         q.schedule(sc.sample_every, Ev::Sample);
+        w.begin_alerts(&mut q);
         for (i, a) in w.autoscale.iter().enumerate() {
             if let Some(a) = a {
                 a.begin(NodeId::new(i), sc.duration, &mut q);
@@ -267,6 +272,7 @@ impl World {
             (Some(StopReason::EventLimit), _) => Outcome::EventLimit { at: end },
             _ => Outcome::Completed,
         };
+        let alerts = w.finish_alerts(end);
         let mut timeline = w.timeline;
         if w.timeline_dropped > 0 {
             timeline.push(TimelineEntry {
@@ -295,6 +301,7 @@ impl World {
             calls: w.k.calls,
             latency_series: w.latency_series,
             rate_series: w.rate_series,
+            alerts,
         }
     }
 
@@ -706,6 +713,7 @@ impl Model for World {
                 self.states[node.index()].on_tick(&mut cx);
             }
             Ev::Sample => self.sample(now, q),
+            Ev::Alert(i) => self.evaluate_alert(i as usize, now, q),
             Ev::WarmupEnd => {
                 for n in &mut self.k.nodes {
                     n.reset_window(now);

@@ -238,4 +238,6 @@ pub struct RunStats {
     pub latency_series: [Vec<f64>; 3],
     /// With series: requests completed and failed per second in each interval.
     pub rate_series: [Vec<f64>; 2],
+    /// Per alert rule, what it did.
+    pub alerts: Vec<super::alerts::AlertStats>,
 }
