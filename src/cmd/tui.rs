@@ -26,12 +26,13 @@ pub struct TuiArgs {
 }
 
 /// The scenarios to offer without a FILE: the built-in default, then `scenarios/*.ron`
-/// in the working directory, sorted (a copy of the built-in default left out), each loaded
-/// or with the error that loading it gave.
+/// in the working directory, sorted (a copy of the built-in default left out), each
+/// followed by its declared variants, each loaded or with the error that loading it gave.
 pub fn library(dir: &Path) -> Vec<tui::pick::Choice> {
     let default = super::load(None).expect("the built-in default scenario loads");
     let mut out = vec![tui::pick::Choice {
         path: "built-in default".into(),
+        variant: None,
         scenario: Ok(Arc::new(default)),
     }];
     // No such folder: the built-in default alone.
@@ -40,10 +41,29 @@ pub fn library(dir: &Path) -> Vec<tui::pick::Choice> {
         if std::fs::read_to_string(&f).is_ok_and(|t| t == super::DEFAULT_SCENARIO) {
             continue;
         }
+        let base = models::load(&f).map(Arc::new).map_err(|e| e.to_string());
+        let variants: Vec<(String, String)> = match &base {
+            Ok(sc) => sc
+                .variants
+                .iter()
+                .map(|v| (v.name.clone(), v.description.clone()))
+                .collect(),
+            Err(_) => vec![],
+        };
         out.push(tui::pick::Choice {
             path: f.display().to_string(),
-            scenario: models::load(&f).map(Arc::new).map_err(|e| e.to_string()),
+            variant: None,
+            scenario: base,
         });
+        for v in variants {
+            out.push(tui::pick::Choice {
+                path: format!("{} --variant {}", f.display(), v.0),
+                scenario: models::load_variant(&f, &v.0)
+                    .map(Arc::new)
+                    .map_err(|e| e.to_string()),
+                variant: Some(v),
+            });
+        }
     }
     out
 }
@@ -53,6 +73,10 @@ pub fn run(args: TuiArgs) -> ExitCode {
     let choices = match &args.file {
         Some(f) => match super::load_design(Some(f), args.variant.as_deref()) {
             Ok(sc) => vec![tui::pick::Choice {
+                variant: args.variant.clone().map(|v| {
+                    let d = sc.variants.iter().find(|x| x.name == v);
+                    (v, d.map(|x| x.description.clone()).unwrap_or_default())
+                }),
                 path: match &args.variant {
                     Some(v) => format!("{} --variant {v}", f.display()),
                     None => f.display().to_string(),

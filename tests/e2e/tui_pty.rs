@@ -163,25 +163,34 @@ fn without_a_file_the_terminal_ui_offers_the_scenarios_at_hand() {
     .unwrap();
     std::fs::write(lib.join("broken.ron"), "Scenario(name: \"x\", sauces: [])").unwrap();
     let mut t = Session::start(&["tui"], &dir);
-    // The built-in default first, then the folder's files in order; the broken one says so.
+    // The built-in default first, then the folder's files in order, each lesson's variants
+    // under it; the broken one says so.
     let s = t.screen.wait_for("pick a scenario");
     assert!(s.contains("▶ default"), "{s}");
     assert!(
-        s.contains("  black-friday") && s.contains("✗ does not load"),
+        s.contains("  black-friday")
+            && s.contains("↳ step-scaling")
+            && s.contains("↳ pre-scaled")
+            && s.contains("✗ does not load"),
         "{s}"
     );
     assert!(s.contains("A small web backend"), "{s}");
-    // Down twice to the broken one: its located error, and enter does not open it.
+    // Down to a variant: what it changes, and its command.
     t.send("\x1b[B");
     t.screen.wait_for("▶ black-friday");
+    t.send("\x1b[B");
+    t.screen.wait_for("Variant step-scaling of black-friday");
+    t.screen.wait_for("black-friday.ron --variant step-scaling");
+    // Down twice more to the broken one: its located error, and enter does not open it.
+    t.send("\x1b[B");
     t.send("\x1b[B");
     t.screen.wait_for("broken.ron:1:");
     t.send("\r");
     std::thread::sleep(Duration::from_millis(300));
     assert!(t.screen.text().contains("pick a scenario"));
-    // Up to black-friday, open it; `b` comes back to the picker, `q` quits from there.
+    // Up to the pre-scaled variant, open it; `b` comes back to the picker, `q` quits.
     t.send("\x1b[A");
-    t.screen.wait_for("▶ black-friday");
+    t.screen.wait_for("Variant pre-scaled of black-friday");
     t.send("\r");
     t.screen.wait_for("black-friday — topology");
     t.send("b");

@@ -1,6 +1,7 @@
 //! The scenario picker `scalelab tui` opens without a FILE where a `scenarios/` folder is
-//! at hand: the built-in default and each scenario file, with its description; `enter`
-//! opens one, and `b` in the running UI comes back here.
+//! at hand: the built-in default and each scenario file, with its description, each
+//! lesson's variants under it; `enter` opens one, and `b` in the running UI comes back
+//! here.
 
 use models::Scenario;
 use ratatui::layout::{Constraint, Direction, Layout};
@@ -13,8 +14,10 @@ use std::sync::Arc;
 /// One scenario on offer: where it comes from, and it loaded (or why not).
 #[derive(Debug, Clone)]
 pub struct Choice {
-    /// Its file (or `built-in default`).
+    /// Its file (or `built-in default`), and ` --variant NAME` for a variant.
     pub path: String,
+    /// A lesson's declared variant (listed under its scenario): its name and description.
+    pub variant: Option<(String, String)>,
     /// The scenario, or the error that loading it gave (shown, never opened).
     pub scenario: Result<Arc<Scenario>, String>,
 }
@@ -74,12 +77,14 @@ pub fn draw(f: &mut Frame, picker: &Picker, choices: &[Choice]) {
     let items: Vec<ListItem> = choices
         .iter()
         .map(|c| {
-            let name = match &c.scenario {
-                Ok(sc) => Span::styled(
+            let name = match (&c.scenario, &c.variant) {
+                (Ok(_), Some((v, _))) => Span::raw(format!("  ↳ {v}")),
+                (Ok(sc), None) => Span::styled(
                     sc.name.clone(),
                     Style::default().add_modifier(Modifier::BOLD),
                 ),
-                Err(_) => Span::raw("✗ does not load"),
+                (Err(_), Some((v, _))) => Span::raw(format!("  ✗ {v} does not load")),
+                (Err(_), None) => Span::raw("✗ does not load"),
             };
             ListItem::new(Line::from(name))
         })
@@ -100,7 +105,10 @@ pub fn draw(f: &mut Frame, picker: &Picker, choices: &[Choice]) {
     let choice = choices.get(picker.selected);
     let text = match choice.map(|c| &c.scenario) {
         Some(Ok(sc)) => {
-            let lesson = crate::app::lesson_text(sc);
+            let mut lesson = crate::app::lesson_text(sc);
+            if let Some((name, description)) = choice.and_then(|c| c.variant.as_ref()) {
+                lesson = format!("Variant {name} of {}: {description}\n\n{lesson}", sc.name);
+            }
             let about = if lesson.is_empty() {
                 "This scenario has no description."
             } else {

@@ -422,10 +422,12 @@ fn the_picker_lists_scenarios_opens_one_and_refuses_a_broken_one() {
     let choices = vec![
         Choice {
             path: "scenarios/shop.ron".into(),
+            variant: None,
             scenario: Ok(sc.clone()),
         },
         Choice {
             path: "scenarios/broken.ron".into(),
+            variant: None,
             scenario: Err("scenarios/broken.ron:3:9: unknown field `sauces`\n  hint: …".into()),
         },
     ];
@@ -440,6 +442,37 @@ fn the_picker_lists_scenarios_opens_one_and_refuses_a_broken_one() {
     };
     let s = shot(&p);
     assert!(s.contains("▶ shop") && s.contains("✗ does not load"), "{s}");
+    // A lesson's variant is listed under it, and says what it changes.
+    let text = SHOP.trim_end().strip_suffix(')').unwrap().to_string()
+        + r#",
+    variants: [Variant(name: "bigger", description: "Twice the instances.", set: ["api.instances=4"])],
+)"#;
+    let base = models::load_str("shop.ron", &text).unwrap();
+    let big = models::variant_of(&base, "shop.ron", &text, "bigger").unwrap();
+    let mut with_variant = choices.clone();
+    with_variant.insert(
+        1,
+        Choice {
+            path: "scenarios/shop.ron --variant bigger".into(),
+            variant: Some(("bigger".into(), "Twice the instances.".into())),
+            scenario: Ok(Arc::new(big)),
+        },
+    );
+    let mut v = Picker::default();
+    v.key(Key::Next, &with_variant);
+    let mut term = Terminal::new(TestBackend::new(100, 20)).unwrap();
+    term.draw(|f| draw_picker(f, &v, &with_variant)).unwrap();
+    let buf = term.backend().buffer().clone();
+    let vs: String = (0..20)
+        .map(|y| (0..100).map(|x| buf[(x, y)].symbol()).collect::<String>() + "\n")
+        .collect();
+    assert!(vs.contains("▶   ↳ bigger"), "{vs}");
+    assert!(
+        vs.contains("Variant bigger of shop: Twice the instances."),
+        "{vs}"
+    );
+    assert!(vs.contains("scenarios/shop.ron --variant bigger"), "{vs}");
+    assert_eq!(v.key(Key::Enter, &with_variant), Pick::Open(1));
     // The highlighted one's description, file, length and nodes.
     assert!(
         s.contains("A balancer in front of a pool that saturates."),
