@@ -143,9 +143,15 @@ fn verdicts(sc: &Arc<models::Scenario>, mean: &Report, reps: &[Report]) -> Vec<V
         out.push(Verdict {
             name: format!("expect {}", e.name),
             pass: e.pass,
-            value: e
-                .value
-                .map_or("-".into(), |v| models::report::human_figure(&e.name, v)),
+            value: {
+                let v = e
+                    .value
+                    .map_or("-".into(), |v| models::report::human_figure(&e.name, v));
+                match &e.bounds {
+                    Some(b) => format!("{v} ({b})"),
+                    None => v,
+                }
+            },
             error: e.error.clone(),
             replay: (!e.pass && e.error.is_none()).then(|| {
                 (

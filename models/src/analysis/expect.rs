@@ -93,6 +93,9 @@ pub struct ExpectResult {
     /// Why it could not be read.
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub error: Option<String>,
+    /// The figures its bounds named, as read (`alerts.errors.first_fired = 1710`).
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub bounds: Option<String>,
 }
 
 impl Expect {
@@ -161,6 +164,23 @@ impl Expect {
         }
     }
 
+    /// Its figure bounds as read in `report`: `alerts.errors.first_fired = 1710` (none
+    /// without figure bounds).
+    fn figure_bounds(&self, report: &serde_json::Value) -> Option<String> {
+        let parts: Vec<String> = [&self.low, &self.high]
+            .into_iter()
+            .flatten()
+            .filter_map(|b| match b {
+                Bound::Figure(p) => Some(match read(report, p) {
+                    Ok(x) if x.is_finite() => format!("{p} = {x}"),
+                    _ => format!("{p} = none"),
+                }),
+                Bound::Value(_) => None,
+            })
+            .collect();
+        (!parts.is_empty()).then(|| parts.join(", "))
+    }
+
     /// Met by `value`, with figure bounds read in `report` (the JSON report).
     pub fn passes(&self, value: f64, report: &serde_json::Value) -> Result<bool, String> {
         let bound = |b: &Option<Bound>| -> Result<Option<f64>, String> {
@@ -191,12 +211,14 @@ pub fn evaluate(expects: &[Expect], r: &Report) -> Vec<ExpectResult> {
                     pass,
                     value: value.is_finite().then_some(value),
                     error: None,
+                    bounds: e.figure_bounds(&v),
                 },
                 Err(m) => ExpectResult {
                     name: e.name(),
                     pass: false,
                     value: None,
                     error: Some(m),
+                    bounds: None,
                 },
             },
         )
@@ -341,11 +363,19 @@ mod tests {
             "alerts.slow.first_fired ≤ alerts.errors.first_fired"
         );
         assert_eq!(e.passes(value(&e), &v), Ok(true));
+        assert_eq!(
+            e.figure_bounds(&v).as_deref(),
+            Some("alerts.errors.first_fired = 900")
+        );
         let e = before("errors", "slow");
         assert_eq!(e.passes(value(&e), &v), Ok(false));
         // A bound that never happened is not met; one that names nothing is an error.
         let e = before("slow", "quiet");
         assert_eq!(e.passes(value(&e), &v), Ok(false));
+        assert_eq!(
+            e.figure_bounds(&v).as_deref(),
+            Some("alerts.quiet.first_fired = none")
+        );
         let e = before("slow", "nothing");
         assert!(e.passes(value(&e), &v).is_err());
         assert!(is_path("alerts.errors.first_fired") && is_path("web.utilization"));
