@@ -160,11 +160,7 @@ impl Alert {
             let at = loc.nth_entry("alerts", i, &["Alert("]);
             let here = loc.quoted(&a.name, at).or(field);
             r.check_name("alert", &a.name)?;
-            if !a
-                .name
-                .chars()
-                .all(|c| c.is_alphanumeric() || c == '-' || c == '_')
-            {
+            if !crate::scenario::resolve::is_plain_name(&a.name) {
                 return Err(r
                     .err(here, format!("alert `{}`: a name is letters, digits, - and _", a.name))
                     .with_hint("`expect` reads it as a path, alerts.NAME.first_fired: e.g. name: \"p95-slow\""));
@@ -258,29 +254,43 @@ impl Alert {
         Ok(out)
     }
 
-    /// The rule as the report says it: `p95_latency > 0.5s for 60s`.
-    pub fn rule(&self, sc: &Scenario) -> String {
+    /// What it reads: `p95_latency(checkout)`, `web.utilization`.
+    pub fn figure_name(&self, sc: &Scenario) -> String {
         let class = self
             .class
             .map(|c| format!("({})", sc.classes[c.index()]))
             .unwrap_or_default();
         let node = |n: NodeId| sc.nodes[n.index()].name.as_str();
-        let what = match self.figure {
+        match self.figure {
             Figure::Latency(q) => format!("p{:.0}_latency{class}", q * 100.0),
             Figure::MeanLatency => format!("mean_latency{class}"),
             Figure::ErrorRate => format!("error_rate{class}"),
             Figure::Utilization(n) => format!("{}.utilization", node(n)),
             Figure::Queue(n) => format!("{}.mean_queue", node(n)),
-        };
-        let unit = match self.figure {
+        }
+    }
+
+    /// The unit of its figure and bound: `s` for latencies.
+    pub fn unit(&self) -> &'static str {
+        match self.figure {
             Figure::Latency(_) | Figure::MeanLatency => "s",
             _ => "",
-        };
+        }
+    }
+
+    /// The rule as the report says it: `p95_latency > 0.5s for 60s`.
+    pub fn rule(&self, sc: &Scenario) -> String {
         let hold = if self.hold > SimTime::ZERO {
             format!(" for {}", self.hold)
         } else {
             String::new()
         };
-        format!("{what} > {}{unit}{hold}, every {}", self.over, self.every)
+        format!(
+            "{} > {}{}{hold}, every {}",
+            self.figure_name(sc),
+            self.over,
+            self.unit(),
+            self.every
+        )
     }
 }

@@ -162,6 +162,15 @@ pub const MAX_NODES: usize = 1_000;
 /// Longest name (of a source, node, class or zone), in characters.
 pub const MAX_NAME_CHARS: usize = 128;
 
+/// A name typed on a command line or read in a dotted path (a variant, an alert): one or
+/// more letters, digits, `-` and `_`.
+pub fn is_plain_name(name: &str) -> bool {
+    !name.is_empty()
+        && name
+            .chars()
+            .all(|c| c.is_alphanumeric() || c == '-' || c == '_')
+}
+
 impl Resolver<'_> {
     /// A name must be 1 to [`MAX_NAME_CHARS`] characters with no control characters (a
     /// newline or tab would break the report's tables and the JSON's readers).

@@ -83,11 +83,7 @@ pub fn validate(
         let at = r.loc().quoted(&v.name, cursor);
         let from = at.map_or(cursor, |s| s.1);
         cursor = from;
-        let plain = !v.name.is_empty()
-            && v.name
-                .chars()
-                .all(|c| c.is_alphanumeric() || c == '-' || c == '_');
-        if !plain {
+        if !super::resolve::is_plain_name(&v.name) {
             return Err(r
                 .err(
                     at,

@@ -6,6 +6,7 @@ use super::World;
 use crate::analysis::alerts::{Alert, Figure};
 use crate::kernel::Ev;
 use crate::report::TimelineKind;
+use crate::scenario::Scenario;
 use sim_core::{EventQueue, Histogram, SimTime};
 
 /// One rule's state.
@@ -73,7 +74,7 @@ impl World {
                 note = Some(format!(
                     "{} firing: {} (pending since {})",
                     rule.name,
-                    reading(rule, value),
+                    reading(rule, &sc, value),
                     since
                 ));
             }
@@ -85,7 +86,7 @@ impl World {
                     "{} resolved after {}: {}",
                     rule.name,
                     now - from,
-                    reading(rule, value)
+                    reading(rule, &sc, value)
                 ));
             }
         }
@@ -187,18 +188,8 @@ impl World {
 }
 
 /// `p95_latency 0.62s > 0.5s`, or `error_rate 0 ≤ 0.01` (nothing read: `no data`).
-fn reading(rule: &Alert, value: Option<f64>) -> String {
-    let name = match rule.figure {
-        Figure::Latency(q) => format!("p{:.0}_latency", q * 100.0),
-        Figure::MeanLatency => "mean_latency".into(),
-        Figure::ErrorRate => "error_rate".into(),
-        Figure::Utilization(_) => "utilization".into(),
-        Figure::Queue(_) => "mean_queue".into(),
-    };
-    let unit = match rule.figure {
-        Figure::Latency(_) | Figure::MeanLatency => "s",
-        _ => "",
-    };
+fn reading(rule: &Alert, sc: &Scenario, value: Option<f64>) -> String {
+    let (name, unit) = (rule.figure_name(sc), rule.unit());
     match value {
         None => format!("{name}: no data"),
         Some(v) => {
