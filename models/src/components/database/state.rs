@@ -5,7 +5,7 @@ use super::super::station::{Instance, Life};
 use super::super::Component;
 use super::{Database, DbStats, ReadsFrom, Sharding, MAX_REPLICAS};
 use crate::ids::{InstanceId, NodeId};
-use crate::kernel::{Cx, Frame, KeyMap, Wake};
+use crate::kernel::{Cx, Frame, Wake};
 use crate::scenario::raw::KeyOp;
 use sim_core::{mix64, Counter, Key, SimTime, Stream, TimeWeighted};
 use std::collections::VecDeque;
@@ -66,10 +66,7 @@ pub struct DatabaseState {
     in_use: u32,
     /// Frames waiting for a connection (stale keys are skipped).
     waiting: VecDeque<Key>,
-    /// Per shard and key, the version and log position of its last committed write.
-    committed: Vec<KeyMap<(u64, u64)>>,
     scratch: Vec<Key>,
-    scratch_keys: Vec<u64>,
 }
 
 /// The key under which a write to `key` on `shard` is versioned: the key itself, except
@@ -122,11 +119,7 @@ impl DatabaseState {
             shards,
             in_use: 0,
             waiting: VecDeque::new(),
-            committed: (0..cfg.sharding.count())
-                .map(|_| KeyMap::default())
-                .collect(),
             scratch: vec![],
-            scratch_keys: vec![],
         }
     }
 
@@ -266,9 +259,10 @@ impl DatabaseState {
             let r = sh.replicas[sh.rr as usize % sh.replicas.len()];
             sh.rr = sh.rr.wrapping_add(1);
             let applied = self.servers[r as usize].applied;
-            let fresh = self.committed[shard as usize]
-                .get(&key)
-                .is_none_or(|&(_, pos)| pos <= applied);
+            let fresh =
+                cx.k.versions
+                    .get(self.id, self.vkey(shard, key))
+                    .is_none_or(|e| e.committed == 0 || e.pos <= applied);
             if self.cfg.reads_from == ReadsFrom::Replicas || fresh {
                 replica = Some(r);
             }
@@ -301,11 +295,15 @@ impl DatabaseState {
             KeyOp::Read => {
                 let latest = req.version;
                 let at_primary = self.shards[shard].primary == Some(s);
-                let served = match self.committed[shard].get(&key) {
+                let vkey = self.vkey(shard as u32, key);
+                let served = match cx.k.versions.get(self.id, vkey) {
                     None => 0,
-                    Some(&(v, pos)) if at_primary || pos <= self.servers[s as usize].applied => v,
+                    Some(e) if e.committed == 0 => 0,
+                    Some(e) if at_primary || e.pos <= self.servers[s as usize].applied => {
+                        e.committed
+                    }
                     // An older version: which one does not matter, only that it is older.
-                    Some(&(v, _)) => v - 1,
+                    Some(e) => e.committed - 1,
                 };
                 let st = self.stats(cx);
                 st.reads.inc();
@@ -323,11 +321,12 @@ impl DatabaseState {
                 } else {
                     cx.k.versions.new_version()
                 };
+                let vkey = self.vkey(shard as u32, key);
                 let sh = &mut self.shards[shard];
                 sh.pos += 1;
                 let pos = sh.pos;
-                let e = self.committed[shard].entry(key).or_insert((0, 0));
-                *e = (e.0.max(v), pos);
+                let e = cx.k.versions.entry(self.id, vkey);
+                (e.committed, e.pos, e.shard) = (e.committed.max(v), pos, shard as u32);
                 let sync = self.cfg.sync && !sh.replicas.is_empty();
                 for i in 0..self.shards[shard].replicas.len() {
                     let r = self.shards[shard].replicas[i];
@@ -357,7 +356,6 @@ impl DatabaseState {
                     cx.k.frames.get_mut(f).expect("live").pc = due;
                     cx.k.reqs.get_mut(fr.req).expect("live").version = v;
                 } else {
-                    let vkey = self.vkey(shard as u32, key);
                     cx.k.versions.acknowledge(self.id, vkey, v);
                     let r = cx.k.reqs.get_mut(fr.req).expect("live");
                     (r.version, r.store) = (v, Some(self.id));
@@ -492,28 +490,15 @@ impl DatabaseState {
                     // them was acknowledged, so each such key holds its last acknowledged
                     // version (every replica had it). Async: acknowledged writes are lost
                     // and forgotten.
-                    let id = self.id;
-                    let versions = &cx.k.versions;
                     let sync = self.cfg.sync;
-                    let mut forgotten = std::mem::take(&mut self.scratch_keys);
-                    forgotten.clear();
-                    let geo = matches!(self.cfg.sharding, Sharding::Geo(_));
-                    let vkey = |k: u64| vkey(geo, shard as u32, k);
-                    self.committed[shard].retain(|&k, e| {
-                        if e.1 <= applied {
+                    let shard = shard as u32;
+                    cx.k.versions.retain(self.id, |_, e| {
+                        if e.shard != shard || e.committed == 0 || e.pos <= applied {
                             return true;
                         }
-                        let acked = versions.latest(id, vkey(k));
-                        *e = (acked, 0);
-                        if !sync {
-                            forgotten.push(vkey(k));
-                        }
-                        sync && acked > 0
+                        (e.committed, e.pos) = (e.acked, 0);
+                        sync && e.acked > 0
                     });
-                    for &k in &forgotten {
-                        cx.k.versions.forget(id, k);
-                    }
-                    self.scratch_keys = forgotten;
                 }
                 None => {
                     // No replica: the same server restarts from its log.
