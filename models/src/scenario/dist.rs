@@ -139,7 +139,7 @@ impl Dist {
     }
 
     /// Draw one duration. Never allocates.
-    #[inline]
+    #[inline(always)]
     pub fn sample(&self, rng: &mut Stream) -> SimTime {
         let ns = match *self {
             Dist::Exp { mean_ns } => mean_ns * rng.exp1(),
