@@ -46,6 +46,8 @@ const CASES: &[(&str, &str, &[&str])] = &[
         "tests/golden/balancers.ron",
         &["--replications", "2"],
     ),
+    // Recorded before replicas kept one pending arrival each in the queue (issue 13).
+    ("replica_ties", "tests/golden/replica-ties.ron", &[]),
     // Recorded after the lifecycle landed (it had no earlier form): guards what follows.
     (
         "actions_reps2",

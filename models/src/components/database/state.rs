@@ -5,7 +5,7 @@ use super::super::station::{Instance, Life};
 use super::super::Component;
 use super::{Database, DbStats, ReadsFrom, Sharding, MAX_REPLICAS};
 use crate::ids::{InstanceId, NodeId};
-use crate::kernel::{Cx, Frame, Wake};
+use crate::kernel::{Cx, Ev, Frame, Wake};
 use crate::scenario::raw::KeyOp;
 use sim_core::{mix64, Counter, Key, SimTime, Stream, TimeWeighted};
 use std::collections::VecDeque;
@@ -38,6 +38,11 @@ struct Server {
     apply_queue: VecDeque<Key>,
     /// Replicas: when the last shipped write arrives (writes arrive in log order).
     last_arrival: SimTime,
+    /// Replicas: the jobs on their way, in arrival order, each with its arrival time and
+    /// the queue's sequence number reserved when it was shipped. Only the first has its
+    /// `Arrive` event in the queue (the next is scheduled when it arrives): the queue holds
+    /// one event per replica instead of one per write in flight, in the same order.
+    arriving: VecDeque<(SimTime, u64, Key)>,
 }
 
 #[derive(Debug, Clone)]
@@ -114,6 +119,7 @@ impl DatabaseState {
                     applying: false,
                     apply_queue: VecDeque::new(),
                     last_arrival: SimTime::ZERO,
+                    arriving: VecDeque::new(),
                 })
                 .collect(),
             shards,
@@ -349,7 +355,12 @@ impl DatabaseState {
                         placed: false,
                         zone: 0,
                     });
-                    cx.wake_at(arrive, job, self.id, Wake::Arrive);
+                    let seq = cx.q.reserve();
+                    let server = &mut self.servers[r as usize];
+                    if server.arriving.is_empty() {
+                        cx.q.schedule_reserved(arrive, seq, Ev::Wake(job, self.id, Wake::Arrive));
+                    }
+                    server.arriving.push_back((arrive, seq, job));
                 }
                 if sync {
                     let due = self.shards[shard].replicas.len() as u32;
@@ -363,6 +374,29 @@ impl DatabaseState {
                     self.depart(cx, f, true);
                 }
             }
+        }
+    }
+
+    /// Job `f` arrives at its replica: the replica's next job on its way gets its event.
+    fn next_arrival(&mut self, cx: &mut Cx, f: Key) {
+        // The job's replica; a job frame lives until it arrives, but look for it by key
+        // all the same.
+        let s = match cx.k.frames.get(f).and_then(|fr| fr.inst) {
+            Some(i) => i.index(),
+            None => match self
+                .servers
+                .iter()
+                .position(|sv| sv.arriving.front().is_some_and(|a| a.2 == f))
+            {
+                Some(s) => s,
+                None => return,
+            },
+        };
+        let server = &mut self.servers[s];
+        debug_assert_eq!(server.arriving.front().map(|a| a.2), Some(f));
+        server.arriving.pop_front();
+        if let Some(&(at, seq, job)) = server.arriving.front() {
+            cx.q.schedule_reserved(at, seq, Ev::Wake(job, self.id, Wake::Arrive));
         }
     }
 
@@ -549,6 +583,9 @@ impl Component for DatabaseState {
     fn on_reply(&mut self, _cx: &mut Cx, _f: Key, _ok: bool, _from: u16) {}
 
     fn on_wake(&mut self, cx: &mut Cx, f: Key, why: Wake) {
+        if why == Wake::Arrive {
+            self.next_arrival(cx, f);
+        }
         let Some(fr) = cx.k.frames.get(f).copied() else {
             return;
         };
