@@ -360,6 +360,11 @@ impl Versions {
         self.latest[store.index()].entry(key).or_default()
     }
 
+    /// How many keys `store` knows of (written, acknowledged or committed).
+    pub fn keys(&self, store: NodeId) -> usize {
+        self.latest[store.index()].len()
+    }
+
     /// Keep only the keys of `store` for which `keep` says so (it may change them).
     pub fn retain(&mut self, store: NodeId, keep: impl FnMut(&u64, &mut KeyVersion) -> bool) {
         self.latest[store.index()].retain(keep);
