@@ -361,7 +361,8 @@ impl Versions {
     }
 
     /// How many keys `store` knows of (written, acknowledged or committed).
-    pub fn keys(&self, store: NodeId) -> usize {
+    #[cfg(test)]
+    pub(crate) fn keys(&self, store: NodeId) -> usize {
         self.latest[store.index()].len()
     }
 
