@@ -91,7 +91,7 @@ fn hold(c: &mut Criterion) {
     g.throughput(Throughput::Elements(1_000_000));
     g.bench_function("hold_1k_pop_push", |b| {
         b.iter(|| {
-            let mut q = EventQueue::with_capacity(1024);
+            let mut q = EventQueue::<u32>::with_capacity(1024);
             let mut x: u64 = 88172645463325252;
             for i in 0..1000u32 {
                 q.schedule(SimTime(i as u64 * 997), i);

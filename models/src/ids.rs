@@ -24,6 +24,16 @@ macro_rules! id {
             pub fn index(self) -> usize {
                 (self.0.get() - 1) as usize
             }
+            /// The id as a nonzero word (index + 1), for packing into an event.
+            #[inline(always)]
+            pub fn raw(self) -> u32 {
+                self.0.get()
+            }
+            /// The id from [`Self::raw`]. Panics on 0, which `raw` never gives.
+            #[inline(always)]
+            pub fn from_raw(raw: u32) -> Self {
+                $name(NonZeroU32::new(raw).expect(concat!(stringify!($name), " from raw 0")))
+            }
         }
 
         impl fmt::Debug for $name {

@@ -15,13 +15,17 @@ use crate::world::trace::SpanEnd;
 use sim_core::{EventQueue, Key, SimTime, Slab, Stream};
 use std::sync::Arc;
 
+mod packed;
+pub use packed::PackedEv;
+
 // A frame stays at 48 bytes (one per call in flight), a request at 72 (one per request in
 // flight).
 const _: () = assert!(std::mem::size_of::<Frame>() == 48);
 const _: () = assert!(std::mem::size_of::<Req>() == 72);
 
-/// An event. 16 bytes.
-#[derive(Debug, Clone, Copy)]
+/// An event, as components write and match it. The queue holds it packed
+/// ([`PackedEv`]).
+#[derive(Debug, Clone, Copy, PartialEq)]
 pub enum Ev {
     /// The next arrival of a source.
     Arrival(SourceId),
@@ -377,7 +381,7 @@ pub struct Cx<'a> {
     /// The shared kernel.
     pub k: &'a mut Kernel,
     /// The event queue.
-    pub q: &'a mut EventQueue<Ev>,
+    pub q: &'a mut EventQueue<PackedEv>,
     /// The current time.
     pub now: SimTime,
 }

@@ -6,13 +6,19 @@
 //! total order is unchanged because [`EventQueue::pop`] compares the FIFO's front with the
 //! heap's top on `(time, seq)` exactly as if both lived in one heap.
 //!
+//! The heap is sim-core's own binary heap rather than `std::collections::BinaryHeap`:
+//! `std`'s `pop` swaps the last entry into the root through memory and reads it straight
+//! back, which stalls the processor on every pop (see `benches/README.md`, issue 13).
+//!
+//! A model may keep its events in a compact form (`E`) and schedule them in a richer one
+//! (any `T` with `E: From<T>`): the conversion is inlined at each call site.
+//!
 //! Cancelling a timer is done by the model without touching the queue: the event carries a
 //! generational [`crate::Key`]; when the entity it names is gone (its slot freed or reused),
 //! the event is stale and is dropped on pop. Nothing is ever scanned.
 
 use crate::SimTime;
-use std::cmp::Ordering;
-use std::collections::{BinaryHeap, VecDeque};
+use std::collections::VecDeque;
 
 #[derive(Clone, Copy)]
 struct Entry<E> {
@@ -21,29 +27,92 @@ struct Entry<E> {
     event: E,
 }
 
-impl<E> PartialEq for Entry<E> {
-    fn eq(&self, o: &Self) -> bool {
-        self.time == o.time && self.seq == o.seq
+impl<E> Entry<E> {
+    /// Runs before `o`: earlier `(time, seq)`.
+    #[inline(always)]
+    fn before(&self, o: &Self) -> bool {
+        (self.time, self.seq) < (o.time, o.seq)
     }
 }
-impl<E> Eq for Entry<E> {}
-impl<E> PartialOrd for Entry<E> {
-    fn partial_cmp(&self, o: &Self) -> Option<Ordering> {
-        Some(self.cmp(o))
-    }
+
+/// A binary min-heap of entries on `(time, seq)`. Unlike `std::collections::BinaryHeap`,
+/// `pop` reads the top entry out before moving anything (std swaps the last entry into the
+/// root through memory and reads it back, a store-forwarding stall on every pop).
+struct Heap<E> {
+    v: Vec<Entry<E>>,
 }
-impl<E> Ord for Entry<E> {
-    /// Reversed, so that `BinaryHeap` (a max-heap) yields the earliest `(time, seq)` first.
+
+impl<E: Copy> Heap<E> {
+    fn with_capacity(n: usize) -> Self {
+        Heap {
+            v: Vec::with_capacity(n),
+        }
+    }
+
     #[inline]
-    fn cmp(&self, o: &Self) -> Ordering {
-        o.time.cmp(&self.time).then_with(|| o.seq.cmp(&self.seq))
+    fn len(&self) -> usize {
+        self.v.len()
+    }
+
+    #[inline]
+    fn peek(&self) -> Option<&Entry<E>> {
+        self.v.first()
+    }
+
+    #[inline]
+    fn push(&mut self, e: Entry<E>) {
+        let mut hole = self.v.len();
+        self.v.push(e);
+        while hole > 0 {
+            let parent = (hole - 1) / 2;
+            if !e.before(&self.v[parent]) {
+                break;
+            }
+            self.v[hole] = self.v[parent];
+            hole = parent;
+        }
+        self.v[hole] = e;
+    }
+
+    #[inline]
+    fn pop(&mut self) -> Option<Entry<E>> {
+        let last = self.v.pop()?;
+        let n = self.v.len();
+        if n == 0 {
+            return Some(last);
+        }
+        let top = self.v[0];
+        // Move the earlier child up into the hole down to a leaf, then sift `last` up
+        // from there (it came from the bottom, so it rarely climbs).
+        let mut hole = 0;
+        let mut child = 1;
+        while child + 1 < n {
+            child += self.v[child + 1].before(&self.v[child]) as usize;
+            self.v[hole] = self.v[child];
+            hole = child;
+            child = 2 * hole + 1;
+        }
+        if child + 1 == n {
+            self.v[hole] = self.v[child];
+            hole = child;
+        }
+        while hole > 0 {
+            let parent = (hole - 1) / 2;
+            if !last.before(&self.v[parent]) {
+                break;
+            }
+            self.v[hole] = self.v[parent];
+            hole = parent;
+        }
+        self.v[hole] = last;
+        Some(top)
     }
 }
 
 /// A future-event list. `schedule` and `pop` allocate only when the queue grows beyond its
 /// previous peak.
 pub struct EventQueue<E> {
-    heap: BinaryHeap<Entry<E>>,
+    heap: Heap<E>,
     now_lane: VecDeque<(u64, E)>,
     now: u64,
     seq: u64,
@@ -64,7 +133,7 @@ impl<E: Copy> EventQueue<E> {
     /// An empty queue with room for `n` pending events.
     pub fn with_capacity(n: usize) -> Self {
         EventQueue {
-            heap: BinaryHeap::with_capacity(n),
+            heap: Heap::with_capacity(n),
             now_lane: VecDeque::with_capacity(256),
             now: 0,
             seq: 0,
@@ -89,8 +158,12 @@ impl<E: Copy> EventQueue<E> {
 
     /// Schedule `event` at `at`. Times in the past are clamped to now (an event never runs
     /// before the one that scheduled it). Events at equal times run in scheduling order.
-    #[inline]
-    pub fn schedule(&mut self, at: SimTime, event: E) {
+    #[inline(always)]
+    pub fn schedule<T>(&mut self, at: SimTime, event: T)
+    where
+        E: From<T>,
+    {
+        let event = E::from(event);
         let seq = self.seq;
         self.seq += 1;
         if at.0 <= self.now {
@@ -118,8 +191,12 @@ impl<E: Copy> EventQueue<E> {
 
     /// Schedule `event` at `at` (clamped to now) with sequence number `seq` from
     /// [`EventQueue::reserve`]. It runs in `(at, seq)` order among all events.
-    #[inline]
-    pub fn schedule_reserved(&mut self, at: SimTime, seq: u64, event: E) {
+    #[inline(always)]
+    pub fn schedule_reserved<T>(&mut self, at: SimTime, seq: u64, event: T)
+    where
+        E: From<T>,
+    {
+        let event = E::from(event);
         debug_assert!(seq < self.seq, "a sequence number from reserve");
         self.heap.push(Entry {
             time: at.0.max(self.now),
@@ -224,6 +301,59 @@ mod tests {
                 (SimTime(20), 'b')
             ]
         );
+    }
+
+    #[test]
+    fn a_deep_heap_pops_in_order() {
+        // Thousands pending at once, spread times with ties, reserved events among them:
+        // every path of the heap's sift-down and sift-up, against a sort by (time, seq).
+        let mut q = EventQueue::new();
+        let mut x: u64 = 0x2545_F491_4F6C_DD1D;
+        let mut next = || {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x
+        };
+        let mut reference: Vec<(u64, u64)> = vec![];
+        let mut popped = vec![];
+        let mut seq = 0; // the queue's own sequence numbers, one per schedule or reserve
+        let mut deepest = 0;
+        for round in 0..40_000 {
+            let now = q.now().0;
+            // Grow for the first half, shrink for the second.
+            let pushes = if round < 20_000 {
+                1 + next() % 2
+            } else {
+                next() % 2
+            };
+            for _ in 0..pushes {
+                let t = now + 1 + next() % 1000;
+                if next() % 5 == 0 {
+                    let r = q.reserve();
+                    assert_eq!(r, seq);
+                    q.schedule(SimTime(t + 7), seq + 1); // scheduled in between
+                    reference.push((t + 7, seq + 1));
+                    q.schedule_reserved(SimTime(t), r, r);
+                    reference.push((t, r));
+                    seq += 2;
+                } else {
+                    q.schedule(SimTime(t), seq);
+                    reference.push((t, seq));
+                    seq += 1;
+                }
+            }
+            deepest = deepest.max(q.len());
+            if let Some((t, e)) = q.pop() {
+                popped.push((t.0, e));
+            }
+        }
+        while let Some((t, e)) = q.pop() {
+            popped.push((t.0, e));
+        }
+        assert!(deepest > 5_000, "the heap grew deep: {deepest}");
+        reference.sort();
+        assert_eq!(popped, reference);
     }
 
     #[test]

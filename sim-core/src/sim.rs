@@ -103,13 +103,19 @@ impl<M: Model> Simulation<M> {
     }
 
     /// Schedule `event` at the current time, after everything already scheduled for it.
-    pub fn inject(&mut self, event: M::Event) {
+    pub fn inject<T>(&mut self, event: T)
+    where
+        M::Event: From<T>,
+    {
         let now = self.queue.now();
         self.queue.schedule(now, event);
     }
 
     /// Schedule `event` at `at` (clamped to now).
-    pub fn schedule(&mut self, at: SimTime, event: M::Event) {
+    pub fn schedule<T>(&mut self, at: SimTime, event: T)
+    where
+        M::Event: From<T>,
+    {
         self.queue.schedule(at, event);
     }
 
@@ -185,8 +191,8 @@ mod tests {
 
     fn ticker() -> Simulation<Ticker> {
         let mut q = EventQueue::new();
-        q.schedule(SimTime::ZERO, 1);
-        q.schedule(SimTime::ZERO, 2);
+        q.schedule(SimTime::ZERO, 1u32);
+        q.schedule(SimTime::ZERO, 2u32);
         Simulation::new(
             Ticker {
                 gap: SimTime::from_nanos(10),
@@ -238,13 +244,13 @@ mod tests {
     fn injected_events_run_now_after_those_already_due() {
         let mut s = ticker();
         s.run_until(SimTime::from_nanos(15));
-        s.inject(500); // at 15: before the ticks at 20
+        s.inject(500u32); // at 15: before the ticks at 20
         s.run_until(SimTime::from_nanos(20));
         let seen = &s.model().seen;
         assert_eq!(&seen[4..], &[(15, 500), (20, 1), (20, 2)]);
         // Injected while events for the current instant are pending: after them.
         let mut s = ticker();
-        s.inject(700);
+        s.inject(700u32);
         s.run_until(SimTime::ZERO);
         assert_eq!(s.model().seen, vec![(0, 1), (0, 2), (0, 700)]);
     }

@@ -41,6 +41,14 @@ impl Key {
     pub fn to_bits(self) -> u64 {
         (self.idx as u64) << 32 | self.gen as u64
     }
+    /// The key named by [`Key::to_bits`] (for packing a key into an event word).
+    #[inline]
+    pub fn from_bits(bits: u64) -> Key {
+        Key {
+            idx: (bits >> 32) as u32,
+            gen: bits as u32,
+        }
+    }
     /// A 16-bit digest of the key: keys of one slot differ in it from one generation to the
     /// next, and live keys of different slots almost always do. For telling apart replies
     /// from different tries of one call without widening an event.

@@ -18,7 +18,7 @@
 //! timeout: a 1 h timeout at 200 000 req/s no longer keeps 720 M pending events.
 
 use crate::ids::{ClassId, SourceId};
-use crate::kernel::{Cx, Ev, Req};
+use crate::kernel::{Cx, Ev, PackedEv, Req};
 use crate::scenario::raw::Arrivals;
 use crate::scenario::Source;
 use crate::world::stats::ClassStats;
@@ -76,7 +76,7 @@ impl SourceState {
     }
 
     /// Schedule the next arrival, if it falls within the run.
-    pub fn schedule_next(&mut self, q: &mut EventQueue<Ev>) {
+    pub fn schedule_next(&mut self, q: &mut EventQueue<PackedEv>) {
         if let Some(trace) = self.trace.as_mut() {
             // A request trace: the next row's time.
             self.row = trace.next_row();
@@ -194,7 +194,7 @@ impl SourceState {
         now: SimTime,
         failed: &Req,
         reqs: &mut Slab<Req>,
-        q: &mut EventQueue<Ev>,
+        q: &mut EventQueue<PackedEv>,
     ) -> Option<Key> {
         let policy = self.src.retry;
         if !policy.allows(failed.attempt as u32, self.budget) {
@@ -239,7 +239,7 @@ impl SourceState {
         reqs: &mut Slab<Req>,
         classes: &mut [ClassStats],
         mut tracer: Option<&mut Tracer>,
-        q: &mut EventQueue<Ev>,
+        q: &mut EventQueue<PackedEv>,
     ) {
         self.timer_set = false;
         while let Some(&(deadline, k)) = self.deadlines.front() {

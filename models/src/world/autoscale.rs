@@ -6,7 +6,7 @@
 use super::World;
 use crate::control::autoscale::{Autoscale, Controller, Metric};
 use crate::ids::NodeId;
-use crate::kernel::{Cx, Ev};
+use crate::kernel::{Cx, Ev, PackedEv};
 use crate::report::TimelineKind;
 use sim_core::{EventQueue, SimTime};
 
@@ -46,7 +46,7 @@ impl AutoState {
     }
 
     /// Schedule its first tick(s) for pool `node` in a run of `duration`.
-    pub fn begin(&self, node: NodeId, duration: SimTime, q: &mut EventQueue<Ev>) {
+    pub fn begin(&self, node: NodeId, duration: SimTime, q: &mut EventQueue<PackedEv>) {
         match &self.policy {
             Autoscale::Scheduled(entries) => {
                 for &(at, _) in entries {
@@ -65,7 +65,12 @@ impl AutoState {
 
 impl World {
     /// Pool `node`'s autoscaler ticks at `now`.
-    pub(super) fn autoscale_tick(&mut self, now: SimTime, node: NodeId, q: &mut EventQueue<Ev>) {
+    pub(super) fn autoscale_tick(
+        &mut self,
+        now: SimTime,
+        node: NodeId,
+        q: &mut EventQueue<PackedEv>,
+    ) {
         let Some(st) = self.autoscale[node.index()].as_mut() else {
             return;
         };
@@ -232,7 +237,7 @@ impl World {
         to: (u32, f64),
         rolling: bool,
         why: String,
-        q: &mut EventQueue<Ev>,
+        q: &mut EventQueue<PackedEv>,
     ) {
         let (c, price) = to;
         self.note(

@@ -10,7 +10,7 @@ use super::World;
 use crate::components::station::Life;
 use crate::control::Strategy;
 use crate::ids::{InstanceId, NodeId};
-use crate::kernel::{Cx, Ev};
+use crate::kernel::{Cx, PackedEv};
 use crate::report::TimelineKind;
 use sim_core::{EventQueue, SimTime};
 
@@ -29,7 +29,7 @@ pub struct Rollout {
 
 impl World {
     /// Deployment `id` of the scenario begins.
-    pub(super) fn deploy_start(&mut self, now: SimTime, id: usize, q: &mut EventQueue<Ev>) {
+    pub(super) fn deploy_start(&mut self, now: SimTime, id: usize, q: &mut EventQueue<PackedEv>) {
         let d = self.k.sc.deploys[id].clone();
         self.begin_deploy(now, d, q);
     }
@@ -39,7 +39,7 @@ impl World {
         &mut self,
         now: SimTime,
         d: crate::control::Deploy,
-        q: &mut EventQueue<Ev>,
+        q: &mut EventQueue<PackedEv>,
     ) {
         let node = d.node;
         if self.rollouts[node.index()].is_some() {
@@ -71,7 +71,7 @@ impl World {
     }
 
     /// The rollout on `node` starts and stops what it may now.
-    pub(super) fn deploy_step(&mut self, now: SimTime, node: NodeId, q: &mut EventQueue<Ev>) {
+    pub(super) fn deploy_step(&mut self, now: SimTime, node: NodeId, q: &mut EventQueue<PackedEv>) {
         let Some(ro) = self.rollouts[node.index()].clone() else {
             return;
         };

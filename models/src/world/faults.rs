@@ -11,7 +11,7 @@ use super::{plural, World};
 use crate::control::faults::{FaultKind, Place};
 use crate::control::Verb;
 use crate::ids::NodeId;
-use crate::kernel::{Cx, Ev};
+use crate::kernel::{Cx, Ev, PackedEv};
 use crate::report::TimelineKind;
 use crate::scenario::dist::Dist;
 use sim_core::{EventQueue, Key, RngStreams, SimTime, Stream};
@@ -133,7 +133,7 @@ impl World {
         now: SimTime,
         f: Key,
         node: NodeId,
-        q: &mut EventQueue<Ev>,
+        q: &mut EventQueue<PackedEv>,
     ) -> bool {
         let i = node.index();
         if let Some((fraction, id)) = self.faults.error[i] {
@@ -156,7 +156,13 @@ impl World {
     }
 
     /// Fault `id` breaks (`on`) or heals.
-    pub(super) fn fault(&mut self, now: SimTime, id: usize, on: bool, q: &mut EventQueue<Ev>) {
+    pub(super) fn fault(
+        &mut self,
+        now: SimTime,
+        id: usize,
+        on: bool,
+        q: &mut EventQueue<PackedEv>,
+    ) {
         let fault = self.k.sc.faults[id].clone();
         if on {
             self.faults.active[id] = true;
@@ -299,7 +305,7 @@ impl World {
         id: usize,
         place: Place,
         on: bool,
-        q: &mut EventQueue<Ev>,
+        q: &mut EventQueue<PackedEv>,
     ) {
         let name = place.name(&self.k.sc);
         let zones = place.zones(&self.k.sc);
@@ -353,7 +359,12 @@ impl World {
     /// Schedule monkey `id`'s next kill: the pool's serving instances each fail at rate
     /// 1/mtbf, so the next of them in Exp(mtbf / serving) (memoryless: redrawn whenever
     /// the count changes).
-    pub(super) fn reschedule_monkey(&mut self, now: SimTime, id: usize, q: &mut EventQueue<Ev>) {
+    pub(super) fn reschedule_monkey(
+        &mut self,
+        now: SimTime,
+        id: usize,
+        q: &mut EventQueue<PackedEv>,
+    ) {
         let FaultKind::ChaosMonkey { node, mtbf, .. } = self.k.sc.faults[id].kind else {
             return;
         };
@@ -378,7 +389,12 @@ impl World {
 
     /// Monkeys on `node` redraw their next kill (its serving count changed).
     /// (And a deployment under way on it takes its next step.)
-    pub(super) fn after_pool_change(&mut self, now: SimTime, node: NodeId, q: &mut EventQueue<Ev>) {
+    pub(super) fn after_pool_change(
+        &mut self,
+        now: SimTime,
+        node: NodeId,
+        q: &mut EventQueue<PackedEv>,
+    ) {
         if self.rollouts[node.index()].is_some() {
             self.deploy_step(now, node, q);
         }
@@ -396,7 +412,7 @@ impl World {
         now: SimTime,
         id: usize,
         epoch: u32,
-        q: &mut EventQueue<Ev>,
+        q: &mut EventQueue<PackedEv>,
     ) {
         if !self.faults.active[id] || self.faults.epoch[id] != epoch {
             return;
@@ -436,7 +452,7 @@ impl World {
     }
 
     /// Monkey `id`'s victim starts again.
-    pub(super) fn monkey_restart(&mut self, now: SimTime, id: usize, q: &mut EventQueue<Ev>) {
+    pub(super) fn monkey_restart(&mut self, now: SimTime, id: usize, q: &mut EventQueue<PackedEv>) {
         let FaultKind::ChaosMonkey { node, .. } = self.k.sc.faults[id].kind else {
             return;
         };
