@@ -61,8 +61,14 @@ impl<E: Copy> Heap<E> {
 
     #[inline]
     fn push(&mut self, e: Entry<E>) {
-        let mut hole = self.v.len();
+        let hole = self.v.len();
         self.v.push(e);
+        self.sift_up(hole, e);
+    }
+
+    /// Put `e` at `hole` or above it, moving later parents down.
+    #[inline(always)]
+    fn sift_up(&mut self, mut hole: usize, e: Entry<E>) {
         while hole > 0 {
             let parent = (hole - 1) / 2;
             if !e.before(&self.v[parent]) {
@@ -96,15 +102,7 @@ impl<E: Copy> Heap<E> {
             self.v[hole] = self.v[child];
             hole = child;
         }
-        while hole > 0 {
-            let parent = (hole - 1) / 2;
-            if !last.before(&self.v[parent]) {
-                break;
-            }
-            self.v[hole] = self.v[parent];
-            hole = parent;
-        }
-        self.v[hole] = last;
+        self.sift_up(hole, last);
         Some(top)
     }
 }
@@ -248,6 +246,16 @@ impl<E: Copy> EventQueue<E> {
 mod tests {
     use super::*;
 
+    /// A xorshift64 generator: test input without a dependency.
+    fn xorshift(mut x: u64) -> impl FnMut() -> u64 {
+        move || {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x
+        }
+    }
+
     #[test]
     fn pops_in_time_then_insertion_order() {
         let mut q = EventQueue::new();
@@ -308,13 +316,7 @@ mod tests {
         // Thousands pending at once, spread times with ties, reserved events among them:
         // every path of the heap's sift-down and sift-up, against a sort by (time, seq).
         let mut q = EventQueue::new();
-        let mut x: u64 = 0x2545_F491_4F6C_DD1D;
-        let mut next = || {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            x
-        };
+        let mut next = xorshift(0x2545_F491_4F6C_DD1D);
         let mut reference: Vec<(u64, u64)> = vec![];
         let mut popped = vec![];
         let mut seq = 0; // the queue's own sequence numbers, one per schedule or reserve
@@ -360,13 +362,7 @@ mod tests {
     fn matches_a_reference_sort_on_random_input() {
         // Random schedules, interleaved with pops, against a stable sort by (time, seq).
         let mut q = EventQueue::new();
-        let mut x: u64 = 12345;
-        let mut next = || {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            x
-        };
+        let mut next = xorshift(12345);
         let mut reference: Vec<(u64, u64)> = vec![];
         let mut popped = vec![];
         let mut seq = 0;
