@@ -18,6 +18,9 @@ use std::sync::Arc;
 mod packed;
 pub use packed::PackedEv;
 
+/// The event queue of a run: events held packed, scheduled as [`Ev`].
+pub type Queue = EventQueue<PackedEv>;
+
 // A frame stays at 48 bytes (one per call in flight), a request at 72 (one per request in
 // flight).
 const _: () = assert!(std::mem::size_of::<Frame>() == 48);
@@ -381,7 +384,7 @@ pub struct Cx<'a> {
     /// The shared kernel.
     pub k: &'a mut Kernel,
     /// The event queue.
-    pub q: &'a mut EventQueue<PackedEv>,
+    pub q: &'a mut Queue,
     /// The current time.
     pub now: SimTime,
 }

@@ -121,7 +121,7 @@ pub trait Component {
     /// One of this node's own timers for frame `f` fired.
     fn on_wake(&mut self, _cx: &mut Cx, _f: Key, _why: Wake) {}
     /// The run begins: schedule the node's own periodic work, if any (`Ev::Tick`).
-    fn begin(&mut self, _q: &mut sim_core::EventQueue<crate::kernel::PackedEv>) {}
+    fn begin(&mut self, _q: &mut crate::kernel::Queue) {}
     /// The node's periodic timer fired (`Ev::Tick`).
     fn on_tick(&mut self, _cx: &mut Cx) {}
     /// A background request this node sent (a queue's message, a write-behind flush) is
@@ -265,7 +265,7 @@ impl NodeState {
         dispatch!(self, NodeState, c => c.on_wake(cx, f, why))
     }
     /// See [`Component::begin`].
-    pub fn begin(&mut self, q: &mut sim_core::EventQueue<crate::kernel::PackedEv>) {
+    pub fn begin(&mut self, q: &mut crate::kernel::Queue) {
         dispatch!(self, NodeState, c => Component::begin(c, q))
     }
     /// See [`Component::on_tick`].

@@ -18,12 +18,12 @@
 //! timeout: a 1 h timeout at 200 000 req/s no longer keeps 720 M pending events.
 
 use crate::ids::{ClassId, SourceId};
-use crate::kernel::{Cx, Ev, PackedEv, Req};
+use crate::kernel::{Cx, Ev, Queue, Req};
 use crate::scenario::raw::Arrivals;
 use crate::scenario::Source;
 use crate::world::stats::ClassStats;
 use crate::world::trace::{SpanEnd, Tracer};
-use sim_core::{EventQueue, Key, RngStreams, SimTime, Slab, Stream};
+use sim_core::{Key, RngStreams, SimTime, Slab, Stream};
 use std::collections::VecDeque;
 
 /// A source's run-time state.
@@ -76,7 +76,7 @@ impl SourceState {
     }
 
     /// Schedule the next arrival, if it falls within the run.
-    pub fn schedule_next(&mut self, q: &mut EventQueue<PackedEv>) {
+    pub fn schedule_next(&mut self, q: &mut Queue) {
         if let Some(trace) = self.trace.as_mut() {
             // A request trace: the next row's time.
             self.row = trace.next_row();
@@ -194,7 +194,7 @@ impl SourceState {
         now: SimTime,
         failed: &Req,
         reqs: &mut Slab<Req>,
-        q: &mut EventQueue<PackedEv>,
+        q: &mut Queue,
     ) -> Option<Key> {
         let policy = self.src.retry;
         if !policy.allows(failed.attempt as u32, self.budget) {
@@ -239,7 +239,7 @@ impl SourceState {
         reqs: &mut Slab<Req>,
         classes: &mut [ClassStats],
         mut tracer: Option<&mut Tracer>,
-        q: &mut EventQueue<PackedEv>,
+        q: &mut Queue,
     ) {
         self.timer_set = false;
         while let Some(&(deadline, k)) = self.deadlines.front() {

@@ -4,10 +4,10 @@
 
 use super::World;
 use crate::analysis::alerts::{Alert, Figure};
-use crate::kernel::{Ev, PackedEv};
+use crate::kernel::{Ev, Queue};
 use crate::report::TimelineKind;
 use crate::scenario::Scenario;
-use sim_core::{EventQueue, Histogram, SimTime};
+use sim_core::{Histogram, SimTime};
 
 /// One rule's state.
 #[derive(Debug, Clone, Default)]
@@ -44,7 +44,7 @@ pub struct AlertStats {
 
 impl World {
     /// Schedule every rule's first evaluation: one interval after the warm-up.
-    pub(super) fn begin_alerts(&mut self, q: &mut EventQueue<PackedEv>) {
+    pub(super) fn begin_alerts(&mut self, q: &mut Queue) {
         let sc = self.k.sc.clone();
         self.alerts = vec![AlertState::default(); sc.alerts.len()];
         for (i, a) in sc.alerts.iter().enumerate() {
@@ -57,7 +57,7 @@ impl World {
     }
 
     /// Evaluate rule `i` at `now`, and schedule its next evaluation.
-    pub(super) fn evaluate_alert(&mut self, i: usize, now: SimTime, q: &mut EventQueue<PackedEv>) {
+    pub(super) fn evaluate_alert(&mut self, i: usize, now: SimTime, q: &mut Queue) {
         let sc = self.k.sc.clone();
         let rule = &sc.alerts[i];
         let value = self.alert_figure(rule, i, now);

@@ -6,9 +6,9 @@
 use super::World;
 use crate::control::autoscale::{Autoscale, Controller, Metric};
 use crate::ids::NodeId;
-use crate::kernel::{Cx, Ev, PackedEv};
+use crate::kernel::{Cx, Ev, Queue};
 use crate::report::TimelineKind;
-use sim_core::{EventQueue, SimTime};
+use sim_core::SimTime;
 
 /// One autoscaled pool's state.
 #[derive(Debug, Clone)]
@@ -46,7 +46,7 @@ impl AutoState {
     }
 
     /// Schedule its first tick(s) for pool `node` in a run of `duration`.
-    pub fn begin(&self, node: NodeId, duration: SimTime, q: &mut EventQueue<PackedEv>) {
+    pub fn begin(&self, node: NodeId, duration: SimTime, q: &mut Queue) {
         match &self.policy {
             Autoscale::Scheduled(entries) => {
                 for &(at, _) in entries {
@@ -65,12 +65,7 @@ impl AutoState {
 
 impl World {
     /// Pool `node`'s autoscaler ticks at `now`.
-    pub(super) fn autoscale_tick(
-        &mut self,
-        now: SimTime,
-        node: NodeId,
-        q: &mut EventQueue<PackedEv>,
-    ) {
+    pub(super) fn autoscale_tick(&mut self, now: SimTime, node: NodeId, q: &mut Queue) {
         let Some(st) = self.autoscale[node.index()].as_mut() else {
             return;
         };
@@ -237,7 +232,7 @@ impl World {
         to: (u32, f64),
         rolling: bool,
         why: String,
-        q: &mut EventQueue<PackedEv>,
+        q: &mut Queue,
     ) {
         let (c, price) = to;
         self.note(

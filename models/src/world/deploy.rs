@@ -10,9 +10,9 @@ use super::World;
 use crate::components::station::Life;
 use crate::control::Strategy;
 use crate::ids::{InstanceId, NodeId};
-use crate::kernel::{Cx, PackedEv};
+use crate::kernel::{Cx, Queue};
 use crate::report::TimelineKind;
-use sim_core::{EventQueue, SimTime};
+use sim_core::SimTime;
 
 /// A deployment under way on one pool.
 #[derive(Debug, Clone)]
@@ -29,18 +29,13 @@ pub struct Rollout {
 
 impl World {
     /// Deployment `id` of the scenario begins.
-    pub(super) fn deploy_start(&mut self, now: SimTime, id: usize, q: &mut EventQueue<PackedEv>) {
+    pub(super) fn deploy_start(&mut self, now: SimTime, id: usize, q: &mut Queue) {
         let d = self.k.sc.deploys[id].clone();
         self.begin_deploy(now, d, q);
     }
 
     /// Deployment `d` (scripted, or an autoscaler's resize) begins.
-    pub(super) fn begin_deploy(
-        &mut self,
-        now: SimTime,
-        d: crate::control::Deploy,
-        q: &mut EventQueue<PackedEv>,
-    ) {
+    pub(super) fn begin_deploy(&mut self, now: SimTime, d: crate::control::Deploy, q: &mut Queue) {
         let node = d.node;
         if self.rollouts[node.index()].is_some() {
             let text = format!("{}: not started, another deployment is under way", d.what);
@@ -71,7 +66,7 @@ impl World {
     }
 
     /// The rollout on `node` starts and stops what it may now.
-    pub(super) fn deploy_step(&mut self, now: SimTime, node: NodeId, q: &mut EventQueue<PackedEv>) {
+    pub(super) fn deploy_step(&mut self, now: SimTime, node: NodeId, q: &mut Queue) {
         let Some(ro) = self.rollouts[node.index()].clone() else {
             return;
         };

@@ -11,10 +11,10 @@ use super::{plural, World};
 use crate::control::faults::{FaultKind, Place};
 use crate::control::Verb;
 use crate::ids::NodeId;
-use crate::kernel::{Cx, Ev, PackedEv};
+use crate::kernel::{Cx, Ev, Queue};
 use crate::report::TimelineKind;
 use crate::scenario::dist::Dist;
-use sim_core::{EventQueue, Key, RngStreams, SimTime, Stream};
+use sim_core::{Key, RngStreams, SimTime, Stream};
 
 /// What one fault did, for the report.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -133,7 +133,7 @@ impl World {
         now: SimTime,
         f: Key,
         node: NodeId,
-        q: &mut EventQueue<PackedEv>,
+        q: &mut Queue,
     ) -> bool {
         let i = node.index();
         if let Some((fraction, id)) = self.faults.error[i] {
@@ -156,13 +156,7 @@ impl World {
     }
 
     /// Fault `id` breaks (`on`) or heals.
-    pub(super) fn fault(
-        &mut self,
-        now: SimTime,
-        id: usize,
-        on: bool,
-        q: &mut EventQueue<PackedEv>,
-    ) {
+    pub(super) fn fault(&mut self, now: SimTime, id: usize, on: bool, q: &mut Queue) {
         let fault = self.k.sc.faults[id].clone();
         if on {
             self.faults.active[id] = true;
@@ -299,14 +293,7 @@ impl World {
     }
 
     /// Fault `id`: every zone of `place` goes down (`on`) or comes back.
-    fn zone_outage(
-        &mut self,
-        now: SimTime,
-        id: usize,
-        place: Place,
-        on: bool,
-        q: &mut EventQueue<PackedEv>,
-    ) {
+    fn zone_outage(&mut self, now: SimTime, id: usize, place: Place, on: bool, q: &mut Queue) {
         let name = place.name(&self.k.sc);
         let zones = place.zones(&self.k.sc);
         for &zone in &zones {
@@ -359,12 +346,7 @@ impl World {
     /// Schedule monkey `id`'s next kill: the pool's serving instances each fail at rate
     /// 1/mtbf, so the next of them in Exp(mtbf / serving) (memoryless: redrawn whenever
     /// the count changes).
-    pub(super) fn reschedule_monkey(
-        &mut self,
-        now: SimTime,
-        id: usize,
-        q: &mut EventQueue<PackedEv>,
-    ) {
+    pub(super) fn reschedule_monkey(&mut self, now: SimTime, id: usize, q: &mut Queue) {
         let FaultKind::ChaosMonkey { node, mtbf, .. } = self.k.sc.faults[id].kind else {
             return;
         };
@@ -389,12 +371,7 @@ impl World {
 
     /// Monkeys on `node` redraw their next kill (its serving count changed).
     /// (And a deployment under way on it takes its next step.)
-    pub(super) fn after_pool_change(
-        &mut self,
-        now: SimTime,
-        node: NodeId,
-        q: &mut EventQueue<PackedEv>,
-    ) {
+    pub(super) fn after_pool_change(&mut self, now: SimTime, node: NodeId, q: &mut Queue) {
         if self.rollouts[node.index()].is_some() {
             self.deploy_step(now, node, q);
         }
@@ -407,13 +384,7 @@ impl World {
     }
 
     /// Monkey `id` kills a serving instance at random.
-    pub(super) fn monkey_kill(
-        &mut self,
-        now: SimTime,
-        id: usize,
-        epoch: u32,
-        q: &mut EventQueue<PackedEv>,
-    ) {
+    pub(super) fn monkey_kill(&mut self, now: SimTime, id: usize, epoch: u32, q: &mut Queue) {
         if !self.faults.active[id] || self.faults.epoch[id] != epoch {
             return;
         }
@@ -452,7 +423,7 @@ impl World {
     }
 
     /// Monkey `id`'s victim starts again.
-    pub(super) fn monkey_restart(&mut self, now: SimTime, id: usize, q: &mut EventQueue<PackedEv>) {
+    pub(super) fn monkey_restart(&mut self, now: SimTime, id: usize, q: &mut Queue) {
         let FaultKind::ChaosMonkey { node, .. } = self.k.sc.faults[id].kind else {
             return;
         };

@@ -5,18 +5,13 @@
 use super::World;
 use crate::control::Verb;
 use crate::ids::NodeId;
-use crate::kernel::{Ev, PackedEv};
+use crate::kernel::{Ev, Queue};
 use crate::report::TimelineKind;
-use sim_core::{EventQueue, SimTime};
+use sim_core::SimTime;
 
 impl World {
     /// Balancer `node` probes every instance it knows; the verdicts come a timeout later.
-    pub(super) fn health_probe(
-        &mut self,
-        now: SimTime,
-        node: NodeId,
-        q: &mut EventQueue<PackedEv>,
-    ) {
+    pub(super) fn health_probe(&mut self, now: SimTime, node: NodeId, q: &mut Queue) {
         let states = &self.states;
         let serving = |(pool, inst): (NodeId, crate::ids::InstanceId)| {
             states[pool.index()]
@@ -39,12 +34,7 @@ impl World {
     }
 
     /// Balancer `node`'s probes are in: eject the failing, admit the passing.
-    pub(super) fn health_verdict(
-        &mut self,
-        now: SimTime,
-        node: NodeId,
-        _q: &mut EventQueue<PackedEv>,
-    ) {
+    pub(super) fn health_verdict(&mut self, now: SimTime, node: NodeId, _q: &mut Queue) {
         let Some(b) = self.states[node.index()].as_balancer_mut() else {
             return;
         };

@@ -23,7 +23,7 @@ use crate::components::source::SourceState;
 use crate::components::NodeState;
 use crate::control::Verb;
 use crate::ids::{NodeId, SourceId};
-use crate::kernel::{Cx, Ev, Kernel, PackedEv};
+use crate::kernel::{Cx, Ev, Kernel, PackedEv, Queue};
 use crate::report::{TimelineEntry, TimelineKind};
 use crate::scenario::Scenario;
 use sim_core::{EventQueue, Key, Model, RngStreams, SimTime, Simulation, Slab, StopReason};
@@ -358,7 +358,7 @@ impl World {
     }
 
     /// Apply a verb (scripted, or injected by a fault, an autoscaler or the UI).
-    fn control(&mut self, now: SimTime, verb: Verb, q: &mut EventQueue<PackedEv>) {
+    fn control(&mut self, now: SimTime, verb: Verb, q: &mut Queue) {
         match verb {
             Verb::Fault { id, on } => self.fault(now, id as usize, on, q),
             Verb::MonkeyKill { id, epoch } => self.monkey_kill(now, id as usize, epoch, q),
@@ -370,13 +370,7 @@ impl World {
     }
 
     /// Apply a verb on a node, noting it on the timeline as `kind`.
-    fn apply(
-        &mut self,
-        now: SimTime,
-        verb: Verb,
-        q: &mut EventQueue<PackedEv>,
-        kind: TimelineKind,
-    ) {
+    fn apply(&mut self, now: SimTime, verb: Verb, q: &mut Queue, kind: TimelineKind) {
         let Some(node) = verb.node() else {
             return;
         };
@@ -516,7 +510,7 @@ impl World {
     }
 
     /// Pool `node` may have more workers now: queues it consumes for hand messages over.
-    fn kick_queues(&mut self, now: SimTime, node: NodeId, q: &mut EventQueue<PackedEv>) {
+    fn kick_queues(&mut self, now: SimTime, node: NodeId, q: &mut Queue) {
         for s in &mut self.states {
             if let Some(queue) = s.as_queue_mut() {
                 if queue.consumer() == node {
@@ -531,7 +525,7 @@ impl World {
         }
     }
 
-    fn client_done(&mut self, now: SimTime, req: Key, ok: bool, q: &mut EventQueue<PackedEv>) {
+    fn client_done(&mut self, now: SimTime, req: Key, ok: bool, q: &mut Queue) {
         let r = self
             .k
             .reqs
@@ -599,7 +593,7 @@ impl Model for World {
     type Event = PackedEv;
 
     #[inline]
-    fn handle(&mut self, now: SimTime, ev: PackedEv, q: &mut EventQueue<PackedEv>) {
+    fn handle(&mut self, now: SimTime, ev: PackedEv, q: &mut Queue) {
         if now == self.instant.0 {
             self.instant.1 += 1;
             if self.instant.1 > self.stall_limit {

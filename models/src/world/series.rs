@@ -5,12 +5,12 @@
 //! depend on it; without series only the faults' watch runs.
 
 use super::World;
-use crate::kernel::{Ev, PackedEv};
-use sim_core::{EventQueue, SimTime};
+use crate::kernel::{Ev, Queue};
+use sim_core::SimTime;
 
 impl World {
     /// Fill the series at `now`, and schedule the next sample.
-    pub(super) fn sample(&mut self, now: SimTime, q: &mut EventQueue<PackedEv>) {
+    pub(super) fn sample(&mut self, now: SimTime, q: &mut Queue) {
         self.watch_faults(now);
         let sc = &self.k.sc;
         let interval_s = sc.sample_every.as_secs_f64();

@@ -859,7 +859,7 @@ impl Component for Balancer {
         cx.reply(to, fr, ok);
     }
 
-    fn begin(&mut self, q: &mut sim_core::EventQueue<crate::kernel::PackedEv>) {
+    fn begin(&mut self, q: &mut crate::kernel::Queue) {
         if let Some(h) = self.health {
             q.schedule(h.interval, crate::kernel::Ev::Tick(self.id));
         }

@@ -33,7 +33,7 @@ use super::station::{Instance, Life};
 use super::{Component, Config, NodeKind, NodeState, RawConfig};
 use crate::analysis::capacity::Flow;
 use crate::ids::{ClassId, LinkId, NodeId};
-use crate::kernel::{Cx, Ev, PackedEv, Wake};
+use crate::kernel::{Cx, Ev, Wake};
 use crate::scenario::dist::Dist;
 use crate::scenario::program::cache_call;
 use crate::scenario::raw::{Count, Dur, KeyOp, RawDist};
@@ -701,7 +701,7 @@ impl Component for CacheState {
         }
     }
 
-    fn begin(&mut self, q: &mut sim_core::EventQueue<PackedEv>) {
+    fn begin(&mut self, q: &mut crate::kernel::Queue) {
         if let WritePolicy::Behind(every) = self.write {
             q.schedule(every, Ev::Tick(self.id));
         }
