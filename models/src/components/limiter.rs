@@ -139,6 +139,10 @@ impl Config for Limiter {
                 .kind
                 .response_time(class, sc)
     }
+
+    fn reads_key_or_session(&self) -> bool {
+        self.per == Per::Session
+    }
 }
 
 #[derive(Debug, Clone, Copy)]

@@ -109,6 +109,13 @@ pub trait Config {
     fn visit(&self, id: NodeId, class: ClassId, rate: f64, flow: &mut Flow);
     /// Mean response time of one visit with no queueing anywhere (capacity estimate).
     fn response_time(&self, class: ClassId, sc: &Scenario) -> f64;
+    /// Whether this node reads a request's key or its session (user). When no node does,
+    /// and a source has one class, the source draws none of the three (they would not be
+    /// read, and its `mix` stream serves nothing else). Default: `true`, so that a new
+    /// kind that forgets to say keeps its requests' keys and sessions drawn.
+    fn reads_key_or_session(&self) -> bool {
+        true
+    }
 }
 
 /// What every component's runtime state does. Handlers are handed a [`Cx`]: the shared
@@ -238,6 +245,10 @@ impl NodeKind {
     /// See [`Config::response_time`].
     pub fn response_time(&self, class: ClassId, sc: &Scenario) -> f64 {
         dispatch!(self, NodeKind, c => c.response_time(class, sc))
+    }
+    /// See [`Config::reads_key_or_session`].
+    pub fn reads_key_or_session(&self) -> bool {
+        dispatch!(self, NodeKind, c => c.reads_key_or_session())
     }
     /// The service pool config, if this is one.
     pub fn as_service(&self) -> Option<&service::Service> {

@@ -131,6 +131,10 @@ impl Config for Queue {
     fn response_time(&self, _class: ClassId, _sc: &Scenario) -> f64 {
         0.0 // the producer waits for the enqueue only
     }
+
+    fn reads_key_or_session(&self) -> bool {
+        false // a message carries its request's key on to the consumer, unread
+    }
 }
 
 /// A queue's message figures over the measured window.

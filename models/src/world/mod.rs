@@ -131,7 +131,7 @@ impl World {
                 .sources
                 .iter()
                 .enumerate()
-                .map(|(i, s)| SourceState::new(SourceId::new(i), s, sc.duration, &streams))
+                .map(|(i, s)| SourceState::new(SourceId::new(i), s, &sc, &streams))
                 .collect(),
             k: Kernel {
                 reqs: Slab::with_capacity(1024),

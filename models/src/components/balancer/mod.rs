@@ -379,6 +379,10 @@ impl Config for LoadBalancer {
             })
             .sum()
     }
+
+    fn reads_key_or_session(&self) -> bool {
+        matches!(self.algorithm, Algorithm::ConsistentHash)
+    }
 }
 
 /// The algorithm without its parameters (weights live per backend).

@@ -393,6 +393,10 @@ impl Config for Service {
         let h = self.handlers[class.index()].as_ref().expect("validated");
         capacity::worker_time(sc, &h.steps, class, true)
     }
+
+    fn reads_key_or_session(&self) -> bool {
+        self.sessions == sessions::SessionMode::InMemory
+    }
 }
 
 /// A service pool at run time.
