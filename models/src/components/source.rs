@@ -5,8 +5,8 @@
 //! (class, key, session, in that order), so adding a node changes no source's numbers.
 //! A source with one class in a scenario where no node reads keys or sessions
 //! ([`crate::components::Config::reads_key_or_session`]) draws none of the three: its
-//! requests get class 0's, key 0 and session 0, and its `mix` stream, which serves nothing
-//! else, is left alone. Every figure of the run is the same either way; an M/M/1 runs
+//! requests get its one class, key 0 and session 0, and its `mix` stream, which serves
+//! nothing else, is left alone. Every figure of the run is the same either way; an M/M/1 runs
 //! ~5% fewer instructions a request.
 //!
 //! Client retries (`retry`): a try that fails, or times out at the client, is followed
