@@ -90,17 +90,21 @@ def main():
     if "--scenarios" in args:
         print("scenario: M requests/s, M completed/s, events a request (best of 2)")
         for f in sorted(glob.glob("scenarios/*.ron")):
+            name = os.path.basename(f)[:-4]
             best = None
             for _ in range(2):
                 p = subprocess.run([BIN, "run", f, "--json", "--wall-time"],
                                    capture_output=True, text=True)
+                if not p.stdout.strip():  # no report: the run failed before it began
+                    print(f"{name} FAILED: {p.stderr.strip()[-300:]}", flush=True)
+                    break
                 r = json.loads(p.stdout)
                 s, w = r["summary"], r["wall_seconds"]
                 row = (s["requests"] / w / 1e6, s["completed"] / w / 1e6,
                        r["events"] / max(s["requests"], 1))
                 best = row if best is None or row > best else best
-            name = os.path.basename(f)[:-4]
-            print(f"{name} {best[0]:.2f} / {best[1]:.2f} / {best[2]:.1f}", flush=True)
+            if best:
+                print(f"{name} {best[0]:.2f} / {best[1]:.2f} / {best[2]:.1f}", flush=True)
 
 
 if __name__ == "__main__":

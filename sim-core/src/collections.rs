@@ -217,13 +217,8 @@ mod tests {
     #[test]
     fn min_tree_matches_a_linear_scan() {
         // Random values and absences against the obvious O(n) cyclic scan.
-        let mut x: u64 = 7;
-        let mut rnd = |m: u64| {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            x % m
-        };
+        let mut next = crate::xorshift(7);
+        let mut rnd = |m: u64| next() % m;
         let mut t = MinTree::new();
         let mut vals = vec![u32::MAX; 37];
         for _ in 0..5000 {

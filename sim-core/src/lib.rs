@@ -32,3 +32,14 @@ pub use sim::{Model, Simulation, StopReason};
 pub use slab::{Key, Slab};
 pub use stats::{Counter, Histogram, TimeSeries, TimeWeighted};
 pub use time::{parse_duration, DurationError, SimTime};
+
+/// A xorshift64 generator: random test input without a dependency or a named stream.
+#[cfg(test)]
+pub(crate) fn xorshift(mut x: u64) -> impl FnMut() -> u64 {
+    move || {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        x
+    }
+}

@@ -245,16 +245,7 @@ impl<E: Copy> EventQueue<E> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    /// A xorshift64 generator: test input without a dependency.
-    fn xorshift(mut x: u64) -> impl FnMut() -> u64 {
-        move || {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            x
-        }
-    }
+    use crate::xorshift;
 
     #[test]
     fn pops_in_time_then_insertion_order() {

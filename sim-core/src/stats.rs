@@ -350,11 +350,9 @@ mod tests {
         for b in 1..63 {
             values.extend([(1u64 << b) - 1, 1 << b, (1 << b) + 1]);
         }
-        let mut x: u64 = 0x9E37_79B9_7F4A_7C15;
+        let mut next = crate::xorshift(0x9E37_79B9_7F4A_7C15);
         for _ in 0..20_000 {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
+            let x = next();
             values.push(x >> (x % 64));
         }
         values
