@@ -526,11 +526,14 @@ impl World {
     }
 
     fn client_done(&mut self, now: SimTime, req: Key, ok: bool, q: &mut Queue) {
-        let r = self
+        // Copied out, then freed: `remove` would hand the request back through two
+        // temporaries (see benches/README.md, issue 13, fifth part).
+        let r = *self
             .k
             .reqs
-            .remove(req)
+            .get(req)
             .expect("request is live until its reply");
+        self.k.reqs.remove(req);
         let trace = self.k.tracer.as_deref_mut().and_then(|t| t.answer(req));
         if let Some(sender) = r.message {
             let mut cx = Cx {
