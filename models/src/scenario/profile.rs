@@ -249,12 +249,23 @@ impl Profile {
 
     /// The first `t > t0` with `∫_{t0}^{t} λ = mass` (`mass > 0`), or `None` if the rate
     /// stays zero for ever after. Never allocates.
+    ///
+    /// A constant rate, the common case, is answered in closed form here, inlined into the
+    /// source's arrival; other profiles are integrated out of line.
+    #[inline]
     pub fn next_after(&self, t0: f64, mass: f64) -> Option<f64> {
         match self {
-            // Constant rate: the common case, in closed form.
             Profile::Linear(pts) if pts.len() == 1 => {
                 (pts[0].1 > 0.0).then(|| t0 + mass / pts[0].1)
             }
+            _ => self.next_after_varying(t0, mass),
+        }
+    }
+
+    /// [`Profile::next_after`] for a rate that changes over time.
+    #[inline(never)]
+    fn next_after_varying(&self, t0: f64, mass: f64) -> Option<f64> {
+        match self {
             Profile::Linear(_) => {
                 let mut t = t0;
                 let mut rem = mass;
