@@ -18,7 +18,6 @@
 //! the event is stale and is dropped on pop. Nothing is ever scanned.
 
 use crate::SimTime;
-use std::collections::VecDeque;
 
 #[derive(Clone, Copy)]
 struct Entry<E> {
@@ -107,11 +106,58 @@ impl<E: Copy> Heap<E> {
     }
 }
 
+/// Events at the current instant, in scheduling order. The clock moves only once the lane
+/// is empty, so a `Vec` read from a cursor serves: no wrap-around arithmetic, and it is
+/// emptied in one step when its last event is taken. A long chain of same-instant events
+/// (each adding one as it is taken) never empties it; past [`Lane::COMPACT`] taken events it
+/// drops them, so it holds no more than that beyond what is pending.
+struct Lane<E> {
+    v: Vec<(u64, E)>,
+    head: usize,
+}
+
+impl<E: Copy> Lane<E> {
+    const COMPACT: usize = 4096;
+
+    #[inline]
+    fn len(&self) -> usize {
+        self.v.len() - self.head
+    }
+
+    #[inline]
+    fn is_empty(&self) -> bool {
+        self.head == self.v.len()
+    }
+
+    #[inline]
+    fn push(&mut self, seq: u64, e: E) {
+        self.v.push((seq, e));
+    }
+
+    #[inline]
+    fn front(&self) -> Option<&(u64, E)> {
+        self.v.get(self.head)
+    }
+
+    /// Take the front (there is one).
+    #[inline]
+    fn advance(&mut self) {
+        self.head += 1;
+        if self.head == self.v.len() {
+            self.v.clear();
+            self.head = 0;
+        } else if self.head >= Self::COMPACT {
+            self.v.drain(..self.head);
+            self.head = 0;
+        }
+    }
+}
+
 /// A future-event list. `schedule` and `pop` allocate only when the queue grows beyond its
 /// previous peak.
 pub struct EventQueue<E> {
     heap: Heap<E>,
-    now_lane: VecDeque<(u64, E)>,
+    now_lane: Lane<E>,
     now: u64,
     seq: u64,
 }
@@ -132,7 +178,10 @@ impl<E: Copy> EventQueue<E> {
     pub fn with_capacity(n: usize) -> Self {
         EventQueue {
             heap: Heap::with_capacity(n),
-            now_lane: VecDeque::with_capacity(256),
+            now_lane: Lane {
+                v: Vec::with_capacity(256),
+                head: 0,
+            },
             now: 0,
             seq: 0,
         }
@@ -165,7 +214,7 @@ impl<E: Copy> EventQueue<E> {
         let seq = self.seq;
         self.seq += 1;
         if at.0 <= self.now {
-            self.now_lane.push_back((seq, event));
+            self.now_lane.push(seq, event);
         } else {
             self.heap.push(Entry {
                 time: at.0,
@@ -231,7 +280,7 @@ impl<E: Copy> EventQueue<E> {
             let heap_first =
                 matches!(self.heap.peek(), Some(top) if top.time == self.now && top.seq < lane_seq);
             if !heap_first {
-                self.now_lane.pop_front();
+                self.now_lane.advance();
                 return Some((SimTime(self.now), ev));
             }
         }
@@ -275,6 +324,39 @@ mod tests {
         assert_eq!(q.pop().unwrap(), (SimTime(10), 'w'));
         assert!(q.pop().is_none());
         assert_eq!(q.now(), SimTime(10));
+    }
+
+    #[test]
+    fn a_long_chain_at_one_instant_keeps_its_order_in_bounded_memory() {
+        // Each event taken schedules the next one at the same instant (a zero-time loop),
+        // so the lane is never empty until the chain ends; two events stay pending, one
+        // of them scheduled behind the chain. A heap event at the same instant, scheduled
+        // before, goes first; one at a later time, after the whole chain.
+        let mut q = EventQueue::new();
+        q.schedule(SimTime(7), 0u32);
+        q.schedule(SimTime(9), u32::MAX);
+        assert_eq!(q.pop().unwrap(), (SimTime(7), 0));
+        q.schedule(SimTime(7), 1u32);
+        q.schedule(SimTime(7), 2u32);
+        let chain = 3 * Lane::<u32>::COMPACT as u32 + 5;
+        let mut seen = vec![];
+        while let Some((t, e)) = q.pop() {
+            if e == u32::MAX {
+                assert_eq!(t, SimTime(9));
+                break;
+            }
+            assert_eq!(t, SimTime(7));
+            seen.push(e);
+            if e + 2 < chain {
+                q.schedule(SimTime(7), e + 2);
+            }
+            assert!(
+                q.now_lane.v.len() <= Lane::<u32>::COMPACT + 2,
+                "lane compacted"
+            );
+        }
+        assert_eq!(seen, (1..chain).collect::<Vec<_>>(), "scheduling order");
+        assert!(q.is_empty() && q.now_lane.v.is_empty() && q.now_lane.head == 0);
     }
 
     #[test]
