@@ -75,21 +75,23 @@ pub enum Ev {
     WarmupEnd,
 }
 
-/// Why a node's timer fired.
+/// Why a node's timer fired. The discriminants are the byte a packed event holds
+/// ([`PackedEv`]); `Wake::from_byte` reads them back.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[repr(u8)]
 pub enum Wake {
     /// A CPU step is done.
-    CpuDone,
+    CpuDone = 0,
     /// The frame got a worker from its instance's queue.
-    Resume,
+    Resume = 1,
     /// A replicated write reaches a database replica.
-    Arrive,
+    Arrive = 2,
     /// A wait (for a database connection, for a call's answer) is up.
-    Timeout,
+    Timeout = 3,
     /// A call's backoff is over: try again.
-    Retry,
+    Retry = 4,
     /// A call's hedge delay is over: send a second try.
-    Hedge,
+    Hedge = 5,
 }
 
 /// A request in flight, from its birth at a source to the reply.

@@ -130,16 +130,22 @@ impl From<Ev> for PackedEv {
 }
 
 impl Wake {
-    /// The wake from its `as u8`.
+    /// The wake from its discriminant (`as u8`).
     #[inline(always)]
     fn from_byte(b: u8) -> Wake {
+        const CPU_DONE: u8 = Wake::CpuDone as u8;
+        const RESUME: u8 = Wake::Resume as u8;
+        const ARRIVE: u8 = Wake::Arrive as u8;
+        const TIMEOUT: u8 = Wake::Timeout as u8;
+        const RETRY: u8 = Wake::Retry as u8;
+        const HEDGE: u8 = Wake::Hedge as u8;
         match b {
-            0 => Wake::CpuDone,
-            1 => Wake::Resume,
-            2 => Wake::Arrive,
-            3 => Wake::Timeout,
-            4 => Wake::Retry,
-            5 => Wake::Hedge,
+            CPU_DONE => Wake::CpuDone,
+            RESUME => Wake::Resume,
+            ARRIVE => Wake::Arrive,
+            TIMEOUT => Wake::Timeout,
+            RETRY => Wake::Retry,
+            HEDGE => Wake::Hedge,
             _ => unreachable!("wake {b} is never packed"),
         }
     }
