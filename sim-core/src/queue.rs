@@ -329,25 +329,28 @@ mod tests {
     #[test]
     fn a_long_chain_at_one_instant_keeps_its_order_in_bounded_memory() {
         // Each event taken schedules the next one at the same instant (a zero-time loop),
-        // so the lane is never empty until the chain ends; two events stay pending, one
-        // of them scheduled behind the chain. A heap event at the same instant, scheduled
-        // before, goes first; one at a later time, after the whole chain.
+        // so the lane is never empty until the chain ends; two links stay pending. A heap
+        // event at the same instant, scheduled before the chain, goes first (the lane
+        // waits); one at a later time comes after the whole chain.
+        const EARLIER: u32 = u32::MAX - 1;
+        const LATER: u32 = u32::MAX;
         let mut q = EventQueue::new();
         q.schedule(SimTime(7), 0u32);
-        q.schedule(SimTime(9), u32::MAX);
+        q.schedule(SimTime(7), EARLIER);
+        q.schedule(SimTime(9), LATER);
         assert_eq!(q.pop().unwrap(), (SimTime(7), 0));
         q.schedule(SimTime(7), 1u32);
         q.schedule(SimTime(7), 2u32);
         let chain = 3 * Lane::<u32>::COMPACT as u32 + 5;
         let mut seen = vec![];
         while let Some((t, e)) = q.pop() {
-            if e == u32::MAX {
+            if e == LATER {
                 assert_eq!(t, SimTime(9));
                 break;
             }
             assert_eq!(t, SimTime(7));
             seen.push(e);
-            if e + 2 < chain {
+            if e != EARLIER && e + 2 < chain {
                 q.schedule(SimTime(7), e + 2);
             }
             assert!(
@@ -355,7 +358,8 @@ mod tests {
                 "lane compacted"
             );
         }
-        assert_eq!(seen, (1..chain).collect::<Vec<_>>(), "scheduling order");
+        let want: Vec<u32> = std::iter::once(EARLIER).chain(1..chain).collect();
+        assert_eq!(seen, want, "scheduling order");
         assert!(q.is_empty() && q.now_lane.v.is_empty() && q.now_lane.head == 0);
     }
 
